@@ -1,0 +1,108 @@
+//! Configuration: TOML → [`Config`], with every problem reported as `file:line:column: message`.
+
+mod error;
+mod raw;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use url::Url;
+
+use crate::domain::monitor::MonitorSpec;
+pub use error::{ConfigError, ConfigErrors};
+
+/// Environment variable that holds the admin API token (instead of `admin.token_sha256`).
+pub const ENV_ADMIN_TOKEN: &str = "SIGNALFIRE_ADMIN_TOKEN";
+/// Environment variable that holds the admin password hash (instead of `admin.password_hash`).
+pub const ENV_ADMIN_PASSWORD_HASH: &str = "SIGNALFIRE_ADMIN_PASSWORD_HASH";
+
+/// The whole configuration, parsed and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub page: PageConfig,
+    pub admin: AdminConfig,
+    pub retention: RetentionConfig,
+    pub monitors: Vec<MonitorSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Absolute links in feeds, e-mails and exports start with this.
+    pub base_url: Url,
+    /// Where the database lives; relative paths are relative to the config file.
+    pub data_dir: PathBuf,
+    /// At most this many probes run at once.
+    pub max_concurrent_checks: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageConfig {
+    pub title: String,
+    pub description: String,
+    /// For display only; storage is UTC.
+    pub timezone: Tz,
+    /// Days of uptime bars on the page.
+    pub history_days: u32,
+}
+
+#[derive(Clone, Default)]
+pub struct AdminConfig {
+    pub username: String,
+    /// SHA-256 of the API bearer token.
+    pub token_sha256: Option<[u8; 32]>,
+    /// Argon2id PHC string for the web login.
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    /// Never prints secrets, not even their hashes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("username", &self.username)
+            .field("token_sha256", &self.token_sha256.map(|_| "<set>"))
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RetentionConfig {
+    /// Raw check rows older than this are deleted; buckets stay.
+    pub raw_checks: Duration,
+}
+
+impl Config {
+    /// Reads and checks a config file, taking secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                " (copy config.example.toml to start: cp config.example.toml config.toml)"
+            } else {
+                ""
+            };
+            ConfigErrors::single(path, format!("cannot read the config file: {e}{hint}"))
+        })?;
+        Self::parse(&text, path, &|key| std::env::var(key).ok())
+    }
+
+    /// Parses config text; `env` looks up environment variables (injected for tests).
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigErrors> {
+        validate::parse(text, path, env)
+    }
+
+    /// The SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.server.data_dir.join("signalfire.db")
+    }
+}

@@ -1,0 +1,133 @@
+//! The config file exactly as written: every field optional and spanned, so that
+//! `validate` can report every problem at once with its line and column.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type Text = Option<Spanned<String>>;
+pub type Number = Option<Spanned<i64>>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawConfig {
+    pub server: RawServer,
+    pub page: RawPage,
+    pub admin: RawAdmin,
+    pub retention: RawRetention,
+    #[serde(rename = "monitor")]
+    pub monitors: Vec<Spanned<RawMonitor>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawServer {
+    pub listen: Text,
+    pub base_url: Text,
+    pub data_dir: Text,
+    pub max_concurrent_checks: Number,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPage {
+    pub title: Text,
+    pub description: Text,
+    pub timezone: Text,
+    pub history_days: Number,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawAdmin {
+    pub username: Text,
+    pub token_sha256: Text,
+    pub password_hash: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRetention {
+    pub raw_checks: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawMonitor {
+    pub id: Text,
+    pub name: Text,
+    pub group: Text,
+    pub kind: Text,
+    pub url: Text,
+    pub interval: Text,
+    pub cron: Text,
+    pub timeout: Text,
+    pub expect_status: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    pub expect_body: Text,
+    pub degraded_after: Text,
+    pub failures_before_down: Number,
+    pub successes_before_up: Number,
+    pub tls_expiry_warn: Text,
+}
+
+/// The keys each table accepts, for "did you mean" hints on unknown keys.
+pub fn known_keys(table: &str) -> &'static [&'static str] {
+    match table {
+        "" => &["server", "page", "admin", "retention", "monitor"],
+        "server" => &["listen", "base_url", "data_dir", "max_concurrent_checks"],
+        "page" => &["title", "description", "timezone", "history_days"],
+        "admin" => &["username", "token_sha256", "password_hash"],
+        "retention" => &["raw_checks"],
+        "monitor" => &[
+            "id",
+            "name",
+            "group",
+            "kind",
+            "url",
+            "interval",
+            "cron",
+            "timeout",
+            "expect_status",
+            "expect_body",
+            "degraded_after",
+            "failures_before_down",
+            "successes_before_up",
+            "tls_expiry_warn",
+        ],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key listed for hints must really be accepted (none reported as ignored).
+    #[test]
+    fn known_key_lists_match_the_structs() {
+        let mut doc = String::new();
+        for table in ["server", "page", "admin", "retention"] {
+            doc.push_str(&format!("[{table}]\n"));
+            for key in known_keys(table) {
+                doc.push_str(&format!("{key} = {}\n", sample(key)));
+            }
+        }
+        doc.push_str("[[monitor]]\n");
+        for key in known_keys("monitor") {
+            doc.push_str(&format!("{key} = {}\n", sample(key)));
+        }
+        let de = toml::Deserializer::parse(&doc).expect("sample parses");
+        let mut ignored = Vec::new();
+        let _: RawConfig = serde_ignored::deserialize(de, |p| ignored.push(p.to_string()))
+            .expect("sample deserializes");
+        assert!(ignored.is_empty(), "listed but not accepted: {ignored:?}");
+    }
+
+    fn sample(key: &str) -> &'static str {
+        match key {
+            "max_concurrent_checks" | "history_days" | "failures_before_down"
+            | "successes_before_up" => "1",
+            "expect_status" => "[200]",
+            _ => "\"x\"",
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Raw config → typed [`Config`], collecting every problem with its position.
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+use url::Url;
+
+use super::error::Collector;
+use super::raw::{self, Number, RawConfig, Text};
+use super::{
+    AdminConfig, Config, ConfigErrors, ENV_ADMIN_PASSWORD_HASH, ENV_ADMIN_TOKEN, PageConfig,
+    RetentionConfig, ServerConfig,
+};
+use crate::domain::duration::parse_duration;
+
+mod monitor;
+
+/// Parses and checks config text, reporting every problem found.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    let mut c = Collector::new(text);
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            c.at(e.span(), format!("{} (this is not valid TOML)", e.message().trim()));
+            return Err(fail(c, path));
+        }
+    };
+    let mut ignored: Vec<Vec<Segment>> = Vec::new();
+    let deserializer = toml::Deserializer::from(root.clone());
+    let parsed: Result<RawConfig, _> =
+        serde_ignored::deserialize(deserializer, |p| ignored.push(segments(&p)));
+    for key_path in &ignored {
+        report_unknown_key(&mut c, root.get_ref(), key_path);
+    }
+    let raw = match parsed {
+        Ok(raw) => raw,
+        Err(e) => {
+            c.at(e.span(), e.message().trim().to_string());
+            return Err(fail(c, path));
+        }
+    };
+    let config = build(&mut c, raw, path, env);
+    c.finish(path)?;
+    Ok(config)
+}
+
+fn fail(c: Collector<'_>, path: &Path) -> ConfigErrors {
+    match c.finish(path) {
+        Err(errors) => errors,
+        Ok(()) => ConfigErrors::single(path, "invalid config"),
+    }
+}
+
+fn build(c: &mut Collector<'_>, raw: RawConfig, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Config {
+    let server = server(c, &raw.server, path);
+    let page = page(c, &raw.page);
+    let admin = admin(c, &raw.admin, env);
+    let raw_checks = duration(c, &raw.retention.raw_checks, "raw_checks", "7d");
+    let raw_checks = at_least(c, &raw.retention.raw_checks, raw_checks, Duration::from_secs(3_600), "raw_checks", "1h");
+    let monitors = monitor::monitors(c, &raw.monitors);
+    Config {
+        path: path.to_path_buf(),
+        server,
+        page,
+        admin,
+        retention: RetentionConfig { raw_checks },
+        monitors,
+    }
+}
+
+fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerConfig {
+    let default_listen = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let listen = match &raw.listen {
+        None => default_listen,
+        Some(l) => l.get_ref().parse().unwrap_or_else(|_| {
+            c.at(Some(l.span()), format!(
+                "listen \"{}\" is not an address and port; write e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\"",
+                l.get_ref()
+            ));
+            default_listen
+        }),
+    };
+    let default_base = {
+        let host = if listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { listen.ip().to_string() };
+        let host = if listen.is_ipv6() && !listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+        Url::parse(&format!("http://{host}:{}/", listen.port())).unwrap_or_else(|_| fallback_url())
+    };
+    let base_url = match &raw.base_url {
+        None => default_base,
+        Some(b) => match Url::parse(b.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            _ => {
+                c.at(Some(b.span()), format!(
+                    "base_url \"{}\" is not an absolute http(s) URL; write the address readers use, e.g. \"https://status.example.com\"",
+                    b.get_ref()
+                ));
+                default_base
+            }
+        },
+    };
+    let data_dir = raw.data_dir.as_ref().map_or("data", |d| d.get_ref().as_str());
+    let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let max_concurrent_checks = number(c, &raw.max_concurrent_checks, "max_concurrent_checks", 64, 1..=10_000);
+    ServerConfig {
+        listen,
+        base_url,
+        data_dir: base_dir.join(data_dir),
+        max_concurrent_checks: max_concurrent_checks as usize,
+    }
+}
+
+fn fallback_url() -> Url {
+    Url::parse("http://127.0.0.1:8080/").expect("a constant URL parses")
+}
+
+fn page(c: &mut Collector<'_>, raw: &raw::RawPage) -> PageConfig {
+    let timezone = match &raw.timezone {
+        None => chrono_tz::UTC,
+        Some(tz) => tz.get_ref().parse().unwrap_or_else(|_| {
+            c.at(Some(tz.span()), format!(
+                "timezone \"{}\" is not an IANA time zone name; write e.g. \"Europe/Berlin\" or \"UTC\"",
+                tz.get_ref()
+            ));
+            chrono_tz::UTC
+        }),
+    };
+    PageConfig {
+        title: text(&raw.title).unwrap_or_else(|| "Status".to_string()),
+        description: text(&raw.description).unwrap_or_default(),
+        timezone,
+        history_days: number(c, &raw.history_days, "history_days", 90, 1..=365) as u32,
+    }
+}
+
+fn admin(c: &mut Collector<'_>, raw: &raw::RawAdmin, env: &dyn Fn(&str) -> Option<String>) -> AdminConfig {
+    let from_env = env(ENV_ADMIN_TOKEN).filter(|t| !t.is_empty());
+    let token_sha256 = match (from_env, &raw.token_sha256) {
+        (Some(token), _) => Some(Sha256::digest(token.as_bytes()).into()),
+        (None, Some(hash)) => {
+            let decoded = hex::decode(hash.get_ref()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+            if decoded.is_none() {
+                c.at(Some(hash.span()), "token_sha256 must be 64 hex digits; make one with: printf %s \"$TOKEN\" | sha256sum");
+            }
+            decoded
+        }
+        (None, None) => None,
+    };
+    let password_hash = env(ENV_ADMIN_PASSWORD_HASH)
+        .filter(|h| !h.is_empty())
+        .or_else(|| text(&raw.password_hash));
+    if let (Some(hash), Some(spanned)) = (&password_hash, &raw.password_hash)
+        && !hash.starts_with("$argon2id$")
+    {
+        c.at(Some(spanned.span()), "password_hash must be an argon2id PHC string; make one with: signalfire hash-password");
+    }
+    AdminConfig {
+        username: text(&raw.username).unwrap_or_else(|| "admin".to_string()),
+        token_sha256,
+        password_hash,
+    }
+}
+
+// ---- small helpers shared by the section builders ----
+
+pub(super) fn text(value: &Text) -> Option<String> {
+    value.as_ref().map(|v| v.get_ref().clone())
+}
+
+/// A duration key, or its default; reports a bad one and returns the default.
+pub(super) fn duration(c: &mut Collector<'_>, value: &Text, key: &str, default: &str) -> Duration {
+    let fallback = parse_duration(default).unwrap_or_default();
+    match value {
+        None => fallback,
+        Some(v) => parse_duration(v.get_ref()).unwrap_or_else(|e| {
+            c.at(Some(v.span()), format!("{key}: {e}"));
+            fallback
+        }),
+    }
+}
+
+pub(super) fn optional_duration(c: &mut Collector<'_>, value: &Text, key: &str) -> Option<Duration> {
+    let v = value.as_ref()?;
+    match parse_duration(v.get_ref()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            c.at(Some(v.span()), format!("{key}: {e}"));
+            None
+        }
+    }
+}
+
+pub(super) fn at_least(c: &mut Collector<'_>, value: &Text, got: Duration, min: Duration, key: &str, min_text: &str) -> Duration {
+    if got < min {
+        c.at(value.as_ref().map(Spanned::span), format!("{key} must be at least {min_text}"));
+        return min;
+    }
+    got
+}
+
+pub(super) fn number(c: &mut Collector<'_>, value: &Number, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
+    match value {
+        None => default,
+        Some(v) if range.contains(v.get_ref()) => *v.get_ref(),
+        Some(v) => {
+            c.at(Some(v.span()), format!(
+                "{key} = {} is out of range; use a whole number from {} to {}",
+                v.get_ref(), range.start(), range.end()
+            ));
+            default
+        }
+    }
+}
+
+// ---- unknown keys ----
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<Segment> {
+    use serde_ignored::Path as P;
+    let mut out = match path {
+        P::Root => return Vec::new(),
+        P::Seq { parent, .. } | P::Map { parent, .. } => segments(parent),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => return segments(parent),
+    };
+    match path {
+        P::Seq { index, .. } => out.push(Segment::Index(*index)),
+        // Spanned<T> shows up as a private wrapper field; it is not a key in the file.
+        P::Map { key, .. } if key.starts_with("$__") => {}
+        P::Map { key, .. } => out.push(Segment::Key(key.clone())),
+        _ => {}
+    }
+    out
+}
+
+fn report_unknown_key(c: &mut Collector<'_>, root: &DeTable<'_>, path: &[Segment]) {
+    let mut table = root;
+    let mut section = String::new();
+    let mut span: Option<Range<usize>> = None;
+    let mut name = String::new();
+    for (i, seg) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        match seg {
+            Segment::Key(key) => {
+                let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == key) else { break };
+                if last {
+                    span = Some(k.span());
+                    name = key.clone();
+                    break;
+                }
+                section = key.clone();
+                match v.get_ref() {
+                    DeValue::Table(t) => table = t,
+                    DeValue::Array(a) => match path.get(i + 1) {
+                        Some(Segment::Index(n)) => match a.get(*n).map(|x| x.get_ref()) {
+                            Some(DeValue::Table(t)) => table = t,
+                            _ => break,
+                        },
+                        _ => break,
+                    },
+                    _ => break,
+                }
+            }
+            Segment::Index(_) => {}
+        }
+    }
+    let place = if section.is_empty() { "at the top level".to_string() } else { format!("in [{section}]") };
+    let hint = did_you_mean(&name, raw::known_keys(&section));
+    c.at(span, format!("unknown key \"{name}\" {place}; {hint}"));
+}
+
+fn did_you_mean(name: &str, known: &[&str]) -> String {
+    let close = known.iter().min_by_key(|k| edit_distance(name, k)).filter(|k| edit_distance(name, k) <= 3);
+    match close {
+        Some(k) => format!("did you mean \"{k}\"?"),
+        None => format!("remove it, or use one of: {}", known.join(", ")),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on a handful of short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

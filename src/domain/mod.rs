@@ -1,0 +1,8 @@
+//! Pure types and rules: no I/O, no actix, rusqlite, reqwest or maud.
+//! Everything here takes values (and a `now` where time matters) and returns values.
+
+pub mod check;
+pub mod duration;
+pub mod monitor;
+pub mod status;
+pub mod uptime;
