@@ -1,5 +1,18 @@
 #![forbid(unsafe_code)]
-//! signalfire: a self-hosted outage status page server.
+//! signalfire: a self-hosted outage status page server. `main.rs` only wires this library.
 
+pub mod assets;
+pub mod cli;
 pub mod config;
+pub mod db;
 pub mod domain;
+pub mod error;
+pub mod housekeeping;
+pub mod monitoring;
+pub mod probe;
+pub mod render;
+pub mod routes;
+pub mod scheduler;
+pub mod startup;
+pub mod state;
+pub mod views;

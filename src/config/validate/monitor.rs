@@ -25,17 +25,19 @@ pub fn monitors(c: &mut Collector<'_>, raw: &[Spanned<RawMonitor>]) -> Vec<Monit
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (index, m) in raw.iter().enumerate() {
+        let mut duplicate = false;
         if let Some(id) = &m.get_ref().id {
             if let Some(first) = seen.get(id.get_ref()) {
                 c.at(Some(id.span()), format!(
                     "duplicate monitor id \"{}\" (monitor #{} already uses it); give every monitor its own id",
                     id.get_ref(), first + 1
                 ));
-                continue;
+                duplicate = true;
+            } else {
+                seen.insert(id.get_ref().clone(), index);
             }
-            seen.insert(id.get_ref().clone(), index);
         }
-        if let Some(spec) = monitor(c, m) {
+        if let Some(spec) = monitor(c, m).filter(|_| !duplicate) {
             out.push(spec);
         }
     }

@@ -1,0 +1,57 @@
+//! Periodic upkeep: retention of raw checks and hourly buckets. Plain functions, called by the
+//! scheduler and directly by tests.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+
+use crate::db::{checks, uptime};
+use crate::domain::uptime::hour_key;
+use crate::state::AppState;
+
+/// Rows deleted per transaction, so the poller and the page never wait long for the writer.
+const DELETE_BATCH: usize = 2_000;
+/// Hourly buckets are kept this many days; daily buckets forever.
+pub const HOURLY_RETENTION_DAYS: i64 = 90;
+
+/// What one retention pass removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub checks_deleted: usize,
+    pub hours_deleted: usize,
+}
+
+/// Runs every housekeeping task, logging failures.
+pub async fn run(state: &AppState) {
+    match apply_retention(state, Utc::now()).await {
+        Ok(r) => tracing::info!(checks = r.checks_deleted, hourly_buckets = r.hours_deleted, "retention done"),
+        Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
+    }
+}
+
+/// Deletes raw checks older than `retention.raw_checks` and hourly buckets older than
+/// [`HOURLY_RETENTION_DAYS`], in small batches.
+pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Retention> {
+    let keep = ChronoDuration::from_std(state.config.retention.raw_checks)?;
+    let cutoff = now - keep;
+    let mut report = Retention::default();
+    loop {
+        let deleted = state
+            .db
+            .write(move |tx| Ok(checks::delete_older_than(tx, cutoff, DELETE_BATCH)?))
+            .await?;
+        report.checks_deleted += deleted;
+        if deleted < DELETE_BATCH {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let first_hour = hour_key(now - ChronoDuration::days(HOURLY_RETENTION_DAYS));
+    report.hours_deleted = state
+        .db
+        .write(move |tx| Ok(uptime::delete_hours_before(tx, first_hour)?))
+        .await?;
+    state
+        .db
+        .write(|tx| Ok(tx.execute_batch("PRAGMA optimize;")?))
+        .await?;
+    Ok(report)
+}

@@ -1,0 +1,78 @@
+//! The in-memory cache of rendered pages, keyed by their path in the static site.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+/// One rendered file, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub content_type: &'static str,
+    /// Strong validator: a hash of the body.
+    pub etag: String,
+    /// When the body last changed (not when it was last rendered).
+    pub last_modified: DateTime<Utc>,
+}
+
+/// A file produced by a render, before it gets its validators.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub path: String,
+    pub content_type: &'static str,
+    pub body: Bytes,
+}
+
+#[derive(Default)]
+pub struct PageCache {
+    entries: RwLock<Arc<HashMap<String, Arc<Rendered>>>>,
+    dirty: Notify,
+}
+
+impl PageCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The rendered file at `path` (as in the static export: `index.html`, `api/v2/status.json`).
+    pub fn get(&self, path: &str) -> Option<Arc<Rendered>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(path).cloned()
+    }
+
+    /// Asks the renderer to re-render soon.
+    pub fn invalidate(&self) {
+        self.dirty.notify_one();
+    }
+
+    /// Resolves when someone called [`PageCache::invalidate`].
+    pub async fn changed(&self) {
+        self.dirty.notified().await;
+    }
+
+    /// Replaces the whole set; unchanged files keep their ETag and Last-Modified.
+    pub fn store(&self, files: Vec<File>, now: DateTime<Utc>) {
+        let old = self.entries.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let next: HashMap<String, Arc<Rendered>> = files
+            .into_iter()
+            .map(|file| {
+                let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&file.body)[..12]));
+                let rendered = match old.get(&file.path) {
+                    Some(prev) if prev.etag == etag => prev.clone(),
+                    _ => Arc::new(Rendered {
+                        body: file.body,
+                        content_type: file.content_type,
+                        etag,
+                        last_modified: now,
+                    }),
+                };
+                (file.path, rendered)
+            })
+            .collect();
+        *self.entries.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+    }
+}

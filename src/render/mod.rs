@@ -1,0 +1,50 @@
+//! The read side: everything public is rendered once per change (and once a minute for the
+//! "last checked" times) into memory; a request is a lookup.
+
+pub mod cache;
+pub mod site;
+pub mod snapshot;
+pub mod statuspage;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+pub use cache::{PageCache, Rendered};
+pub use snapshot::Snapshot;
+
+use crate::state::AppState;
+use site::Links;
+
+/// Pages are re-rendered at least this often, so "last checked" stays fresh.
+const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// Changes arriving within this window are rendered together.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Loads a snapshot and re-renders every public page into the cache.
+pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
+    let days = state.config.page.history_days;
+    let snapshot = state
+        .db
+        .read(move |conn| Ok(Snapshot::load(conn, days, Utc::now())?))
+        .await?;
+    let files = site::render(&state.config, &snapshot, &Links::server())?;
+    state.cache.store(files, snapshot.generated_at);
+    Ok(())
+}
+
+/// Re-renders on every invalidation and every [`REFRESH_EVERY`], until `stop`.
+pub async fn run(state: AppState, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = state.cache.changed() => {}
+            () = tokio::time::sleep(REFRESH_EVERY) => {}
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        if let Err(e) = refresh(&state).await {
+            tracing::error!(error = format!("{e:#}"), "re-rendering the public pages failed");
+        }
+    }
+}

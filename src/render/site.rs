@@ -1,0 +1,82 @@
+//! Renders the whole public site into files: the same set the server caches and the static
+//! export writes.
+
+use bytes::Bytes;
+use maud::Markup;
+
+use super::cache::File;
+use super::snapshot::Snapshot;
+use super::statuspage;
+use crate::config::Config;
+use crate::views;
+
+/// Where links point: absolute paths on the server, relative `.html` files in an export.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// Prefix to the site root: "/" on the server, "./" or "../" in an export.
+    root: String,
+    export: bool,
+}
+
+impl Links {
+    pub fn server() -> Self {
+        Self {
+            root: "/".to_string(),
+            export: false,
+        }
+    }
+
+    /// Links for an exported file `depth` folders below the site root.
+    pub fn export(depth: usize) -> Self {
+        let root = if depth == 0 { "./".to_string() } else { "../".repeat(depth) };
+        Self { root, export: true }
+    }
+
+    pub fn home(&self) -> String {
+        if self.export { format!("{}index.html", self.root) } else { self.root.clone() }
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        format!("{}assets/{name}", self.root)
+    }
+
+    /// A machine-readable file that has the same path on the server and in an export.
+    pub fn file(&self, path: &str) -> String {
+        format!("{}{path}", self.root)
+    }
+}
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const JSON: &str = "application/json";
+
+fn html(path: &str, markup: Markup) -> File {
+    File {
+        path: path.to_string(),
+        content_type: HTML,
+        body: Bytes::from(markup.into_string()),
+    }
+}
+
+fn json(path: &str, value: &impl serde::Serialize) -> anyhow::Result<File> {
+    Ok(File {
+        path: path.to_string(),
+        content_type: JSON,
+        body: Bytes::from(serde_json::to_vec_pretty(value)?),
+    })
+}
+
+/// Every public file, rendered from one snapshot.
+pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Result<Vec<File>> {
+    let site = views::Site {
+        page: &config.page,
+        links,
+    };
+    let api = statuspage::Api::new(config, snapshot);
+    Ok(vec![
+        html("index.html", views::status_page::render(&site, snapshot)),
+        html("404.html", views::error_page::not_found(&site)),
+        json("api/v2/status.json", &api.status())?,
+        json("api/v2/components.json", &api.components())?,
+        json("api/v2/summary.json", &api.summary())?,
+    ])
+}

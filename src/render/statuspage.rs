@@ -1,0 +1,213 @@
+//! The Atlassian Statuspage public API v2 shapes, so existing clients read us unchanged.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::snapshot::{ComponentView, Snapshot};
+use crate::config::Config;
+use crate::domain::status::ComponentStatus;
+
+/// Statuspage writes times as RFC 3339 with milliseconds and `Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageJson {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub time_zone: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusJson {
+    pub indicator: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentJson {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    pub position: usize,
+    pub description: Option<String>,
+    pub showcase: bool,
+    pub start_date: Option<String>,
+    pub group_id: Option<String>,
+    pub page_id: String,
+    pub group: bool,
+    pub only_show_if_degraded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusDoc {
+    pub page: PageJson,
+    pub status: StatusJson,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentsDoc {
+    pub page: PageJson,
+    pub components: Vec<ComponentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SummaryDoc {
+    pub page: PageJson,
+    pub status: StatusJson,
+    pub components: Vec<ComponentJson>,
+    pub incidents: Vec<serde_json::Value>,
+    pub scheduled_maintenances: Vec<serde_json::Value>,
+}
+
+/// Builds the API documents from one snapshot.
+pub struct Api<'a> {
+    config: &'a Config,
+    snapshot: &'a Snapshot,
+    page_id: String,
+}
+
+/// The id of a group pseudo-component.
+pub fn group_id(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    format!("group-{}", slug.trim_matches('-'))
+}
+
+impl<'a> Api<'a> {
+    pub fn new(config: &'a Config, snapshot: &'a Snapshot) -> Self {
+        let digest = Sha256::digest(config.server.base_url.as_str().as_bytes());
+        Self {
+            config,
+            snapshot,
+            page_id: hex::encode(&digest[..6]),
+        }
+    }
+
+    pub fn page(&self) -> PageJson {
+        PageJson {
+            id: self.page_id.clone(),
+            name: self.config.page.title.clone(),
+            url: self.config.server.base_url.as_str().trim_end_matches('/').to_string(),
+            time_zone: self.config.page.timezone.name().to_string(),
+            updated_at: timestamp(self.snapshot.updated_at()),
+        }
+    }
+
+    pub fn status_json(&self) -> StatusJson {
+        let indicator = self.snapshot.indicator();
+        StatusJson {
+            indicator: indicator.as_str(),
+            description: indicator.description(),
+        }
+    }
+
+    pub fn status(&self) -> StatusDoc {
+        StatusDoc {
+            page: self.page(),
+            status: self.status_json(),
+        }
+    }
+
+    pub fn components(&self) -> ComponentsDoc {
+        ComponentsDoc {
+            page: self.page(),
+            components: self.component_list(),
+        }
+    }
+
+    pub fn summary(&self) -> SummaryDoc {
+        SummaryDoc {
+            page: self.page(),
+            status: self.status_json(),
+            components: self.component_list(),
+            incidents: Vec::new(),
+            scheduled_maintenances: Vec::new(),
+        }
+    }
+
+    /// Groups (with `group: true` and their children's ids) and components, in page order.
+    fn component_list(&self) -> Vec<ComponentJson> {
+        let mut out = Vec::new();
+        let mut position = 0;
+        for (group, members) in self.snapshot.groups() {
+            match group {
+                None => {
+                    for c in members {
+                        position += 1;
+                        out.push(self.component(c, position, None));
+                    }
+                }
+                Some(name) => {
+                    position += 1;
+                    let gid = group_id(name);
+                    out.push(self.group(name, &gid, &members, position));
+                    for (i, c) in members.into_iter().enumerate() {
+                        out.push(self.component(c, i + 1, Some(gid.clone())));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn component(&self, c: &ComponentView, position: usize, group_id: Option<String>) -> ComponentJson {
+        let m = &c.monitor;
+        let updated = m.state.since.map_or(m.updated_at, |s| s.max(m.updated_at));
+        ComponentJson {
+            id: m.key.clone(),
+            name: m.name.clone(),
+            status: c.status.as_str(),
+            created_at: timestamp(m.created_at),
+            updated_at: timestamp(updated),
+            position,
+            description: None,
+            showcase: true,
+            start_date: Some(m.created_at.date_naive().to_string()),
+            group_id,
+            page_id: self.page_id.clone(),
+            group: false,
+            only_show_if_degraded: false,
+            components: None,
+        }
+    }
+
+    fn group(&self, name: &str, id: &str, members: &[&ComponentView], position: usize) -> ComponentJson {
+        let status = members
+            .iter()
+            .map(|c| c.status)
+            .fold(ComponentStatus::Operational, ComponentStatus::worst);
+        let created = members.iter().map(|c| c.monitor.created_at).min().unwrap_or_default();
+        let updated = members
+            .iter()
+            .map(|c| c.monitor.state.since.unwrap_or(c.monitor.updated_at).max(c.monitor.updated_at))
+            .max()
+            .unwrap_or_default();
+        ComponentJson {
+            id: id.to_string(),
+            name: name.to_string(),
+            status: status.as_str(),
+            created_at: timestamp(created),
+            updated_at: timestamp(updated),
+            position,
+            description: None,
+            showcase: false,
+            start_date: None,
+            group_id: None,
+            page_id: self.page_id.clone(),
+            group: true,
+            only_show_if_degraded: false,
+            components: Some(members.iter().map(|c| c.monitor.key.clone()).collect()),
+        }
+    }
+}

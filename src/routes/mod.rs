@@ -1,0 +1,30 @@
+//! The route table: one function, one small file per route group.
+
+mod api_v2;
+mod assets;
+mod cached;
+mod health;
+mod not_found;
+mod status_page;
+
+use actix_web::{Route, web};
+
+/// GET and HEAD for the same handler (HEAD answers without a body).
+fn get_or_head<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(Route::new().guard(actix_web::guard::Head()).to(handler))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_or_head("/", status_page::get))
+        .service(get_or_head("/api/v2/{file:.*}", api_v2::get))
+        .service(get_or_head("/healthz", health::get))
+        .service(get_or_head("/assets/{name}", assets::get))
+        .default_service(web::to(not_found::handle));
+}

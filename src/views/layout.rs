@@ -1,0 +1,54 @@
+//! The one layout every HTML page goes through.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::Site;
+
+/// Cache-busting version for the stylesheet link.
+const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A full HTML document. `heading` is the document title before the site title.
+pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
+    let title = match heading {
+        Some(h) => format!("{h} · {}", site.page.title),
+        None => site.page.title.clone(),
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { (title) }
+                @if !site.page.description.is_empty() {
+                    meta name="description" content=(site.page.description);
+                }
+                link rel="icon" href=(site.links.asset("favicon.svg")) type="image/svg+xml";
+                link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (ASSET_VERSION) };
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.site {
+                    div.wrap {
+                        a.brand href=(site.links.home()) { (site.page.title) }
+                        @if !site.page.description.is_empty() {
+                            p.tagline { (site.page.description) }
+                        }
+                    }
+                }
+                main.wrap #main { (body) }
+                footer.site {
+                    div.wrap {
+                        p {
+                            "Machine-readable: "
+                            a href=(site.links.file("api/v2/summary.json")) { "status API" }
+                            " · Powered by "
+                            a href="https://github.com/signalfire-status/signalfire" { "signalfire" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

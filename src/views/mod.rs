@@ -1,0 +1,30 @@
+//! maud views: small functions from view-models to `Markup`. Every page goes through
+//! [`layout::page`]; views never query.
+
+pub mod components;
+pub mod error_page;
+pub mod layout;
+pub mod status_page;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::PageConfig;
+use crate::render::site::Links;
+
+/// What every page needs: the page settings and where links point.
+pub struct Site<'a> {
+    pub page: &'a PageConfig,
+    pub links: &'a Links,
+}
+
+impl Site<'_> {
+    /// A time in the page's time zone, e.g. "2026-11-28 14:05 CET".
+    pub fn local_time(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.page.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    /// Only the clock part, e.g. "14:05:09 CET".
+    pub fn local_clock(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.page.timezone).format("%H:%M:%S %Z").to_string()
+    }
+}
