@@ -18,7 +18,11 @@ pub const EXIT_CONFIG: u8 = 2;
 const DEFAULT_CONFIG: &str = "config.toml";
 
 #[derive(Debug, Parser)]
-#[command(name = "signalfire", version, about = "A self-hosted outage status page server")]
+#[command(
+    name = "signalfire",
+    version,
+    about = "A self-hosted outage status page server"
+)]
 pub struct Cli {
     /// The config file (TOML).
     #[arg(long, global = true, default_value = DEFAULT_CONFIG, value_name = "PATH")]
@@ -47,7 +51,11 @@ fn load(path: &Path) -> Result<Config, ExitCode> {
     Config::load(path).map_err(|errors: ConfigErrors| {
         eprintln!("{errors}");
         let n = errors.errors.len();
-        eprintln!("{n} problem{} in {}", if n == 1 { "" } else { "s" }, path.display());
+        eprintln!(
+            "{n} problem{} in {}",
+            if n == 1 { "" } else { "s" },
+            path.display()
+        );
         ExitCode::from(EXIT_CONFIG)
     })
 }
@@ -57,13 +65,22 @@ fn check_config(path: &Path) -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    println!("{}: ok, {} monitor(s)", path.display(), config.monitors.len());
+    println!(
+        "{}: ok, {} monitor(s)",
+        path.display(),
+        config.monitors.len()
+    );
     for m in &config.monitors {
         let schedule = match &m.schedule {
             Schedule::Every(every) => format!("every {}", format_duration(*every)),
             Schedule::Cron(line) => format!("cron \"{line}\""),
         };
-        println!("  {:<20} {:<9} {:<44} {schedule}", m.id.as_str(), m.probe.kind(), m.probe.target());
+        println!(
+            "  {:<20} {:<9} {:<44} {schedule}",
+            m.id.as_str(),
+            m.probe.kind(),
+            m.probe.target()
+        );
     }
     ExitCode::SUCCESS
 }
@@ -73,7 +90,10 @@ fn serve(path: &Path) -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -22,7 +22,11 @@ pub struct Retention {
 /// Runs every housekeeping task, logging failures.
 pub async fn run(state: &AppState) {
     match apply_retention(state, Utc::now()).await {
-        Ok(r) => tracing::info!(checks = r.checks_deleted, hourly_buckets = r.hours_deleted, "retention done"),
+        Ok(r) => tracing::info!(
+            checks = r.checks_deleted,
+            hourly_buckets = r.hours_deleted,
+            "retention done"
+        ),
         Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
     }
 }

@@ -7,11 +7,13 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// Info by default; actix-http logs malformed client requests at ERROR, which is noise.
-const DEFAULT_LOG_FILTER: &str = "info,actix_http::h1=off,actix_server=warn,tokio_cron_scheduler=warn";
+const DEFAULT_LOG_FILTER: &str =
+    "info,actix_http::h1=off,actix_server=warn,tokio_cron_scheduler=warn";
 
 fn main() -> ExitCode {
     let cli = signalfire::cli::Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

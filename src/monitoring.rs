@@ -11,13 +11,20 @@ use crate::domain::status::{Change, Health};
 use crate::state::{AppState, MonitorHandle};
 
 /// Probes a monitor once and applies the result.
-pub async fn run_check(state: &AppState, monitor: &MonitorHandle) -> anyhow::Result<Option<Change>> {
+pub async fn run_check(
+    state: &AppState,
+    monitor: &MonitorHandle,
+) -> anyhow::Result<Option<Change>> {
     let result = state.prober.check(&monitor.spec).await;
     apply(state, monitor, result).await
 }
 
 /// Records a result and, when the monitor's health changes, refreshes the public pages.
-pub async fn apply(state: &AppState, monitor: &MonitorHandle, result: CheckResult) -> anyhow::Result<Option<Change>> {
+pub async fn apply(
+    state: &AppState,
+    monitor: &MonitorHandle,
+    result: CheckResult,
+) -> anyhow::Result<Option<Change>> {
     let row = monitor.row_id;
     let thresholds = monitor.spec.thresholds;
     let reason = result.reason.clone();
@@ -29,12 +36,18 @@ pub async fn apply(state: &AppState, monitor: &MonitorHandle, result: CheckResul
     if let Some(change) = change {
         let id = &monitor.spec.id;
         match change.to {
-            Health::Down => tracing::warn!(monitor = %id, reason = reason.as_deref().unwrap_or(""), "monitor is down"),
+            Health::Down => {
+                tracing::warn!(monitor = %id, reason = reason.as_deref().unwrap_or(""), "monitor is down")
+            }
             Health::Up if change.from == Health::Down => {
-                let down_for = change.previous_since.map(|s| format_span((at - s).to_std().unwrap_or_default()));
+                let down_for = change
+                    .previous_since
+                    .map(|s| format_span((at - s).to_std().unwrap_or_default()));
                 tracing::info!(monitor = %id, down_for = down_for.as_deref().unwrap_or("?"), "monitor is up again");
             }
-            to => tracing::info!(monitor = %id, from = change.from.as_str(), to = to.as_str(), "monitor changed"),
+            to => {
+                tracing::info!(monitor = %id, from = change.from.as_str(), to = to.as_str(), "monitor changed")
+            }
         }
         state.cache.invalidate();
     }
@@ -43,7 +56,12 @@ pub async fn apply(state: &AppState, monitor: &MonitorHandle, result: CheckResul
 
 /// The transactional part of [`apply`]: insert the check, bump its buckets, step the state
 /// machine and store its state. Returns the change of health, if any.
-pub fn record(conn: &Connection, monitor_row: i64, thresholds: Thresholds, result: &CheckResult) -> rusqlite::Result<Option<Change>> {
+pub fn record(
+    conn: &Connection,
+    monitor_row: i64,
+    thresholds: Thresholds,
+    result: &CheckResult,
+) -> rusqlite::Result<Option<Change>> {
     let mut state = monitors::load_state(conn, monitor_row)?;
     let change = state.observe(result.verdict, thresholds, result.at);
     checks::insert(conn, monitor_row, result)?;

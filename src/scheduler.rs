@@ -42,11 +42,12 @@ impl Scheduler {
             match &monitor.spec.schedule {
                 Schedule::Every(every) => interval_monitors.push((monitor.clone(), *every)),
                 Schedule::Cron(line) => {
-                    let (state, monitor, permits) = (state.clone(), monitor.clone(), permits.clone());
+                    let (state, monitor, permits) =
+                        (state.clone(), monitor.clone(), permits.clone());
                     let busy = Arc::new(AtomicBool::new(false));
                     cron.add(Job::new_async(line.as_str(), move |_, _| {
                         let check = checker(&state, &monitor, &permits, &busy);
-                        Box::pin(async move { check.await })
+                        Box::pin(check)
                     })?)
                     .await?;
                 }
@@ -71,7 +72,12 @@ fn checker(
     permits: &Arc<Semaphore>,
     busy: &Arc<AtomicBool>,
 ) -> impl Future<Output = ()> + Send + 'static {
-    let (state, monitor, permits, busy) = (state.clone(), monitor.clone(), permits.clone(), busy.clone());
+    let (state, monitor, permits, busy) = (
+        state.clone(),
+        monitor.clone(),
+        permits.clone(),
+        busy.clone(),
+    );
     async move {
         if busy.swap(true, Ordering::AcqRel) {
             tracing::debug!(monitor = %monitor.spec.id, "previous check still running; skipped");
@@ -97,7 +103,10 @@ async fn timer_queue(
 ) {
     let start = Instant::now();
     let count = monitors.len().max(1) as u32;
-    let busy: Vec<Arc<AtomicBool>> = monitors.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
+    let busy: Vec<Arc<AtomicBool>> = monitors
+        .iter()
+        .map(|_| Arc::new(AtomicBool::new(false)))
+        .collect();
     let mut queue: BinaryHeap<Reverse<(Instant, usize)>> = monitors
         .iter()
         .enumerate()

@@ -67,9 +67,12 @@ impl Application {
             monitors: Arc::new(handles),
             cache: Arc::new(PageCache::new()),
         };
-        render::refresh(&state).await.context("cannot render the status page")?;
+        render::refresh(&state)
+            .await
+            .context("cannot render the status page")?;
         let listen = state.config.server.listen;
-        let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+        let listener =
+            TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
@@ -109,7 +112,12 @@ impl Application {
 
     /// Serves until SIGTERM, Ctrl-C or the stop token; then stops everything within 5 s.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, state, stop, .. } = self;
+        let Self {
+            server,
+            state,
+            stop,
+            ..
+        } = self;
         let scheduler = Scheduler::start(state.clone(), stop.clone()).await?;
         let renderer = tokio::spawn(render::run(state.clone(), stop.clone()));
         let handle = server.handle();

@@ -83,7 +83,14 @@ impl fmt::Display for ConfigErrors {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}:{}:{}: {}", self.path.display(), e.line, e.column, e.message)?;
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                e.line,
+                e.column,
+                e.message
+            )?;
         }
         Ok(())
     }

@@ -67,7 +67,10 @@ impl std::fmt::Debug for AdminConfig {
         f.debug_struct("AdminConfig")
             .field("username", &self.username)
             .field("token_sha256", &self.token_sha256.map(|_| "<set>"))
-            .field("password_hash", &self.password_hash.as_ref().map(|_| "<set>"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }

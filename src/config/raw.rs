@@ -124,7 +124,9 @@ mod tests {
 
     fn sample(key: &str) -> &'static str {
         match key {
-            "max_concurrent_checks" | "history_days" | "failures_before_down"
+            "max_concurrent_checks"
+            | "history_days"
+            | "failures_before_down"
             | "successes_before_up" => "1",
             "expect_status" => "[200]",
             _ => "\"x\"",

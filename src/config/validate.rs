@@ -30,7 +30,10 @@ pub fn parse(
     let root = match DeTable::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            c.at(e.span(), format!("{} (this is not valid TOML)", e.message().trim()));
+            c.at(
+                e.span(),
+                format!("{} (this is not valid TOML)", e.message().trim()),
+            );
             return Err(fail(c, path));
         }
     };
@@ -60,12 +63,24 @@ fn fail(c: Collector<'_>, path: &Path) -> ConfigErrors {
     }
 }
 
-fn build(c: &mut Collector<'_>, raw: RawConfig, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Config {
+fn build(
+    c: &mut Collector<'_>,
+    raw: RawConfig,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Config {
     let server = server(c, &raw.server, path);
     let page = page(c, &raw.page);
     let admin = admin(c, &raw.admin, env);
     let raw_checks = duration(c, &raw.retention.raw_checks, "raw_checks", "7d");
-    let raw_checks = at_least(c, &raw.retention.raw_checks, raw_checks, Duration::from_secs(3_600), "raw_checks", "1h");
+    let raw_checks = at_least(
+        c,
+        &raw.retention.raw_checks,
+        raw_checks,
+        Duration::from_secs(3_600),
+        "raw_checks",
+        "1h",
+    );
     let monitors = monitor::monitors(c, &raw.monitors);
     Config {
         path: path.to_path_buf(),
@@ -90,8 +105,16 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
         }),
     };
     let default_base = {
-        let host = if listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { listen.ip().to_string() };
-        let host = if listen.is_ipv6() && !listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+        let host = if listen.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            listen.ip().to_string()
+        };
+        let host = if listen.is_ipv6() && !listen.ip().is_unspecified() {
+            format!("[{host}]")
+        } else {
+            host
+        };
         Url::parse(&format!("http://{host}:{}/", listen.port())).unwrap_or_else(|_| fallback_url())
     };
     let base_url = match &raw.base_url {
@@ -107,9 +130,21 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
             }
         },
     };
-    let data_dir = raw.data_dir.as_ref().map_or("data", |d| d.get_ref().as_str());
-    let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let max_concurrent_checks = number(c, &raw.max_concurrent_checks, "max_concurrent_checks", 64, 1..=10_000);
+    let data_dir = raw
+        .data_dir
+        .as_ref()
+        .map_or("data", |d| d.get_ref().as_str());
+    let base_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let max_concurrent_checks = number(
+        c,
+        &raw.max_concurrent_checks,
+        "max_concurrent_checks",
+        64,
+        1..=10_000,
+    );
     ServerConfig {
         listen,
         base_url,
@@ -141,12 +176,18 @@ fn page(c: &mut Collector<'_>, raw: &raw::RawPage) -> PageConfig {
     }
 }
 
-fn admin(c: &mut Collector<'_>, raw: &raw::RawAdmin, env: &dyn Fn(&str) -> Option<String>) -> AdminConfig {
+fn admin(
+    c: &mut Collector<'_>,
+    raw: &raw::RawAdmin,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> AdminConfig {
     let from_env = env(ENV_ADMIN_TOKEN).filter(|t| !t.is_empty());
     let token_sha256 = match (from_env, &raw.token_sha256) {
         (Some(token), _) => Some(Sha256::digest(token.as_bytes()).into()),
         (None, Some(hash)) => {
-            let decoded = hex::decode(hash.get_ref()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+            let decoded = hex::decode(hash.get_ref())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
             if decoded.is_none() {
                 c.at(Some(hash.span()), "token_sha256 must be 64 hex digits; make one with: printf %s \"$TOKEN\" | sha256sum");
             }
@@ -160,7 +201,10 @@ fn admin(c: &mut Collector<'_>, raw: &raw::RawAdmin, env: &dyn Fn(&str) -> Optio
     if let (Some(hash), Some(spanned)) = (&password_hash, &raw.password_hash)
         && !hash.starts_with("$argon2id$")
     {
-        c.at(Some(spanned.span()), "password_hash must be an argon2id PHC string; make one with: signalfire hash-password");
+        c.at(
+            Some(spanned.span()),
+            "password_hash must be an argon2id PHC string; make one with: signalfire hash-password",
+        );
     }
     AdminConfig {
         username: text(&raw.username).unwrap_or_else(|| "admin".to_string()),
@@ -187,7 +231,11 @@ pub(super) fn duration(c: &mut Collector<'_>, value: &Text, key: &str, default: 
     }
 }
 
-pub(super) fn optional_duration(c: &mut Collector<'_>, value: &Text, key: &str) -> Option<Duration> {
+pub(super) fn optional_duration(
+    c: &mut Collector<'_>,
+    value: &Text,
+    key: &str,
+) -> Option<Duration> {
     let v = value.as_ref()?;
     match parse_duration(v.get_ref()) {
         Ok(d) => Some(d),
@@ -198,23 +246,44 @@ pub(super) fn optional_duration(c: &mut Collector<'_>, value: &Text, key: &str) 
     }
 }
 
-pub(super) fn at_least(c: &mut Collector<'_>, value: &Text, got: Duration, min: Duration, key: &str, min_text: &str) -> Duration {
+pub(super) fn at_least(
+    c: &mut Collector<'_>,
+    value: &Text,
+    got: Duration,
+    min: Duration,
+    key: &str,
+    min_text: &str,
+) -> Duration {
     if got < min {
-        c.at(value.as_ref().map(Spanned::span), format!("{key} must be at least {min_text}"));
+        c.at(
+            value.as_ref().map(Spanned::span),
+            format!("{key} must be at least {min_text}"),
+        );
         return min;
     }
     got
 }
 
-pub(super) fn number(c: &mut Collector<'_>, value: &Number, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
+pub(super) fn number(
+    c: &mut Collector<'_>,
+    value: &Number,
+    key: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> i64 {
     match value {
         None => default,
         Some(v) if range.contains(v.get_ref()) => *v.get_ref(),
         Some(v) => {
-            c.at(Some(v.span()), format!(
-                "{key} = {} is out of range; use a whole number from {} to {}",
-                v.get_ref(), range.start(), range.end()
-            ));
+            c.at(
+                Some(v.span()),
+                format!(
+                    "{key} = {} is out of range; use a whole number from {} to {}",
+                    v.get_ref(),
+                    range.start(),
+                    range.end()
+                ),
+            );
             default
         }
     }
@@ -233,7 +302,9 @@ fn segments(path: &serde_ignored::Path<'_>) -> Vec<Segment> {
     let mut out = match path {
         P::Root => return Vec::new(),
         P::Seq { parent, .. } | P::Map { parent, .. } => segments(parent),
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => return segments(parent),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            return segments(parent);
+        }
     };
     match path {
         P::Seq { index, .. } => out.push(Segment::Index(*index)),
@@ -254,7 +325,9 @@ fn report_unknown_key(c: &mut Collector<'_>, root: &DeTable<'_>, path: &[Segment
         let last = i + 1 == path.len();
         match seg {
             Segment::Key(key) => {
-                let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == key) else { break };
+                let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == key) else {
+                    break;
+                };
                 if last {
                     span = Some(k.span());
                     name = key.clone();
@@ -276,13 +349,20 @@ fn report_unknown_key(c: &mut Collector<'_>, root: &DeTable<'_>, path: &[Segment
             Segment::Index(_) => {}
         }
     }
-    let place = if section.is_empty() { "at the top level".to_string() } else { format!("in [{section}]") };
+    let place = if section.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("in [{section}]")
+    };
     let hint = did_you_mean(&name, raw::known_keys(&section));
     c.at(span, format!("unknown key \"{name}\" {place}; {hint}"));
 }
 
 fn did_you_mean(name: &str, known: &[&str]) -> String {
-    let close = known.iter().min_by_key(|k| edit_distance(name, k)).filter(|k| edit_distance(name, k) <= 3);
+    let close = known
+        .iter()
+        .min_by_key(|k| edit_distance(name, k))
+        .filter(|k| edit_distance(name, k) <= 3);
     match close {
         Some(k) => format!("did you mean \"{k}\"?"),
         None => format!("remove it, or use one of: {}", known.join(", ")),

@@ -23,7 +23,11 @@ pub fn insert(conn: &Connection, monitor_row: i64, check: &CheckResult) -> rusql
 
 /// Deletes at most `batch` checks older than `before`; returns how many went.
 /// Rows are appended in time order, so the oldest ids are scanned first and the scan stops early.
-pub fn delete_older_than(conn: &Connection, before: DateTime<Utc>, batch: usize) -> rusqlite::Result<usize> {
+pub fn delete_older_than(
+    conn: &Connection,
+    before: DateTime<Utc>,
+    batch: usize,
+) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE at < ?1 ORDER BY id LIMIT ?2)",
     )?
@@ -32,5 +36,9 @@ pub fn delete_older_than(conn: &Connection, before: DateTime<Utc>, batch: usize)
 
 /// How many raw checks one monitor has (for tests and the CLI).
 pub fn count_for(conn: &Connection, monitor_row: i64) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM checks WHERE monitor_id = ?1", [monitor_row], |r| r.get(0))
+    conn.query_row(
+        "SELECT count(*) FROM checks WHERE monitor_id = ?1",
+        [monitor_row],
+        |r| r.get(0),
+    )
 }

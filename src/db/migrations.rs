@@ -82,10 +82,16 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("memory db");
         migrate(&mut conn).expect("first migration");
         migrate(&mut conn).expect("second run is a no-op");
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
         assert_eq!(version, latest_version());
         let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
             .expect("tables");
         assert!(tables >= 4);
     }

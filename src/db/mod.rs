@@ -99,13 +99,19 @@ impl Db {
     }
 
     /// [`Db::read`] for code that is already on a blocking thread (CLI commands, tests).
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         let conn = self.readers.get().context("no database reader available")?;
         f(&conn)
     }
 
     /// [`Db::write`] for code that is already on a blocking thread (CLI commands, tests).
-    pub fn write_blocking<T>(&self, f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         let mut conn = self
             .writer
             .lock()

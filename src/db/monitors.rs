@@ -35,7 +35,11 @@ pub struct MonitorRow {
 
 /// Upserts every configured monitor (by id) and hides the ones no longer configured; their
 /// history stays. Returns the row ids in config order.
-pub fn sync(conn: &Connection, specs: &[MonitorSpec], now: DateTime<Utc>) -> rusqlite::Result<Vec<i64>> {
+pub fn sync(
+    conn: &Connection,
+    specs: &[MonitorSpec],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<i64>> {
     let now = to_millis(now);
     conn.execute("UPDATE monitors SET active = 0", [])?;
     let mut upsert = conn.prepare(
@@ -92,7 +96,12 @@ pub fn load_state(conn: &Connection, row_id: i64) -> rusqlite::Result<MonitorSta
 }
 
 /// Stores the state after a check, with that check as the latest.
-pub fn save_state(conn: &Connection, row_id: i64, state: &MonitorState, check: &CheckResult) -> rusqlite::Result<()> {
+pub fn save_state(
+    conn: &Connection,
+    row_id: i64,
+    state: &MonitorState,
+    check: &CheckResult,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE monitors SET health = ?2, health_since = ?3, consecutive_failures = ?4,
              consecutive_successes = ?5, last_check_at = ?6, last_verdict = ?7,

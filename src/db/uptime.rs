@@ -42,7 +42,13 @@ pub enum Table {
 }
 
 /// Adds totals to one bucket (used by [`record`] and by history generators).
-pub fn add(conn: &Connection, table: Table, monitor_row: i64, key: i64, d: BucketDelta) -> rusqlite::Result<()> {
+pub fn add(
+    conn: &Connection,
+    table: Table,
+    monitor_row: i64,
+    key: i64,
+    d: BucketDelta,
+) -> rusqlite::Result<()> {
     let sql = match table {
         Table::Hourly => {
             "INSERT INTO uptime_hourly (monitor_id, hour, checks, successes, response_sum_ms, response_min_ms, response_max_ms)
@@ -77,7 +83,11 @@ pub fn add(conn: &Connection, table: Table, monitor_row: i64, key: i64, d: Bucke
 
 /// One monitor's daily counts from `first_day` on. Reads only the window through the
 /// primary key, so its cost does not grow with the length of history.
-pub fn daily_counts(conn: &Connection, monitor_row: i64, first_day: i64) -> rusqlite::Result<Vec<DayCount>> {
+pub fn daily_counts(
+    conn: &Connection,
+    monitor_row: i64,
+    first_day: i64,
+) -> rusqlite::Result<Vec<DayCount>> {
     let mut stmt = conn.prepare_cached(
         "SELECT day, checks, successes FROM uptime_daily WHERE monitor_id = ?1 AND day >= ?2 ORDER BY day",
     )?;
@@ -93,5 +103,8 @@ pub fn daily_counts(conn: &Connection, monitor_row: i64, first_day: i64) -> rusq
 
 /// Deletes hourly buckets older than `first_hour_kept`; daily buckets are kept forever.
 pub fn delete_hours_before(conn: &Connection, first_hour_kept: i64) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM uptime_hourly WHERE hour < ?1", [first_hour_kept])
+    conn.execute(
+        "DELETE FROM uptime_hourly WHERE hour < ?1",
+        [first_hour_kept],
+    )
 }

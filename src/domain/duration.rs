@@ -5,13 +5,13 @@ use std::time::Duration;
 /// Parses `"500ms"`, `"30s"`, `"5m"`, `"2h"`, `"14d"` (one number, one unit).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("\"{text}\" has no unit; write e.g. \"30s\", \"5m\", \"2h\" or \"14d\""))?;
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+        format!("\"{text}\" has no unit; write e.g. \"30s\", \"5m\", \"2h\" or \"14d\"")
+    })?;
     let (number, unit) = text.split_at(split);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" does not start with a whole number; write e.g. \"30s\""))?;
+    let value: u64 = number.parse().map_err(|_| {
+        format!("\"{text}\" does not start with a whole number; write e.g. \"30s\"")
+    })?;
     let millis_per_unit: u64 = match unit {
         "ms" => 1,
         "s" => 1_000,
@@ -33,8 +33,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Formats a duration the way the config writes it, choosing the largest exact unit.
 pub fn format_duration(duration: Duration) -> String {
     let ms = duration.as_millis();
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms >= size && ms % size == 0 {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms >= size && ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }
@@ -76,7 +81,11 @@ mod tests {
     #[test]
     fn rejects_missing_or_unknown_units() {
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
-        assert!(parse_duration("30 seconds").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_duration("30 seconds")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!(parse_duration("s").unwrap_err().contains("whole number"));
         assert!(parse_duration("-5s").is_err());
     }
@@ -94,6 +103,9 @@ mod tests {
         assert_eq!(format_span(Duration::from_secs(42)), "42 s");
         assert_eq!(format_span(Duration::from_secs(180)), "3 min");
         assert_eq!(format_span(Duration::from_secs(7_500)), "2 h 5 min");
-        assert_eq!(format_span(Duration::from_secs(3 * 86_400 + 7_200)), "3 days 2 h");
+        assert_eq!(
+            format_span(Duration::from_secs(3 * 86_400 + 7_200)),
+            "3 days 2 h"
+        );
     }
 }

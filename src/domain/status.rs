@@ -62,7 +62,11 @@ impl ComponentStatus {
 
     /// The worse of two statuses.
     pub fn worst(self, other: Self) -> Self {
-        if other.severity() > self.severity() { other } else { self }
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -128,8 +132,8 @@ impl Indicator {
 /// The page indicator from component statuses and the impacts of unresolved incidents:
 /// the worst of them wins; maintenance shows only when nothing is worse.
 pub fn page_indicator(statuses: &[ComponentStatus], open_impacts: &[Impact]) -> Indicator {
-    let all_down = !statuses.is_empty()
-        && statuses.iter().all(|s| *s == ComponentStatus::MajorOutage);
+    let all_down =
+        !statuses.is_empty() && statuses.iter().all(|s| *s == ComponentStatus::MajorOutage);
     let from_components = statuses
         .iter()
         .map(|s| match s {
@@ -227,7 +231,12 @@ impl Default for MonitorState {
 
 impl MonitorState {
     /// Feeds one check's verdict; returns the change of health, if any.
-    pub fn observe(&mut self, verdict: Verdict, thresholds: Thresholds, at: DateTime<Utc>) -> Option<Change> {
+    pub fn observe(
+        &mut self,
+        verdict: Verdict,
+        thresholds: Thresholds,
+        at: DateTime<Utc>,
+    ) -> Option<Change> {
         let next = match verdict {
             Verdict::Down => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
@@ -238,7 +247,11 @@ impl MonitorState {
             Verdict::Up | Verdict::Degraded => {
                 self.consecutive_successes = self.consecutive_successes.saturating_add(1);
                 self.consecutive_failures = 0;
-                let target = if verdict == Verdict::Up { Health::Up } else { Health::Degraded };
+                let target = if verdict == Verdict::Up {
+                    Health::Up
+                } else {
+                    Health::Degraded
+                };
                 let recovered = self.consecutive_successes >= thresholds.successes_before_up.max(1);
                 let allowed = self.health != Health::Down || recovered;
                 (self.health != target && allowed).then_some(target)
@@ -262,7 +275,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(sec: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + sec, 0).single().expect("valid time")
+        Utc.timestamp_opt(1_700_000_000 + sec, 0)
+            .single()
+            .expect("valid time")
     }
 
     const TH: Thresholds = Thresholds {
@@ -345,13 +360,34 @@ mod tests {
     #[test]
     fn indicator_follows_the_worst_component_or_incident() {
         use ComponentStatus::*;
-        assert_eq!(page_indicator(&[Operational, Operational], &[]), Indicator::None);
-        assert_eq!(page_indicator(&[Operational, DegradedPerformance], &[]), Indicator::Minor);
-        assert_eq!(page_indicator(&[Operational, MajorOutage], &[]), Indicator::Major);
-        assert_eq!(page_indicator(&[MajorOutage, MajorOutage], &[]), Indicator::Critical);
-        assert_eq!(page_indicator(&[Operational, UnderMaintenance], &[]), Indicator::Maintenance);
-        assert_eq!(page_indicator(&[UnderMaintenance, PartialOutage], &[]), Indicator::Major);
-        assert_eq!(page_indicator(&[Operational], &[Impact::Critical]), Indicator::Critical);
+        assert_eq!(
+            page_indicator(&[Operational, Operational], &[]),
+            Indicator::None
+        );
+        assert_eq!(
+            page_indicator(&[Operational, DegradedPerformance], &[]),
+            Indicator::Minor
+        );
+        assert_eq!(
+            page_indicator(&[Operational, MajorOutage], &[]),
+            Indicator::Major
+        );
+        assert_eq!(
+            page_indicator(&[MajorOutage, MajorOutage], &[]),
+            Indicator::Critical
+        );
+        assert_eq!(
+            page_indicator(&[Operational, UnderMaintenance], &[]),
+            Indicator::Maintenance
+        );
+        assert_eq!(
+            page_indicator(&[UnderMaintenance, PartialOutage], &[]),
+            Indicator::Major
+        );
+        assert_eq!(
+            page_indicator(&[Operational], &[Impact::Critical]),
+            Indicator::Critical
+        );
         assert_eq!(page_indicator(&[], &[]), Indicator::None);
     }
 

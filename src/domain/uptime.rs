@@ -74,7 +74,9 @@ pub fn day_bars(today: NaiveDate, days: u32, counts: &[DayCount]) -> Vec<DayBar>
     (0..days)
         .rev()
         .map(|back| {
-            let day = today.checked_sub_days(Days::new(back.into())).unwrap_or(today);
+            let day = today
+                .checked_sub_days(Days::new(back.into()))
+                .unwrap_or(today);
             let count = counts.iter().find(|c| c.day == day);
             let uptime = count.and_then(|c| percent(c.successes.into(), c.checks.into()));
             let level = match uptime {
@@ -101,7 +103,11 @@ pub fn format_percent(p: f64) -> String {
         return "100%".to_string();
     }
     let text = format!("{p:.2}");
-    let text = if text == "100.00" { "99.99".to_string() } else { text };
+    let text = if text == "100.00" {
+        "99.99".to_string()
+    } else {
+        text
+    };
     format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
@@ -117,8 +123,16 @@ mod tests {
     fn bars_cover_the_window_oldest_first_with_gaps_as_no_data() {
         let today = date(2026, 11, 28);
         let counts = [
-            DayCount { day: date(2026, 11, 28), checks: 100, successes: 100 },
-            DayCount { day: date(2026, 11, 26), checks: 100, successes: 50 },
+            DayCount {
+                day: date(2026, 11, 28),
+                checks: 100,
+                successes: 100,
+            },
+            DayCount {
+                day: date(2026, 11, 26),
+                checks: 100,
+                successes: 50,
+            },
         ];
         let bars = day_bars(today, 3, &counts);
         assert_eq!(bars.len(), 3);
@@ -132,8 +146,16 @@ mod tests {
     #[test]
     fn overall_uptime_weights_by_checks() {
         let counts = [
-            DayCount { day: date(2026, 1, 1), checks: 300, successes: 300 },
-            DayCount { day: date(2026, 1, 2), checks: 100, successes: 0 },
+            DayCount {
+                day: date(2026, 1, 1),
+                checks: 300,
+                successes: 300,
+            },
+            DayCount {
+                day: date(2026, 1, 2),
+                checks: 100,
+                successes: 0,
+            },
         ];
         assert_eq!(overall_uptime(&counts), Some(75.0));
         assert_eq!(overall_uptime(&[]), None);

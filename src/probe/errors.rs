@@ -6,7 +6,10 @@ use std::io;
 /// A short reason for a failed request: "connection refused", "TLS: certificate not trusted".
 pub fn describe(error: &reqwest::Error) -> String {
     if error.is_redirect() {
-        return format!("too many redirects (more than {}), probably a loop", super::MAX_REDIRECTS);
+        return format!(
+            "too many redirects (more than {}), probably a loop",
+            super::MAX_REDIRECTS
+        );
     }
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     let mut innermost = error.to_string();
@@ -60,7 +63,9 @@ fn describe_tls(e: &rustls::Error) -> String {
                 "TLS: certificate not trusted (unknown issuer or self-signed)".to_string()
             }
             C::Expired | C::ExpiredContext { .. } => "TLS: certificate expired".to_string(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "TLS: certificate not valid yet".to_string(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "TLS: certificate not valid yet".to_string()
+            }
             C::Revoked => "TLS: certificate revoked".to_string(),
             C::NotValidForName | C::NotValidForNameContext { .. } => {
                 "TLS: certificate is not valid for this host name".to_string()

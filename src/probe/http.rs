@@ -24,9 +24,16 @@ pub async fn check(client: &reqwest::Client, probe: &HttpProbe, timeout: Duratio
         Err(_) if got_headers.load(Ordering::Relaxed) => CheckResult::down(
             at,
             elapsed,
-            format!("timed out reading the body after {}", format_duration(timeout)),
+            format!(
+                "timed out reading the body after {}",
+                format_duration(timeout)
+            ),
         ),
-        Err(_) => CheckResult::down(at, elapsed, format!("timed out after {}", format_duration(timeout))),
+        Err(_) => CheckResult::down(
+            at,
+            elapsed,
+            format!("timed out after {}", format_duration(timeout)),
+        ),
     }
 }
 
@@ -36,7 +43,11 @@ enum Verdict {
 }
 
 /// One request and its body; `Err` carries the reason the check failed.
-async fn exchange(client: &reqwest::Client, probe: &HttpProbe, got_headers: &AtomicBool) -> Result<Verdict, String> {
+async fn exchange(
+    client: &reqwest::Client,
+    probe: &HttpProbe,
+    got_headers: &AtomicBool,
+) -> Result<Verdict, String> {
     let response = client
         .get(probe.url.clone())
         .send()
@@ -46,7 +57,9 @@ async fn exchange(client: &reqwest::Client, probe: &HttpProbe, got_headers: &Ato
     let status = response.status();
     if !probe.expect_status.accepts(status.as_u16()) {
         let reason = status.canonical_reason().unwrap_or("");
-        return Err(format!("HTTP {} {reason}", status.as_u16()).trim_end().to_string());
+        return Err(format!("HTTP {} {reason}", status.as_u16())
+            .trim_end()
+            .to_string());
     }
     let not_after = certificate_not_after(&response);
     let found = read_body(response, probe.expect_body.as_deref()).await?;

@@ -24,7 +24,11 @@ impl Prober {
     /// Builds the shared client. Needs a rustls crypto provider installed first.
     pub fn new() -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            .user_agent(concat!("signalfire/", env!("CARGO_PKG_VERSION"), " (status checker)"))
+            .user_agent(concat!(
+                "signalfire/",
+                env!("CARGO_PKG_VERSION"),
+                " (status checker)"
+            ))
             .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
             .tls_info(true)
             .pool_idle_timeout(Duration::from_secs(90))

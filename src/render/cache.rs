@@ -56,7 +56,11 @@ impl PageCache {
 
     /// Replaces the whole set; unchanged files keep their ETag and Last-Modified.
     pub fn store(&self, files: Vec<File>, now: DateTime<Utc>) {
-        let old = self.entries.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let old = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let next: HashMap<String, Arc<Rendered>> = files
             .into_iter()
             .map(|file| {

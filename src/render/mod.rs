@@ -44,7 +44,10 @@ pub async fn run(state: AppState, stop: CancellationToken) {
         }
         tokio::time::sleep(DEBOUNCE).await;
         if let Err(e) = refresh(&state).await {
-            tracing::error!(error = format!("{e:#}"), "re-rendering the public pages failed");
+            tracing::error!(
+                error = format!("{e:#}"),
+                "re-rendering the public pages failed"
+            );
         }
     }
 }

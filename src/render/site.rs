@@ -28,12 +28,20 @@ impl Links {
 
     /// Links for an exported file `depth` folders below the site root.
     pub fn export(depth: usize) -> Self {
-        let root = if depth == 0 { "./".to_string() } else { "../".repeat(depth) };
+        let root = if depth == 0 {
+            "./".to_string()
+        } else {
+            "../".repeat(depth)
+        };
         Self { root, export: true }
     }
 
     pub fn home(&self) -> String {
-        if self.export { format!("{}index.html", self.root) } else { self.root.clone() }
+        if self.export {
+            format!("{}index.html", self.root)
+        } else {
+            self.root.clone()
+        }
     }
 
     pub fn asset(&self, name: &str) -> String {

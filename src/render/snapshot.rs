@@ -27,7 +27,11 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads monitors and the daily buckets of the last `history_days` days (never raw checks).
-    pub fn load(conn: &Connection, history_days: u32, now: DateTime<Utc>) -> rusqlite::Result<Self> {
+    pub fn load(
+        conn: &Connection,
+        history_days: u32,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<Self> {
         let today = now.date_naive();
         let first = today
             .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
@@ -38,7 +42,11 @@ impl Snapshot {
             .map(|monitor| {
                 let days = uptime::daily_counts(conn, monitor.row_id, first_key)?;
                 let status = monitor.state.health.component_status();
-                Ok(ComponentView { monitor, status, days })
+                Ok(ComponentView {
+                    monitor,
+                    status,
+                    days,
+                })
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(Self {

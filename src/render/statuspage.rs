@@ -79,7 +79,13 @@ pub struct Api<'a> {
 pub fn group_id(name: &str) -> String {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("group-{}", slug.trim_matches('-'))
 }
@@ -98,7 +104,13 @@ impl<'a> Api<'a> {
         PageJson {
             id: self.page_id.clone(),
             name: self.config.page.title.clone(),
-            url: self.config.server.base_url.as_str().trim_end_matches('/').to_string(),
+            url: self
+                .config
+                .server
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
             time_zone: self.config.page.timezone.name().to_string(),
             updated_at: timestamp(self.snapshot.updated_at()),
         }
@@ -161,7 +173,12 @@ impl<'a> Api<'a> {
         out
     }
 
-    fn component(&self, c: &ComponentView, position: usize, group_id: Option<String>) -> ComponentJson {
+    fn component(
+        &self,
+        c: &ComponentView,
+        position: usize,
+        group_id: Option<String>,
+    ) -> ComponentJson {
         let m = &c.monitor;
         let updated = m.state.since.map_or(m.updated_at, |s| s.max(m.updated_at));
         ComponentJson {
@@ -182,15 +199,31 @@ impl<'a> Api<'a> {
         }
     }
 
-    fn group(&self, name: &str, id: &str, members: &[&ComponentView], position: usize) -> ComponentJson {
+    fn group(
+        &self,
+        name: &str,
+        id: &str,
+        members: &[&ComponentView],
+        position: usize,
+    ) -> ComponentJson {
         let status = members
             .iter()
             .map(|c| c.status)
             .fold(ComponentStatus::Operational, ComponentStatus::worst);
-        let created = members.iter().map(|c| c.monitor.created_at).min().unwrap_or_default();
+        let created = members
+            .iter()
+            .map(|c| c.monitor.created_at)
+            .min()
+            .unwrap_or_default();
         let updated = members
             .iter()
-            .map(|c| c.monitor.state.since.unwrap_or(c.monitor.updated_at).max(c.monitor.updated_at))
+            .map(|c| {
+                c.monitor
+                    .state
+                    .since
+                    .unwrap_or(c.monitor.updated_at)
+                    .max(c.monitor.updated_at)
+            })
             .max()
             .unwrap_or_default();
         ComponentJson {

@@ -6,7 +6,11 @@ use super::cached;
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let file = path.into_inner();
     let doc = state
         .cache

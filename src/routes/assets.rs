@@ -6,7 +6,8 @@ use crate::assets;
 use crate::error::AppError;
 
 pub async fn get(name: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset = assets::find(&name).ok_or_else(|| AppError::NotFound(format!("no asset named {name}")))?;
+    let asset =
+        assets::find(&name).ok_or_else(|| AppError::NotFound(format!("no asset named {name}")))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=86400"))
         .content_type(asset.content_type)

@@ -10,10 +10,20 @@ use crate::state::AppState;
 const DB_DEADLINE: Duration = Duration::from_secs(2);
 
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
-    let healthy = tokio::time::timeout(DB_DEADLINE, state.db.ping()).await.unwrap_or(false);
-    let mut response = if healthy { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    let healthy = tokio::time::timeout(DB_DEADLINE, state.db.ping())
+        .await
+        .unwrap_or(false);
+    let mut response = if healthy {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
     response
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/plain; charset=utf-8")
-        .body(if healthy { "ok" } else { "database unavailable" })
+        .body(if healthy {
+            "ok"
+        } else {
+            "database unavailable"
+        })
 }

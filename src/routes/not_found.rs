@@ -5,14 +5,24 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub async fn handle(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn handle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if req.path().starts_with("/api/") {
-        return Err(AppError::NotFound(format!("no API endpoint at {}", req.path())));
+        return Err(AppError::NotFound(format!(
+            "no API endpoint at {}",
+            req.path()
+        )));
     }
     let page = state.cache.get("404.html");
     let mut response = HttpResponse::NotFound();
     Ok(match page {
-        Some(page) => response.content_type(page.content_type).body(page.body.clone()),
-        None => response.content_type("text/plain; charset=utf-8").body("404 page not found"),
+        Some(page) => response
+            .content_type(page.content_type)
+            .body(page.body.clone()),
+        None => response
+            .content_type("text/plain; charset=utf-8")
+            .body("404 page not found"),
     })
 }

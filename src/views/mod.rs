@@ -20,11 +20,20 @@ pub struct Site<'a> {
 impl Site<'_> {
     /// A time in the page's time zone, e.g. "2026-11-28 14:05 CET".
     pub fn local_time(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.page.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
+        at.with_timezone(&self.page.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
+    /// A machine-readable time for `<time datetime>`: RFC 3339 in UTC, whole seconds.
+    pub fn iso(at: DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 
     /// Only the clock part, e.g. "14:05:09 CET".
     pub fn local_clock(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.page.timezone).format("%H:%M:%S %Z").to_string()
+        at.with_timezone(&self.page.timezone)
+            .format("%H:%M:%S %Z")
+            .to_string()
     }
 }

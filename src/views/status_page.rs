@@ -20,7 +20,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
                 h1.banner__title { (indicator.description()) }
                 p.banner__time {
                     "Updated "
-                    time datetime=(snapshot.generated_at.to_rfc3339()) { (site.local_time(snapshot.generated_at)) }
+                    time datetime=(Site::iso(snapshot.generated_at)) { (site.local_time(snapshot.generated_at)) }
                 }
             }
         }
@@ -61,7 +61,7 @@ fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView) -> Markup 
                     None => { "Awaiting the first check" }
                     Some(last) => {
                         "Checked "
-                        time datetime=(last.at.to_rfc3339()) { (site.local_clock(last.at)) }
+                        time datetime=(Site::iso(last.at)) { (site.local_clock(last.at)) }
                         @if last.verdict != Verdict::Down {
                             " · " (last.response_ms) " ms"
                         }

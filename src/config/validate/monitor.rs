@@ -48,15 +48,29 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
     let m = spanned.get_ref();
     let id = match &m.id {
         None => {
-            c.at(Some(spanned.span()), "this [[monitor]] has no id; add e.g. id = \"blog\" (a-z, 0-9 and -)");
+            c.at(
+                Some(spanned.span()),
+                "this [[monitor]] has no id; add e.g. id = \"blog\" (a-z, 0-9 and -)",
+            );
             None
         }
-        Some(id) => MonitorId::parse(id.get_ref()).map_err(|e| c.at(Some(id.span()), e)).ok(),
+        Some(id) => MonitorId::parse(id.get_ref())
+            .map_err(|e| c.at(Some(id.span()), e))
+            .ok(),
     };
     let (schedule, interval) = schedule(c, m);
     let default_timeout = interval.map_or(DEFAULT_TIMEOUT, |i| DEFAULT_TIMEOUT.min(i / 2));
-    let timeout = m.timeout.as_ref().map_or(default_timeout, |_| duration(c, &m.timeout, "timeout", "10s"));
-    let timeout = at_least(c, &m.timeout, timeout, Duration::from_millis(100), "timeout", "100ms");
+    let timeout = m.timeout.as_ref().map_or(default_timeout, |_| {
+        duration(c, &m.timeout, "timeout", "10s")
+    });
+    let timeout = at_least(
+        c,
+        &m.timeout,
+        timeout,
+        Duration::from_millis(100),
+        "timeout",
+        "100ms",
+    );
     if let (Some(interval), Some(t)) = (interval, &m.timeout)
         && timeout >= interval
     {
@@ -75,8 +89,15 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
         ));
     }
     let thresholds = Thresholds {
-        failures_before_down: number(c, &m.failures_before_down, "failures_before_down", 3, 1..=100) as u32,
-        successes_before_up: number(c, &m.successes_before_up, "successes_before_up", 2, 1..=100) as u32,
+        failures_before_down: number(
+            c,
+            &m.failures_before_down,
+            "failures_before_down",
+            3,
+            1..=100,
+        ) as u32,
+        successes_before_up: number(c, &m.successes_before_up, "successes_before_up", 2, 1..=100)
+            as u32,
     };
     let probe = probe(c, spanned)?;
     let id = id?;
@@ -140,11 +161,16 @@ fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<HttpProb
     let m = spanned.get_ref();
     let url = match &m.url {
         None => {
-            c.at(Some(spanned.span()), "an http monitor needs url = \"https://…\"");
+            c.at(
+                Some(spanned.span()),
+                "an http monitor needs url = \"https://…\"",
+            );
             None
         }
         Some(u) => match Url::parse(u.get_ref()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
             Ok(_) | Err(_) => {
                 c.at(Some(u.span()), format!(
                     "url \"{}\" is not an absolute http:// or https:// URL; write e.g. \"https://example.com/\"",
@@ -180,7 +206,10 @@ fn expect_status(c: &mut Collector<'_>, m: &RawMonitor) -> StatusMatcher {
     }
     if ranges.is_empty() {
         if list.get_ref().is_empty() {
-            c.at(Some(list.span()), "expect_status is empty; list codes like [200, 301] or remove it for any 2xx/3xx");
+            c.at(
+                Some(list.span()),
+                "expect_status is empty; list codes like [200, 301] or remove it for any 2xx/3xx",
+            );
         }
         return StatusMatcher::SuccessOrRedirect;
     }

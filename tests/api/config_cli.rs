@@ -1,0 +1,128 @@
+//! `signalfire check-config`: exit 2 with one `file:line:column` message per problem.
+
+use std::process::Command;
+
+fn check_config(text: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run signalfire");
+    let stderr =
+        String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "config.toml");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr,
+    )
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args([
+            "check-config",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"),
+        ])
+        .output()
+        .expect("run signalfire");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("blog") && stdout.contains("proof-galleries"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_key_duplicate_id_and_bad_duration_are_each_reported_with_their_position() {
+    let text = r#"[page]
+title = "x"
+
+[[monitor]]
+id = "blog"
+url = "https://blog.example/"
+intervall = "30s"
+
+[[monitor]]
+id = "blog"
+url = "https://shop.example/"
+timeout = "ten seconds"
+"#;
+    let (code, _, stderr) = check_config(text);
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("config.toml:"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with("config.toml:7:1: unknown key \"intervall\""),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("did you mean \"interval\""));
+    assert!(
+        lines[1].starts_with("config.toml:10:6: duplicate monitor id \"blog\""),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("config.toml:12:11: timeout:"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("e.g. \"30s\""));
+}
+
+#[test]
+fn bad_ids_urls_and_timeouts_longer_than_the_interval_are_reported_together() {
+    let text = r#"[[monitor]]
+id = "Blog Page"
+url = "not a url"
+interval = "5s"
+timeout = "10s"
+"#;
+    let (code, _, stderr) = check_config(text);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("config.toml:2:6: id \"Blog Page\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("config.toml:3:7: url \"not a url\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("config.toml:5:11: timeout 10s is not shorter than interval 5s"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_names_the_example() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["--config", "/nonexistent/config.toml"])
+        .output()
+        .expect("run signalfire");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.example.toml"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .arg("frobnicate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

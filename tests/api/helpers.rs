@@ -1,0 +1,260 @@
+//! Test harness: the real server on 127.0.0.1 port 0 with its own temp data dir, and fake
+//! sites — real local HTTP servers whose behaviour a test can switch.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use signalfire::config::Config;
+use signalfire::startup::{Application, install_crypto_provider};
+use signalfire::state::AppState;
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The admin token every test app accepts.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub data_dir: Arc<TempDir>,
+    config_text: String,
+    stop: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The config of a test app: `extra` is appended (monitors, page settings).
+pub fn test_config(data_dir: &Path, extra: &str) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\n[page]\ntitle = \"Test status\"\n\n{extra}",
+        data_dir.display()
+    )
+}
+
+pub fn parse_config(text: &str) -> Config {
+    Config::parse(text, Path::new("test.toml"), &|key| {
+        (key == "SIGNALFIRE_ADMIN_TOKEN").then(|| ADMIN_TOKEN.to_string())
+    })
+    .unwrap_or_else(|e| panic!("test config is invalid:\n{e}"))
+}
+
+/// Starts the real server with `extra` config on a fresh data dir.
+pub async fn spawn_app(extra: &str) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let text = test_config(dir.path(), extra);
+    start(text, dir).await
+}
+
+async fn start(config_text: String, data_dir: Arc<TempDir>) -> TestApp {
+    install_crypto_provider();
+    let app = Application::build(parse_config(&config_text))
+        .await
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let stop = app.stop_token();
+    let task = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        state,
+        data_dir,
+        config_text,
+        stop,
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json body")
+    }
+
+    pub async fn get_html(&self, path: &str) -> scraper::Html {
+        let response = self.get(path).await;
+        scraper::Html::parse_document(&response.text().await.expect("html body"))
+    }
+
+    /// Component statuses from components.json, by id.
+    pub async fn component_status(&self, id: &str) -> Option<String> {
+        let doc = self.get_json("/api/v2/components.json").await;
+        doc["components"]
+            .as_array()?
+            .iter()
+            .find(|c| c["id"] == id)
+            .and_then(|c| c["status"].as_str().map(str::to_string))
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) -> (String, Arc<TempDir>) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(Duration::from_secs(5), task).await;
+            result
+                .expect("stops within 5 s")
+                .expect("task")
+                .expect("clean stop");
+        }
+        (self.config_text.clone(), self.data_dir.clone())
+    }
+
+    /// Stops and starts again on the same data dir and config.
+    pub async fn restart(self) -> TestApp {
+        let (text, dir) = self.stop().await;
+        start(text, dir).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Polls `check` every 100 ms until it is true or `limit` passes.
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What a fake site does with each request.
+#[derive(Debug, Clone)]
+pub enum Behavior {
+    /// 200 with this body.
+    Ok(String),
+    /// This status with a short body.
+    Status(u16),
+    /// Waits, then answers 200.
+    Slow(Duration, String),
+    /// Accepts and never answers.
+    Never,
+    /// Reads the request and closes the connection without a word.
+    Close,
+    /// Sends headers, then never the body.
+    HeadersOnly,
+}
+
+/// A real HTTP server on 127.0.0.1 whose behaviour can be switched while it runs.
+#[derive(Clone)]
+pub struct FakeSite {
+    pub port: u16,
+    behavior: Arc<Mutex<Behavior>>,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FakeSite {
+    pub async fn start(behavior: Behavior) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake site");
+        let port = listener.local_addr().expect("addr").port();
+        let site = Self {
+            port,
+            behavior: Arc::new(Mutex::new(behavior)),
+            hits: Arc::default(),
+        };
+        let server = site.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let behavior = server.behavior.lock().expect("lock").clone();
+                server
+                    .hits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::spawn(serve(stream, behavior));
+            }
+        });
+        site
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn set(&self, behavior: Behavior) {
+        *self.behavior.lock().expect("lock") = behavior;
+    }
+}
+
+async fn serve(mut stream: TcpStream, behavior: Behavior) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let respond = |status: u16, reason: &str, body: &str| {
+        format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let reply = match behavior {
+        Behavior::Ok(body) => respond(200, "OK", &body),
+        Behavior::Status(code) => respond(code, reason(code), "error"),
+        Behavior::Slow(delay, body) => {
+            tokio::time::sleep(delay).await;
+            respond(200, "OK", &body)
+        }
+        Behavior::Never => {
+            tokio::time::sleep(Duration::from_secs(3_600)).await;
+            return;
+        }
+        Behavior::Close => return,
+        Behavior::HeadersOnly => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")
+                .await;
+            tokio::time::sleep(Duration::from_secs(3_600)).await;
+            return;
+        }
+    };
+    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        404 => "Not Found",
+        _ => "Status",
+    }
+}
+
+/// A `[[monitor]]` table for an http monitor.
+pub fn http_monitor(id: &str, url: &str, extra: &str) -> String {
+    format!("[[monitor]]\nid = \"{id}\"\nname = \"{id} site\"\nurl = \"{url}\"\n{extra}\n")
+}

@@ -1,0 +1,227 @@
+//! The spine end to end: fake sites → checks → state machine → page and Statuspage JSON.
+
+use std::time::Duration;
+
+use scraper::{Html, Selector};
+use signalfire::db::uptime::{self, BucketDelta, Table};
+use signalfire::domain::uptime::{date_key, format_percent};
+use signalfire::render;
+
+use crate::helpers::{Behavior, FakeSite, eventually, http_monitor, spawn_app};
+
+const FAST: &str = "interval = \"1s\"\nfailures_before_down = 2\nsuccesses_before_up = 2\n";
+/// A schedule that never fires during a test, for tests that feed results themselves.
+const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    let selector = Selector::parse(css).expect("valid selector");
+    doc.select(&selector).collect()
+}
+
+fn text(element: &scraper::ElementRef<'_>) -> String {
+    element.text().collect::<String>().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_failing_and_silent_sites_show_operational_and_major_outage_then_recover() {
+    let up = FakeSite::start(Behavior::Ok("hello".into())).await;
+    let failing = FakeSite::start(Behavior::Status(500)).await;
+    let silent = FakeSite::start(Behavior::Never).await;
+    let app = spawn_app(
+        &[
+            http_monitor("up", &up.url(), FAST),
+            http_monitor("failing", &failing.url(), FAST),
+            http_monitor(
+                "silent",
+                &silent.url(),
+                &format!("{FAST}timeout = \"800ms\"\n"),
+            ),
+        ]
+        .concat(),
+    )
+    .await;
+
+    let settled = eventually(Duration::from_secs(5), || async {
+        app.component_status("up").await.as_deref() == Some("operational")
+            && app.component_status("failing").await.as_deref() == Some("major_outage")
+            && app.component_status("silent").await.as_deref() == Some("major_outage")
+    })
+    .await;
+    assert!(
+        settled,
+        "statuses did not settle within 5 s: {}",
+        app.get_json("/api/v2/components.json").await
+    );
+
+    let status = app.get_json("/api/v2/status.json").await;
+    assert_ne!(status["status"]["indicator"], "none");
+    assert_eq!(status["status"]["description"], "Partial System Outage");
+
+    let page = app.get_html("/").await;
+    let pill = |id: &str| {
+        select(&page, &format!("#component-{id} .pill"))
+            .first()
+            .map(text)
+    };
+    assert_eq!(pill("up").as_deref(), Some("Operational"));
+    assert_eq!(pill("failing").as_deref(), Some("Major outage"));
+    assert_eq!(pill("silent").as_deref(), Some("Major outage"));
+    let banner = select(&page, ".banner__title");
+    assert_eq!(text(&banner[0]), "Partial System Outage");
+    let reasons: Vec<String> = select(&page, "#component-failing .component__reason")
+        .iter()
+        .map(text)
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("HTTP 500 Internal Server Error")),
+        "{reasons:?}"
+    );
+    let reasons: Vec<String> = select(&page, "#component-silent .component__reason")
+        .iter()
+        .map(text)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("timed out after 800ms")),
+        "{reasons:?}"
+    );
+
+    failing.set(Behavior::Ok("fixed".into()));
+    let recovered = eventually(Duration::from_secs(5), || async {
+        app.component_status("failing").await.as_deref() == Some("operational")
+    })
+    .await;
+    assert!(recovered, "the repaired site did not become operational");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ninety_days_of_buckets_become_ninety_labelled_bars() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let row = app.state.monitors[0].row_id;
+    let today = chrono::Utc::now().date_naive();
+    let days: Vec<_> = (0..90u64)
+        .map(|back| today - chrono::Days::new(back))
+        .collect();
+    let seeded = days.clone();
+    app.state
+        .db
+        .write(move |tx| {
+            for (i, day) in seeded.iter().enumerate() {
+                let failures = (i % 5) as i64;
+                let delta = BucketDelta {
+                    checks: 1_000,
+                    successes: 1_000 - failures * 7,
+                    response_sum_ms: 50_000,
+                    response_min_ms: 20,
+                    response_max_ms: 90,
+                };
+                uptime::add(tx, Table::Daily, row, date_key(*day), delta)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("seed buckets");
+    render::refresh(&app.state).await.expect("render");
+
+    let page = app.get_html("/").await;
+    let bars = select(&page, "#component-blog ol.bars > li");
+    assert_eq!(bars.len(), 90);
+    for (i, bar) in bars.iter().enumerate() {
+        let back = 89 - i;
+        let day = days[back];
+        let pct = (1_000.0 - (back % 5) as f64 * 7.0) / 10.0;
+        let expected = format!("{}: {} uptime", day.format("%Y-%m-%d"), format_percent(pct));
+        assert_eq!(
+            bar.value().attr("title"),
+            Some(expected.as_str()),
+            "bar {i}"
+        );
+        let sr = bar
+            .select(&Selector::parse(".sr").expect("selector"))
+            .next()
+            .map(|e| text(&e));
+        assert_eq!(
+            sr.as_deref(),
+            Some(expected.as_str()),
+            "screen-reader text of bar {i}"
+        );
+        let class = bar.value().attr("class").unwrap_or_default();
+        let level = match back % 5 {
+            0 => "bar--good",
+            1 => "bar--minor",
+            _ => "bar--major",
+        };
+        assert!(
+            class.contains(level),
+            "bar {i} ({expected}) has class {class}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_answers_304_to_a_matching_etag_and_changes_etag_on_change() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let first = app.get("/").await;
+    let etag = first.headers()["etag"].to_str().expect("etag").to_string();
+    assert!(first.headers().contains_key("last-modified"));
+
+    let again = app
+        .client
+        .get(format!("{}/", app.address))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.expect("body").is_empty());
+
+    let down = signalfire::domain::check::CheckResult::down(
+        chrono::Utc::now(),
+        Duration::from_millis(5),
+        "HTTP 503",
+    );
+    for _ in 0..3 {
+        signalfire::monitoring::apply(&app.state, &app.state.monitors[0], down.clone())
+            .await
+            .expect("apply");
+    }
+    render::refresh(&app.state).await.expect("render");
+    let changed = app
+        .client
+        .get(format!("{}/", app.address))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"].to_str().expect("etag"), etag);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_assets_and_not_found() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.expect("body"), "ok");
+
+    let css = app.get("/assets/style.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/css")
+    );
+    assert_eq!(app.get("/assets/favicon.svg").await.status(), 200);
+
+    let missing = app.get("/no/such/page").await;
+    assert_eq!(missing.status(), 404);
+    let doc = Html::parse_document(&missing.text().await.expect("body"));
+    assert_eq!(text(&select(&doc, "h1")[0]), "Page not found");
+
+    let api_missing = app.get("/api/v2/nothing.json").await;
+    assert_eq!(api_missing.status(), 404);
+    let body: serde_json::Value = api_missing.json().await.expect("json error");
+    assert!(body["error"].as_str().is_some());
+}
