@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
-use crate::db::{checks, uptime};
+use crate::db::{checks, incidents, uptime};
 use crate::domain::uptime::hour_key;
+use crate::incidents::maintenance;
 use crate::state::AppState;
 
 /// Rows deleted per transaction, so the poller and the page never wait long for the writer.
@@ -58,4 +59,24 @@ pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Re
         .write(|tx| Ok(tx.execute_batch("PRAGMA optimize;")?))
         .await?;
     Ok(report)
+}
+
+/// Starts and ends maintenance windows whose time has come (called every few seconds).
+/// Reads first, so the writer is taken only when something is due.
+pub async fn advance_maintenances(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let due = state
+        .db
+        .read(move |c| Ok(incidents::maintenance_due(c, now)?))
+        .await?;
+    if !due {
+        return Ok(false);
+    }
+    let changed = state
+        .db
+        .write(move |tx| Ok(maintenance::advance(tx, now)?))
+        .await?;
+    if changed {
+        state.cache.invalidate();
+    }
+    Ok(changed)
 }

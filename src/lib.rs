@@ -2,12 +2,15 @@
 //! signalfire: a self-hosted outage status page server. `main.rs` only wires this library.
 
 pub mod assets;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod housekeeping;
+pub mod incidents;
+pub mod markdown;
 pub mod monitoring;
 pub mod probe;
 pub mod render;

@@ -6,8 +6,8 @@ use rusqlite::Connection;
 use crate::db::{checks, monitors, uptime};
 use crate::domain::check::CheckResult;
 use crate::domain::duration::format_span;
-use crate::domain::monitor::Thresholds;
 use crate::domain::status::{Change, Health};
+use crate::incidents::automatic::{self, Subject};
 use crate::state::{AppState, MonitorHandle};
 
 /// Probes a monitor once and applies the result.
@@ -25,13 +25,12 @@ pub async fn apply(
     monitor: &MonitorHandle,
     result: CheckResult,
 ) -> anyhow::Result<Option<Change>> {
-    let row = monitor.row_id;
-    let thresholds = monitor.spec.thresholds;
     let reason = result.reason.clone();
     let at = result.at;
+    let handle = monitor.clone();
     let change = state
         .db
-        .write(move |tx| Ok(record(tx, row, thresholds, &result)?))
+        .write(move |tx| Ok(record(tx, &handle, &result)?))
         .await?;
     if let Some(change) = change {
         let id = &monitor.spec.id;
@@ -55,17 +54,34 @@ pub async fn apply(
 }
 
 /// The transactional part of [`apply`]: insert the check, bump its buckets, step the state
-/// machine and store its state. Returns the change of health, if any.
+/// machine, store its state, and open or resolve the automatic incident on a change.
+/// Returns the change of health, if any.
 pub fn record(
     conn: &Connection,
-    monitor_row: i64,
-    thresholds: Thresholds,
+    monitor: &MonitorHandle,
     result: &CheckResult,
 ) -> rusqlite::Result<Option<Change>> {
-    let mut state = monitors::load_state(conn, monitor_row)?;
-    let change = state.observe(result.verdict, thresholds, result.at);
-    checks::insert(conn, monitor_row, result)?;
-    uptime::record(conn, monitor_row, result)?;
-    monitors::save_state(conn, monitor_row, &state, result)?;
+    let row = monitor.row_id;
+    let mut state = monitors::load_state(conn, row)?;
+    let change = state.observe(result.verdict, monitor.spec.thresholds, result.at);
+    checks::insert(conn, row, result)?;
+    uptime::record(conn, row, result)?;
+    monitors::save_state(conn, row, &state, result)?;
+    if let Some(change) = &change {
+        let target = monitor.spec.probe.target();
+        let subject = Subject {
+            row,
+            name: &monitor.spec.name,
+            target: &target,
+        };
+        automatic::on_change(
+            conn,
+            subject,
+            change,
+            state.since,
+            result.reason.as_deref(),
+            result.at,
+        )?;
+    }
     Ok(change)
 }

@@ -19,6 +19,8 @@ use crate::{housekeeping, monitoring};
 
 /// Housekeeping runs at minute 17 of every hour (off the hour, when other jobs pile up).
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
+/// Maintenance windows open and close within this many seconds of their times.
+const MAINTENANCE_CRON: &str = "*/2 * * * * *";
 
 /// The running schedulers; dropping it does not stop them, [`Scheduler::shutdown`] does.
 pub struct Scheduler {
@@ -35,6 +37,20 @@ impl Scheduler {
         cron.add(Job::new_async(HOUSEKEEPING_CRON, move |_, _| {
             let state = job_state.clone();
             Box::pin(async move { housekeeping::run(&state).await })
+        })?)
+        .await?;
+        let job_state = state.clone();
+        cron.add(Job::new_async(MAINTENANCE_CRON, move |_, _| {
+            let state = job_state.clone();
+            Box::pin(async move {
+                if let Err(e) = housekeeping::advance_maintenances(&state, chrono::Utc::now()).await
+                {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "advancing maintenance windows failed"
+                    );
+                }
+            })
         })?)
         .await?;
         let mut interval_monitors = Vec::new();

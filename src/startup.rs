@@ -11,6 +11,7 @@ use anyhow::Context;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Sessions;
 use crate::config::Config;
 use crate::db::{Db, monitors};
 use crate::probe::Prober;
@@ -66,6 +67,7 @@ impl Application {
             prober: Prober::new().context("cannot build the HTTP client")?,
             monitors: Arc::new(handles),
             cache: Arc::new(PageCache::new()),
+            sessions: Arc::new(Sessions::default()),
         };
         render::refresh(&state)
             .await

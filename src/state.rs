@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::Sessions;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::monitor::MonitorSpec;
@@ -24,4 +25,21 @@ pub struct AppState {
     pub prober: Prober,
     pub monitors: Arc<Vec<Arc<MonitorHandle>>>,
     pub cache: Arc<PageCache>,
+    pub sessions: Arc<Sessions>,
+}
+
+impl AppState {
+    /// The database row of a configured monitor, by its id.
+    pub fn monitor_row(&self, key: &str) -> Option<i64> {
+        self.monitors
+            .iter()
+            .find(|m| m.spec.id.as_str() == key)
+            .map(|m| m.row_id)
+    }
+
+    /// Configured monitor ids, for error messages.
+    pub fn monitor_keys(&self) -> String {
+        let keys: Vec<&str> = self.monitors.iter().map(|m| m.spec.id.as_str()).collect();
+        keys.join(", ")
+    }
 }

@@ -54,6 +54,51 @@ const MIGRATIONS: &[&str] = &[
         response_max_ms INTEGER NOT NULL,
         PRIMARY KEY (monitor_id, day)
     ) WITHOUT ROWID;",
+    // 2: incidents and maintenances (one table, like Statuspage), their updates and components.
+    "ALTER TABLE monitors ADD COLUMN failing_since INTEGER;
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        impact TEXT NOT NULL,
+        monitor_id INTEGER REFERENCES monitors(id),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        monitoring_at INTEGER,
+        resolved_at INTEGER,
+        scheduled_for INTEGER,
+        scheduled_until INTEGER
+    );
+    CREATE INDEX incidents_by_kind_time ON incidents(kind, started_at);
+    CREATE INDEX incidents_open ON incidents(resolved_at) WHERE resolved_at IS NULL;
+    CREATE TABLE incident_updates (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        body TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        automatic INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        display_at INTEGER NOT NULL
+    );
+    CREATE INDEX updates_by_incident ON incident_updates(incident_id, display_at);
+    CREATE INDEX updates_by_time ON incident_updates(display_at);
+    CREATE TABLE update_components (
+        update_id INTEGER NOT NULL REFERENCES incident_updates(id) ON DELETE CASCADE,
+        monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+        old_status TEXT NOT NULL,
+        new_status TEXT NOT NULL,
+        PRIMARY KEY (update_id, monitor_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE incident_components (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+        status TEXT NOT NULL,
+        PRIMARY KEY (incident_id, monitor_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX incident_components_by_monitor ON incident_components(monitor_id);",
 ];
 
 /// The schema version this build writes.

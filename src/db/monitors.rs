@@ -73,7 +73,8 @@ pub fn sync(
         .collect()
 }
 
-const STATE_COLUMNS: &str = "health, health_since, consecutive_failures, consecutive_successes";
+const STATE_COLUMNS: &str =
+    "health, health_since, consecutive_failures, consecutive_successes, failing_since";
 
 fn state_from(row: &Row<'_>, offset: usize) -> rusqlite::Result<MonitorState> {
     Ok(MonitorState {
@@ -81,6 +82,7 @@ fn state_from(row: &Row<'_>, offset: usize) -> rusqlite::Result<MonitorState> {
         since: row.get::<_, Option<i64>>(offset + 1)?.map(from_millis),
         consecutive_failures: row.get(offset + 2)?,
         consecutive_successes: row.get(offset + 3)?,
+        failing_since: row.get::<_, Option<i64>>(offset + 4)?.map(from_millis),
     })
 }
 
@@ -105,7 +107,7 @@ pub fn save_state(
     conn.prepare_cached(
         "UPDATE monitors SET health = ?2, health_since = ?3, consecutive_failures = ?4,
              consecutive_successes = ?5, last_check_at = ?6, last_verdict = ?7,
-             last_response_ms = ?8, last_reason = ?9
+             last_response_ms = ?8, last_reason = ?9, failing_since = ?10
          WHERE id = ?1",
     )?
     .execute(params![
@@ -118,6 +120,7 @@ pub fn save_state(
         check.verdict.code(),
         check.elapsed.as_millis() as i64,
         check.reason,
+        state.failing_since.map(to_millis),
     ])?;
     Ok(())
 }
@@ -154,4 +157,16 @@ pub fn list_active(conn: &Connection) -> rusqlite::Result<Vec<MonitorRow>> {
         })
     })?;
     rows.collect()
+}
+
+/// What a monitor checks and why its last check failed, for automatic incident notes.
+pub fn target_and_reason(
+    conn: &Connection,
+    row_id: i64,
+) -> rusqlite::Result<(String, Option<String>)> {
+    conn.query_row(
+        "SELECT target, last_reason FROM monitors WHERE id = ?1",
+        [row_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }

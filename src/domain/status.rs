@@ -216,6 +216,8 @@ pub struct MonitorState {
     pub since: Option<DateTime<Utc>>,
     pub consecutive_failures: u32,
     pub consecutive_successes: u32,
+    /// When the current run of failures began; an outage is dated from its first failure.
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 impl Default for MonitorState {
@@ -225,6 +227,7 @@ impl Default for MonitorState {
             since: None,
             consecutive_failures: 0,
             consecutive_successes: 0,
+            failing_since: None,
         }
     }
 }
@@ -241,12 +244,16 @@ impl MonitorState {
             Verdict::Down => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 self.consecutive_successes = 0;
+                if self.consecutive_failures == 1 {
+                    self.failing_since = Some(at);
+                }
                 let confirmed = self.consecutive_failures >= thresholds.failures_before_down.max(1);
                 (self.health != Health::Down && confirmed).then_some(Health::Down)
             }
             Verdict::Up | Verdict::Degraded => {
                 self.consecutive_successes = self.consecutive_successes.saturating_add(1);
                 self.consecutive_failures = 0;
+                self.failing_since = None;
                 let target = if verdict == Verdict::Up {
                     Health::Up
                 } else {
@@ -264,7 +271,12 @@ impl MonitorState {
             previous_since: self.since,
         };
         self.health = to;
-        self.since = Some(at);
+        // An outage starts at its first failed check, not at the check that confirmed it.
+        self.since = Some(if to == Health::Down {
+            self.failing_since.unwrap_or(at)
+        } else {
+            at
+        });
         Some(change)
     }
 }
@@ -332,6 +344,13 @@ mod tests {
         assert_eq!(s.health, Health::Up);
         assert_eq!(changes[0].from, Health::Down);
         assert!(changes[0].previous_since.is_some());
+    }
+
+    #[test]
+    fn an_outage_is_dated_from_its_first_failure() {
+        let mut s = MonitorState::default();
+        run(&mut s, &[U, D, D, D]);
+        assert_eq!(s.since, Some(t(1)));
     }
 
     #[test]

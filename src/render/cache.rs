@@ -1,6 +1,7 @@
 //! The in-memory cache of rendered pages, keyed by their path in the static site.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -29,8 +30,17 @@ pub struct File {
 
 #[derive(Default)]
 pub struct PageCache {
+    /// The site rendered as a whole on every refresh.
     entries: RwLock<Arc<HashMap<String, Arc<Rendered>>>>,
+    /// Pages rendered on first request (incidents, history), dropped on every change.
+    lazy: RwLock<HashMap<String, Arc<Rendered>>>,
+    /// Bumped on every change, so a page rendered from older data is not kept.
+    generation: AtomicU64,
     dirty: Notify,
+}
+
+fn validators(body: &Bytes) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(body)[..12]))
 }
 
 impl PageCache {
@@ -41,12 +51,41 @@ impl PageCache {
     /// The rendered file at `path` (as in the static export: `index.html`, `api/v2/status.json`).
     pub fn get(&self, path: &str) -> Option<Arc<Rendered>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(path).cloned()
+        if let Some(found) = entries.get(path) {
+            return Some(found.clone());
+        }
+        self.lazy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .cloned()
     }
 
-    /// Asks the renderer to re-render soon.
+    /// Asks the renderer to re-render soon and forgets lazily rendered pages.
     pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.lazy.write().unwrap_or_else(|p| p.into_inner()).clear();
         self.dirty.notify_one();
+    }
+
+    /// The current generation; pass it back to [`PageCache::insert_lazy`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps a page rendered on request, unless something changed since `generation`.
+    pub fn insert_lazy(&self, file: File, generation: u64, now: DateTime<Utc>) -> Arc<Rendered> {
+        let rendered = Arc::new(Rendered {
+            etag: validators(&file.body),
+            body: file.body,
+            content_type: file.content_type,
+            last_modified: now,
+        });
+        let mut lazy = self.lazy.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation() == generation {
+            lazy.insert(file.path, rendered.clone());
+        }
+        rendered
     }
 
     /// Resolves when someone called [`PageCache::invalidate`].
@@ -64,7 +103,7 @@ impl PageCache {
         let next: HashMap<String, Arc<Rendered>> = files
             .into_iter()
             .map(|file| {
-                let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&file.body)[..12]));
+                let etag = validators(&file.body);
                 let rendered = match old.get(&file.path) {
                     Some(prev) if prev.etag == etag => prev.clone(),
                     _ => Arc::new(Rendered {

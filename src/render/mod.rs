@@ -2,6 +2,7 @@
 //! "last checked" times) into memory; a request is a lookup.
 
 pub mod cache;
+pub mod pages;
 pub mod site;
 pub mod snapshot;
 pub mod statuspage;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 pub use cache::{PageCache, Rendered};
 pub use snapshot::Snapshot;
 
+use crate::config::Config;
 use crate::state::AppState;
 use site::Links;
 
@@ -32,6 +34,35 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
     let files = site::render(&state.config, &snapshot, &Links::server())?;
     state.cache.store(files, snapshot.generated_at);
     Ok(())
+}
+
+/// A page rendered on first request: from the cache, or rendered now by `render` and kept
+/// until the next change. `None` when `render` finds nothing to show.
+pub async fn lazy_page<F>(
+    state: &AppState,
+    path: &str,
+    render: F,
+) -> anyhow::Result<Option<std::sync::Arc<Rendered>>>
+where
+    F: FnOnce(
+            &Config,
+            &rusqlite::Connection,
+            &Links,
+            chrono::DateTime<Utc>,
+        ) -> rusqlite::Result<Option<cache::File>>
+        + Send
+        + 'static,
+{
+    if let Some(found) = state.cache.get(path) {
+        return Ok(Some(found));
+    }
+    let generation = state.cache.generation();
+    let config = state.config.clone();
+    let file = state
+        .db
+        .read(move |conn| Ok(render(&config, conn, &Links::server(), Utc::now())?))
+        .await?;
+    Ok(file.map(|f| state.cache.insert_lazy(f, generation, Utc::now())))
 }
 
 /// Re-renders on every invalidation and every [`REFRESH_EVERY`], until `stop`.

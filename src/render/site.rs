@@ -44,6 +44,25 @@ impl Links {
         }
     }
 
+    /// An incident's permalink; `#update-{id}` anchors point into its timeline.
+    pub fn incident(&self, id: i64) -> String {
+        if self.export {
+            format!("{}incidents/{id}.html", self.root)
+        } else {
+            format!("{}incidents/{id}", self.root)
+        }
+    }
+
+    /// A page of the incident history (page 1 is the newest).
+    pub fn history(&self, page: u32) -> String {
+        match (self.export, page) {
+            (false, 1) => format!("{}history", self.root),
+            (false, n) => format!("{}history?page={n}", self.root),
+            (true, 1) => format!("{}history.html", self.root),
+            (true, n) => format!("{}history-{n}.html", self.root),
+        }
+    }
+
     pub fn asset(&self, name: &str) -> String {
         format!("{}assets/{name}", self.root)
     }
@@ -86,5 +105,22 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
         json("api/v2/status.json", &api.status())?,
         json("api/v2/components.json", &api.components())?,
         json("api/v2/summary.json", &api.summary())?,
+        json("api/v2/incidents.json", &api.all_incidents())?,
+        json(
+            "api/v2/incidents/unresolved.json",
+            &api.unresolved_incidents(),
+        )?,
+        json(
+            "api/v2/scheduled-maintenances.json",
+            &api.all_maintenances(),
+        )?,
+        json(
+            "api/v2/scheduled-maintenances/upcoming.json",
+            &api.upcoming_maintenances(),
+        )?,
+        json(
+            "api/v2/scheduled-maintenances/active.json",
+            &api.active_maintenances(),
+        )?,
     ])
 }

@@ -3,9 +3,11 @@
 use chrono::{DateTime, Days, Utc};
 use rusqlite::Connection;
 
+use crate::db::incidents::{self, Filter, IncidentRecord};
 use crate::db::monitors::{self, MonitorRow};
 use crate::db::uptime;
-use crate::domain::status::{ComponentStatus, Indicator, page_indicator};
+use crate::domain::incident::{Status, component_status};
+use crate::domain::status::{ComponentStatus, Impact, Indicator, page_indicator};
 use crate::domain::uptime::{DayCount, date_key};
 
 /// One component (monitor) on the page.
@@ -13,6 +15,8 @@ use crate::domain::uptime::{DayCount, date_key};
 pub struct ComponentView {
     pub monitor: MonitorRow,
     pub status: ComponentStatus,
+    /// Inside an active maintenance window.
+    pub in_maintenance: bool,
     /// Daily counts inside the history window, oldest first.
     pub days: Vec<DayCount>,
 }
@@ -23,7 +27,18 @@ pub struct Snapshot {
     pub generated_at: DateTime<Utc>,
     pub history_days: u32,
     pub components: Vec<ComponentView>,
+    /// Incidents not yet resolved, newest first.
+    pub open_incidents: Vec<IncidentRecord>,
+    /// The latest incidents, open or not, newest first.
+    pub recent_incidents: Vec<IncidentRecord>,
+    /// Maintenances scheduled or in progress, soonest first.
+    pub planned_maintenances: Vec<IncidentRecord>,
+    /// The latest maintenances, newest first.
+    pub recent_maintenances: Vec<IncidentRecord>,
 }
+
+/// How many incidents and maintenances the API lists (Statuspage lists 50).
+pub const RECENT: usize = 50;
 
 impl Snapshot {
     /// Reads monitors and the daily buckets of the last `history_days` days (never raw checks).
@@ -37,14 +52,19 @@ impl Snapshot {
             .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
             .unwrap_or(today);
         let first_key = date_key(first);
+        let open = incidents::open_component_statuses(conn)?;
+        let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
         let components = monitors::list_active(conn)?
             .into_iter()
             .map(|monitor| {
                 let days = uptime::daily_counts(conn, monitor.row_id, first_key)?;
-                let status = monitor.state.health.component_status();
+                let maintenance = in_maintenance.contains(&monitor.row_id);
+                let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
+                let status = component_status(monitor.state.health, incident_statuses, maintenance);
                 Ok(ComponentView {
                     monitor,
                     status,
+                    in_maintenance: maintenance,
                     days,
                 })
             })
@@ -53,12 +73,31 @@ impl Snapshot {
             generated_at: now,
             history_days,
             components,
+            open_incidents: incidents::list(conn, Filter::OpenIncidents, now)?,
+            recent_incidents: incidents::list(conn, Filter::RecentIncidents(RECENT), now)?,
+            planned_maintenances: incidents::list(conn, Filter::PlannedMaintenances, now)?,
+            recent_maintenances: incidents::list(conn, Filter::RecentMaintenances(RECENT), now)?,
         })
+    }
+
+    /// Maintenances whose window is on now.
+    pub fn active_maintenances(&self) -> impl Iterator<Item = &IncidentRecord> {
+        self.planned_maintenances
+            .iter()
+            .filter(|m| matches!(m.status, Status::InProgress | Status::Verifying))
+    }
+
+    /// Maintenances yet to start.
+    pub fn upcoming_maintenances(&self) -> impl Iterator<Item = &IncidentRecord> {
+        self.planned_maintenances
+            .iter()
+            .filter(|m| m.status == Status::Scheduled)
     }
 
     pub fn indicator(&self) -> Indicator {
         let statuses: Vec<ComponentStatus> = self.components.iter().map(|c| c.status).collect();
-        page_indicator(&statuses, &[])
+        let impacts: Vec<Impact> = self.open_incidents.iter().map(|i| i.impact).collect();
+        page_indicator(&statuses, &impacts)
     }
 
     /// When anything on the page last changed.
@@ -67,6 +106,8 @@ impl Snapshot {
             .iter()
             .filter_map(|c| c.monitor.state.since)
             .chain(self.components.iter().map(|c| c.monitor.updated_at))
+            .chain(self.recent_incidents.iter().map(|i| i.updated_at))
+            .chain(self.recent_maintenances.iter().map(|i| i.updated_at))
             .max()
             .unwrap_or(self.generated_at)
     }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::snapshot::{ComponentView, Snapshot};
 use crate::config::Config;
+use crate::db::incidents::IncidentRecord;
 use crate::domain::status::ComponentStatus;
 
 /// Statuspage writes times as RFC 3339 with milliseconds and `Z`.
@@ -64,8 +65,128 @@ pub struct SummaryDoc {
     pub page: PageJson,
     pub status: StatusJson,
     pub components: Vec<ComponentJson>,
-    pub incidents: Vec<serde_json::Value>,
-    pub scheduled_maintenances: Vec<serde_json::Value>,
+    pub incidents: Vec<IncidentJson>,
+    pub scheduled_maintenances: Vec<IncidentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentsDoc {
+    pub page: PageJson,
+    pub incidents: Vec<IncidentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MaintenancesDoc {
+    pub page: PageJson,
+    pub scheduled_maintenances: Vec<IncidentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentComponentJson {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AffectedJson {
+    pub code: String,
+    pub name: String,
+    pub old_status: &'static str,
+    pub new_status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UpdateJson {
+    pub id: String,
+    pub incident_id: String,
+    pub status: &'static str,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub display_at: String,
+    pub affected_components: Option<Vec<AffectedJson>>,
+    pub deliver_notifications: bool,
+    pub custom_tweet: Option<String>,
+    pub tweet_id: Option<String>,
+}
+
+/// An incident or scheduled maintenance in Statuspage's shape.
+#[derive(Debug, Serialize)]
+pub struct IncidentJson {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub impact: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    pub started_at: String,
+    pub monitoring_at: Option<String>,
+    pub resolved_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_until: Option<String>,
+    pub shortlink: String,
+    pub page_id: String,
+    pub components: Vec<IncidentComponentJson>,
+    pub incident_updates: Vec<UpdateJson>,
+}
+
+/// One incident in Statuspage's shape; `base` is the page's absolute URL.
+pub fn incident_json(i: &IncidentRecord, base: &str, page_id: &str) -> IncidentJson {
+    let id = i.id.to_string();
+    IncidentJson {
+        id: id.clone(),
+        name: i.name.clone(),
+        status: i.status.as_str(),
+        impact: i.impact.as_str(),
+        created_at: timestamp(i.created_at),
+        updated_at: timestamp(i.updated_at),
+        started_at: timestamp(i.started_at),
+        monitoring_at: i.monitoring_at.map(timestamp),
+        resolved_at: i.resolved_at.map(timestamp),
+        scheduled_for: i.scheduled_for.map(timestamp),
+        scheduled_until: i.scheduled_until.map(timestamp),
+        shortlink: format!("{base}/incidents/{id}"),
+        page_id: page_id.to_string(),
+        components: i
+            .components
+            .iter()
+            .map(|c| IncidentComponentJson {
+                id: c.key.clone(),
+                name: c.name.clone(),
+                status: c.status.as_str(),
+            })
+            .collect(),
+        incident_updates: i
+            .updates
+            .iter()
+            .map(|u| UpdateJson {
+                id: u.id.to_string(),
+                incident_id: id.clone(),
+                status: u.status.as_str(),
+                body: u.body.clone(),
+                created_at: timestamp(u.created_at),
+                updated_at: timestamp(u.created_at),
+                display_at: timestamp(u.display_at),
+                affected_components: (!u.changes.is_empty()).then(|| {
+                    u.changes
+                        .iter()
+                        .map(|c| AffectedJson {
+                            code: c.key.clone(),
+                            name: c.name.clone(),
+                            old_status: c.old.as_str(),
+                            new_status: c.new.as_str(),
+                        })
+                        .collect()
+                }),
+                deliver_notifications: true,
+                custom_tweet: None,
+                tweet_id: None,
+            })
+            .collect(),
+    }
 }
 
 /// Builds the API documents from one snapshot.
@@ -90,13 +211,18 @@ pub fn group_id(name: &str) -> String {
     format!("group-{}", slug.trim_matches('-'))
 }
 
+/// A stable page id derived from the base URL (Statuspage ids are opaque strings).
+pub fn page_id(config: &Config) -> String {
+    let digest = Sha256::digest(config.server.base_url.as_str().as_bytes());
+    hex::encode(&digest[..6])
+}
+
 impl<'a> Api<'a> {
     pub fn new(config: &'a Config, snapshot: &'a Snapshot) -> Self {
-        let digest = Sha256::digest(config.server.base_url.as_str().as_bytes());
         Self {
             config,
             snapshot,
-            page_id: hex::encode(&digest[..6]),
+            page_id: page_id(config),
         }
     }
 
@@ -143,8 +269,53 @@ impl<'a> Api<'a> {
             page: self.page(),
             status: self.status_json(),
             components: self.component_list(),
-            incidents: Vec::new(),
-            scheduled_maintenances: Vec::new(),
+            incidents: self.incidents(&self.snapshot.open_incidents),
+            scheduled_maintenances: self.incidents(&self.snapshot.planned_maintenances),
+        }
+    }
+
+    fn incidents<'b>(
+        &self,
+        list: impl IntoIterator<Item = &'b IncidentRecord>,
+    ) -> Vec<IncidentJson> {
+        let base = self.page().url;
+        list.into_iter()
+            .map(|i| incident_json(i, &base, &self.page_id))
+            .collect()
+    }
+
+    pub fn all_incidents(&self) -> IncidentsDoc {
+        IncidentsDoc {
+            page: self.page(),
+            incidents: self.incidents(&self.snapshot.recent_incidents),
+        }
+    }
+
+    pub fn unresolved_incidents(&self) -> IncidentsDoc {
+        IncidentsDoc {
+            page: self.page(),
+            incidents: self.incidents(&self.snapshot.open_incidents),
+        }
+    }
+
+    pub fn all_maintenances(&self) -> MaintenancesDoc {
+        MaintenancesDoc {
+            page: self.page(),
+            scheduled_maintenances: self.incidents(&self.snapshot.recent_maintenances),
+        }
+    }
+
+    pub fn upcoming_maintenances(&self) -> MaintenancesDoc {
+        MaintenancesDoc {
+            page: self.page(),
+            scheduled_maintenances: self.incidents(self.snapshot.upcoming_maintenances()),
+        }
+    }
+
+    pub fn active_maintenances(&self) -> MaintenancesDoc {
+        MaintenancesDoc {
+            page: self.page(),
+            scheduled_maintenances: self.incidents(self.snapshot.active_maintenances()),
         }
     }
 

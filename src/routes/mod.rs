@@ -1,9 +1,13 @@
 //! The route table: one function, one small file per route group.
 
+mod admin_api;
 mod api_v2;
 mod assets;
 mod cached;
 mod health;
+mod history;
+mod incident;
+mod json_body;
 mod not_found;
 mod status_page;
 
@@ -24,7 +28,17 @@ where
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_or_head("/", status_page::get))
         .service(get_or_head("/api/v2/{file:.*}", api_v2::get))
+        .service(get_or_head("/incidents/{id}", incident::get))
+        .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
+        .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
+        .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
+        .service(
+            web::resource("/api/admin/incidents/{id}")
+                .patch(admin_api::patch_incident)
+                .delete(admin_api::delete_incident),
+        )
+        .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
         .service(get_or_head("/assets/{name}", assets::get))
         .default_service(web::to(not_found::handle));
 }

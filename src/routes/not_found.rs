@@ -15,14 +15,18 @@ pub async fn handle(
             req.path()
         )));
     }
-    let page = state.cache.get("404.html");
+    Ok(page(&state))
+}
+
+/// The 404 page for people.
+pub fn page(state: &AppState) -> HttpResponse {
     let mut response = HttpResponse::NotFound();
-    Ok(match page {
+    match state.cache.get("404.html") {
         Some(page) => response
             .content_type(page.content_type)
             .body(page.body.clone()),
         None => response
             .content_type("text/plain; charset=utf-8")
             .body("404 page not found"),
-    })
+    }
 }

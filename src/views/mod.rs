@@ -3,8 +3,11 @@
 
 pub mod components;
 pub mod error_page;
+pub mod history_page;
+pub mod incident_page;
 pub mod layout;
 pub mod status_page;
+pub mod timeline;
 
 use chrono::{DateTime, Utc};
 

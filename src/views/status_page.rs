@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use super::components::{indicator_class, status_pill, uptime_bars};
+use super::timeline::{duration, summary_card};
 use super::{Site, layout};
 use crate::domain::check::Verdict;
 use crate::domain::uptime::{day_bars, format_percent, overall_uptime};
@@ -10,6 +11,8 @@ use crate::render::snapshot::{ComponentView, Snapshot};
 
 /// Narrow screens show this many of the most recent days (see style.css).
 const NARROW_DAYS: u32 = 30;
+/// Resolved incidents younger than this are listed under the components.
+const RECENT_DAYS: i64 = 14;
 
 pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
     let indicator = snapshot.indicator();
@@ -24,6 +27,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
                 }
             }
         }
+        (incidents_section(site, snapshot))
         section.components aria-labelledby="components-heading" {
             h2 #components-heading { "Components" }
             @if snapshot.components.is_empty() {
@@ -40,8 +44,63 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
                 }
             }
         }
+        (recent_section(site, snapshot))
     };
     layout::page(site, None, body)
+}
+
+/// Active incidents, maintenance in progress and upcoming maintenance, above the components.
+fn incidents_section(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
+    let active: Vec<_> = snapshot.active_maintenances().collect();
+    let upcoming: Vec<_> = snapshot.upcoming_maintenances().collect();
+    html! {
+        @if !snapshot.open_incidents.is_empty() {
+            section aria-labelledby="incidents-heading" {
+                h2 #incidents-heading { "Active incidents" }
+                @for i in &snapshot.open_incidents { (summary_card(site, i)) }
+            }
+        }
+        @if !active.is_empty() {
+            section aria-labelledby="maintenance-heading" {
+                h2 #maintenance-heading { "Maintenance in progress" }
+                @for m in &active { (summary_card(site, m)) }
+            }
+        }
+        @if !upcoming.is_empty() {
+            section aria-labelledby="upcoming-heading" {
+                h2 #upcoming-heading { "Scheduled maintenance" }
+                @for m in &upcoming { (summary_card(site, m)) }
+            }
+        }
+    }
+}
+
+/// Incidents of the last [`RECENT_DAYS`] days that are over, and the way to the full history.
+fn recent_section(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
+    let since = snapshot.generated_at - chrono::Duration::days(RECENT_DAYS);
+    let past: Vec<_> = snapshot
+        .recent_incidents
+        .iter()
+        .filter(|i| i.resolved_at.is_some() && i.started_at >= since)
+        .collect();
+    html! {
+        section.recent aria-labelledby="recent-heading" {
+            h2 #recent-heading { "Past incidents" }
+            @if past.is_empty() {
+                p.empty-month { "No incidents in the last " (RECENT_DAYS) " days." }
+            } @else {
+                ul.history-list {
+                    @for i in past {
+                        li {
+                            a.history__name href=(site.links.incident(i.id)) { (i.name) }
+                            p.history__when { (site.local_time(i.started_at)) " · " (duration(i, snapshot.generated_at)) }
+                        }
+                    }
+                }
+            }
+            p { a href=(site.links.history(1)) { "Incident history" } }
+        }
+    }
 }
 
 fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView) -> Markup {

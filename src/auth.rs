@@ -1,0 +1,182 @@
+//! Credentials: the API bearer token, the web login (argon2id), sessions with CSRF tokens, and
+//! the failed-login limit. Secrets are compared in constant time and never logged.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A session lasts this long after its last use.
+const SESSION_IDLE: Duration = Duration::from_secs(12 * 3_600);
+/// At most this many failed logins per client address per [`FAILURE_WINDOW`].
+pub const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Random bytes as hex, for session ids and CSRF tokens.
+pub fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Constant-time equality of two secrets.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Checks an `Authorization: Bearer …` token against the configured SHA-256.
+pub fn bearer_matches(header: Option<&str>, expected_sha256: Option<&[u8; 32]>) -> bool {
+    let (Some(header), Some(expected)) = (header, expected_sha256) else {
+        return false;
+    };
+    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+        return false;
+    };
+    let digest = Sha256::digest(token.as_bytes());
+    same_secret(&digest, expected)
+}
+
+/// An argon2id PHC string for `signalfire hash-password`.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+/// True when `password` matches the PHC string. Slow on purpose: call off the executor.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
+/// A logged-in owner.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub csrf: String,
+    last_used: Instant,
+}
+
+/// Server-side sessions, keyed by the SHA-256 of the cookie value.
+#[derive(Default)]
+pub struct Sessions {
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+fn key(cookie: &str) -> [u8; 32] {
+    Sha256::digest(cookie.as_bytes()).into()
+}
+
+impl Sessions {
+    /// Starts a session; returns the cookie value.
+    pub fn create(&self) -> anyhow::Result<String> {
+        let cookie = random_token()?;
+        let session = Session {
+            csrf: random_token()?,
+            last_used: Instant::now(),
+        };
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.retain(|_, s| s.last_used.elapsed() < SESSION_IDLE);
+        sessions.insert(key(&cookie), session);
+        Ok(cookie)
+    }
+
+    /// The live session for a cookie value, refreshing its idle timer.
+    pub fn get(&self, cookie: &str) -> Option<Session> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let k = key(cookie);
+        match sessions.get_mut(&k) {
+            Some(s) if s.last_used.elapsed() < SESSION_IDLE => {
+                s.last_used = Instant::now();
+                Some(s.clone())
+            }
+            Some(_) => {
+                sessions.remove(&k);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn remove(&self, cookie: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(cookie));
+    }
+
+    /// True when this address has used up its failed logins for the last minute.
+    pub fn is_locked_out(&self, ip: IpAddr) -> bool {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = failures.entry(ip).or_default();
+        while recent
+            .front()
+            .is_some_and(|t| t.elapsed() >= FAILURE_WINDOW)
+        {
+            recent.pop_front();
+        }
+        recent.len() >= MAX_FAILURES
+    }
+
+    pub fn record_failure(&self, ip: IpAddr) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.retain(|_, v| v.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
+        failures.entry(ip).or_default().push_back(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_match_their_hash_only() {
+        let hash: [u8; 32] = Sha256::digest(b"s3cret").into();
+        assert!(bearer_matches(Some("Bearer s3cret"), Some(&hash)));
+        assert!(!bearer_matches(Some("Bearer wrong"), Some(&hash)));
+        assert!(!bearer_matches(Some("s3cret"), Some(&hash)));
+        assert!(!bearer_matches(None, Some(&hash)));
+        assert!(
+            !bearer_matches(Some("Bearer s3cret"), None),
+            "no token configured: closed"
+        );
+    }
+
+    #[test]
+    fn passwords_verify_against_their_hash() {
+        let phc = hash_password("correct horse").expect("hash");
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &phc));
+        assert!(!verify_password("wrong", &phc));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_sixth_failure_in_a_minute_locks_out() {
+        let sessions = Sessions::default();
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        for _ in 0..MAX_FAILURES {
+            assert!(!sessions.is_locked_out(ip));
+            sessions.record_failure(ip);
+        }
+        assert!(sessions.is_locked_out(ip));
+    }
+
+    #[test]
+    fn sessions_carry_a_csrf_token_until_removed() {
+        let sessions = Sessions::default();
+        let cookie = sessions.create().expect("random");
+        let s = sessions.get(&cookie).expect("session");
+        assert_eq!(s.csrf.len(), 64);
+        sessions.remove(&cookie);
+        assert!(sessions.get(&cookie).is_none());
+    }
+}

@@ -1,0 +1,426 @@
+//! The incidents table (incidents and maintenances), their updates and affected components.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{from_millis, to_millis};
+use crate::domain::incident::{Kind, Status};
+use crate::domain::status::{ComponentStatus, Impact};
+
+/// A component as an incident lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AffectedComponent {
+    pub monitor_row: i64,
+    pub key: String,
+    pub name: String,
+    /// The status this incident gives the component.
+    pub status: ComponentStatus,
+}
+
+/// One component's change in one update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentChange {
+    pub key: String,
+    pub name: String,
+    pub old: ComponentStatus,
+    pub new: ComponentStatus,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateRecord {
+    pub id: i64,
+    pub incident_id: i64,
+    pub status: Status,
+    /// Markdown as written.
+    pub body: String,
+    /// Sanitized HTML rendered from `body` when it was written.
+    pub body_html: String,
+    pub automatic: bool,
+    pub created_at: DateTime<Utc>,
+    pub display_at: DateTime<Utc>,
+    pub changes: Vec<ComponentChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRecord {
+    pub id: i64,
+    pub kind: Kind,
+    pub name: String,
+    pub status: Status,
+    pub impact: Impact,
+    /// The monitor whose outage the poller opened this for.
+    pub monitor_row: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub monitoring_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub scheduled_until: Option<DateTime<Utc>>,
+    pub components: Vec<AffectedComponent>,
+    /// Newest first.
+    pub updates: Vec<UpdateRecord>,
+}
+
+/// The columns an insert needs.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub kind: Kind,
+    pub name: String,
+    pub status: Status,
+    pub impact: Impact,
+    pub monitor_row: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub scheduled_until: Option<DateTime<Utc>>,
+}
+
+pub fn insert(conn: &Connection, new: &NewIncident, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO incidents (kind, name, status, impact, monitor_id, created_at, updated_at, started_at,
+                                scheduled_for, scheduled_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        new.kind.as_str(),
+        new.name,
+        new.status.as_str(),
+        new.impact.as_str(),
+        new.monitor_row,
+        to_millis(now),
+        to_millis(new.started_at),
+        new.scheduled_for.map(to_millis),
+        new.scheduled_until.map(to_millis),
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Sets the status, stamping `monitoring_at` and `resolved_at` the first time they apply.
+pub fn set_status(
+    conn: &Connection,
+    id: i64,
+    status: Status,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let now = to_millis(now);
+    conn.prepare_cached(
+        "UPDATE incidents SET status = ?2, updated_at = ?3,
+             monitoring_at = CASE WHEN ?2 = 'monitoring' THEN coalesce(monitoring_at, ?3) ELSE monitoring_at END,
+             resolved_at = CASE WHEN ?4 THEN coalesce(resolved_at, ?3) ELSE NULL END
+         WHERE id = ?1",
+    )?
+    .execute(params![id, status.as_str(), now, status.is_closed()])?;
+    Ok(())
+}
+
+pub fn rename(
+    conn: &Connection,
+    id: i64,
+    name: Option<&str>,
+    impact: Option<Impact>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE incidents SET name = coalesce(?2, name), impact = coalesce(?3, impact), updated_at = ?4 WHERE id = ?1",
+        params![id, name, impact.map(Impact::as_str), to_millis(now)],
+    )?;
+    Ok(())
+}
+
+pub fn set_schedule(
+    conn: &Connection,
+    id: i64,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE incidents SET scheduled_for = ?2, scheduled_until = ?3, started_at = ?2, updated_at = ?4 WHERE id = ?1",
+        params![id, to_millis(from), to_millis(until), to_millis(now)],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute("DELETE FROM incidents WHERE id = ?1", [id])? > 0)
+}
+
+/// Appends an update with its component changes; returns its id.
+pub fn insert_update(
+    conn: &Connection,
+    incident_id: i64,
+    status: Status,
+    body: &str,
+    body_html: &str,
+    automatic: bool,
+    now: DateTime<Utc>,
+    changes: &[(i64, ComponentStatus, ComponentStatus)],
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO incident_updates (incident_id, status, body, body_html, automatic, created_at, display_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![incident_id, status.as_str(), body, body_html, automatic, to_millis(now)])?;
+    let update_id = conn.last_insert_rowid();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO update_components (update_id, monitor_id, old_status, new_status) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (monitor, old, new) in changes {
+        insert.execute(params![update_id, monitor, old.as_str(), new.as_str()])?;
+    }
+    conn.execute(
+        "UPDATE incidents SET updated_at = ?2 WHERE id = ?1",
+        params![incident_id, to_millis(now)],
+    )?;
+    Ok(update_id)
+}
+
+/// Sets the status this incident gives a component (adding it when new).
+pub fn set_component(
+    conn: &Connection,
+    incident_id: i64,
+    monitor_row: i64,
+    status: ComponentStatus,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO incident_components (incident_id, monitor_id, status) VALUES (?1, ?2, ?3)
+         ON CONFLICT (incident_id, monitor_id) DO UPDATE SET status = excluded.status",
+    )?
+    .execute(params![incident_id, monitor_row, status.as_str()])?;
+    Ok(())
+}
+
+/// The current status an incident gives each of its components, by monitor row.
+pub fn component_statuses(
+    conn: &Connection,
+    incident_id: i64,
+) -> rusqlite::Result<HashMap<i64, ComponentStatus>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT monitor_id, status FROM incident_components WHERE incident_id = ?1",
+    )?;
+    let rows = stmt.query_map([incident_id], |r| {
+        Ok((r.get(0)?, parse_component(&r.get::<_, String>(1)?)))
+    })?;
+    rows.collect()
+}
+
+/// For every component affected by an open incident: the statuses those incidents give it.
+pub fn open_component_statuses(
+    conn: &Connection,
+) -> rusqlite::Result<HashMap<i64, Vec<ComponentStatus>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.monitor_id, c.status FROM incident_components c JOIN incidents i ON i.id = c.incident_id
+         WHERE i.kind = 'incident' AND i.resolved_at IS NULL",
+    )?;
+    let mut out: HashMap<i64, Vec<ComponentStatus>> = HashMap::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (monitor, status) = row?;
+        out.entry(monitor)
+            .or_default()
+            .push(parse_component(&status));
+    }
+    Ok(out)
+}
+
+/// Monitor rows inside an active maintenance window at `now`.
+pub fn monitors_in_maintenance(
+    conn: &Connection,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT c.monitor_id FROM incident_components c JOIN incidents i ON i.id = c.incident_id
+         WHERE i.kind = 'maintenance' AND i.status != 'completed'
+           AND i.scheduled_for <= ?1 AND ?1 < i.scheduled_until",
+    )?;
+    let rows = stmt.query_map([to_millis(now)], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The open incident that already covers a monitor: the poller's own one first, else any
+/// open incident listing it as a component.
+pub fn open_for_monitor(
+    conn: &Connection,
+    monitor_row: i64,
+) -> rusqlite::Result<Option<(i64, Status)>> {
+    conn.prepare_cached(
+        "SELECT i.id, i.status FROM incidents i
+         WHERE i.kind = 'incident' AND i.resolved_at IS NULL
+           AND (i.monitor_id = ?1 OR EXISTS (SELECT 1 FROM incident_components c
+                                              WHERE c.incident_id = i.id AND c.monitor_id = ?1))
+         ORDER BY (i.monitor_id = ?1) DESC, i.id DESC LIMIT 1",
+    )?
+    .query_row([monitor_row], |r| {
+        Ok((r.get(0)?, parse_status(&r.get::<_, String>(1)?)))
+    })
+    .optional()
+}
+
+/// Which incidents to list.
+#[derive(Debug, Clone, Copy)]
+pub enum Filter {
+    /// Incidents not yet resolved.
+    OpenIncidents,
+    /// The latest incidents, open or not.
+    RecentIncidents(usize),
+    /// Maintenances not completed whose window has not ended.
+    PlannedMaintenances,
+    /// The latest maintenances.
+    RecentMaintenances(usize),
+    /// Incidents that started in `[from, until)`.
+    IncidentsBetween(DateTime<Utc>, DateTime<Utc>),
+}
+
+const COLUMNS: &str =
+    "id, kind, name, status, impact, monitor_id, created_at, updated_at, started_at,
+                       monitoring_at, resolved_at, scheduled_for, scheduled_until";
+
+pub fn list(
+    conn: &Connection,
+    filter: Filter,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<IncidentRecord>> {
+    let (sql, args): (String, Vec<i64>) = match filter {
+        Filter::OpenIncidents => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'incident' AND resolved_at IS NULL ORDER BY started_at DESC, id DESC"),
+            vec![],
+        ),
+        Filter::RecentIncidents(n) => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'incident' ORDER BY started_at DESC, id DESC LIMIT ?1"),
+            vec![n as i64],
+        ),
+        Filter::PlannedMaintenances => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'maintenance' AND status != 'completed'
+                     AND scheduled_until > ?1 ORDER BY scheduled_for, id"),
+            vec![to_millis(now)],
+        ),
+        Filter::RecentMaintenances(n) => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'maintenance' ORDER BY scheduled_for DESC, id DESC LIMIT ?1"),
+            vec![n as i64],
+        ),
+        Filter::IncidentsBetween(from, until) => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'incident' AND started_at >= ?1 AND started_at < ?2
+                     ORDER BY started_at DESC, id DESC"),
+            vec![to_millis(from), to_millis(until)],
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let heads = stmt
+        .query_map(rusqlite::params_from_iter(args), head)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    heads.into_iter().map(|h| fill(conn, h)).collect()
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<IncidentRecord>> {
+    let head = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM incidents WHERE id = ?1"))?
+        .query_row([id], head)
+        .optional()?;
+    head.map(|h| fill(conn, h)).transpose()
+}
+
+/// The start of the oldest incident, for history paging.
+pub fn oldest_start(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    conn.query_row(
+        "SELECT min(started_at) FROM incidents WHERE kind = 'incident'",
+        [],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .map(|v| v.map(from_millis))
+}
+
+fn parse_status(text: &str) -> Status {
+    Status::parse(text).unwrap_or(Status::Investigating)
+}
+
+fn parse_component(text: &str) -> ComponentStatus {
+    ComponentStatus::parse(text).unwrap_or(ComponentStatus::Operational)
+}
+
+fn head(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(from_millis))
+    };
+    Ok(IncidentRecord {
+        id: r.get(0)?,
+        kind: Kind::parse(&r.get::<_, String>(1)?),
+        name: r.get(2)?,
+        status: parse_status(&r.get::<_, String>(3)?),
+        impact: Impact::parse(&r.get::<_, String>(4)?).unwrap_or(Impact::None),
+        monitor_row: r.get(5)?,
+        created_at: from_millis(r.get(6)?),
+        updated_at: from_millis(r.get(7)?),
+        started_at: from_millis(r.get(8)?),
+        monitoring_at: time(9)?,
+        resolved_at: time(10)?,
+        scheduled_for: time(11)?,
+        scheduled_until: time(12)?,
+        components: Vec::new(),
+        updates: Vec::new(),
+    })
+}
+
+/// Loads an incident's components and updates (with their component changes).
+fn fill(conn: &Connection, mut incident: IncidentRecord) -> rusqlite::Result<IncidentRecord> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.monitor_id, m.key, m.name, c.status FROM incident_components c JOIN monitors m ON m.id = c.monitor_id
+         WHERE c.incident_id = ?1 ORDER BY m.position",
+    )?;
+    incident.components = stmt
+        .query_map([incident.id], |r| {
+            Ok(AffectedComponent {
+                monitor_row: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                status: parse_component(&r.get::<_, String>(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, status, body, body_html, automatic, created_at, display_at FROM incident_updates
+         WHERE incident_id = ?1 ORDER BY display_at DESC, id DESC",
+    )?;
+    let mut updates = stmt
+        .query_map([incident.id], |r| {
+            Ok(UpdateRecord {
+                id: r.get(0)?,
+                incident_id: incident.id,
+                status: parse_status(&r.get::<_, String>(1)?),
+                body: r.get(2)?,
+                body_html: r.get(3)?,
+                automatic: r.get(4)?,
+                created_at: from_millis(r.get(5)?),
+                display_at: from_millis(r.get(6)?),
+                changes: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.key, m.name, u.old_status, u.new_status FROM update_components u JOIN monitors m ON m.id = u.monitor_id
+         WHERE u.update_id = ?1 ORDER BY m.position",
+    )?;
+    for update in &mut updates {
+        update.changes = stmt
+            .query_map([update.id], |r| {
+                Ok(ComponentChange {
+                    key: r.get(0)?,
+                    name: r.get(1)?,
+                    old: parse_component(&r.get::<_, String>(2)?),
+                    new: parse_component(&r.get::<_, String>(3)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    incident.updates = updates;
+    Ok(incident)
+}
+
+/// True when a maintenance should start or end at `now`.
+pub fn maintenance_due(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM incidents WHERE kind = 'maintenance' AND status != 'completed'
+             AND ((status = 'scheduled' AND scheduled_for <= ?1) OR scheduled_until <= ?1))",
+    )?
+    .query_row([to_millis(now)], |r| r.get(0))
+}

@@ -1,0 +1,121 @@
+//! Pages rendered on first request and cached until the next change: one per incident and
+//! one per history page. The export renders all of them.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
+
+use super::cache::File;
+use super::site::{HTML, Links};
+use crate::config::Config;
+use crate::db::incidents::{self, Filter};
+use crate::views::history_page::{self, HistoryView, MONTHS_PER_PAGE, Month};
+use crate::views::{Site, incident_page};
+
+fn html(path: String, markup: maud::Markup) -> File {
+    File {
+        path,
+        content_type: HTML,
+        body: bytes::Bytes::from(markup.into_string()),
+    }
+}
+
+/// The cache path of an incident page.
+pub fn incident_path(id: i64) -> String {
+    format!("incidents/{id}.html")
+}
+
+/// The cache path of a history page.
+pub fn history_path(page: u32) -> String {
+    if page <= 1 {
+        "history.html".to_string()
+    } else {
+        format!("history-{page}.html")
+    }
+}
+
+pub fn incident(
+    config: &Config,
+    conn: &Connection,
+    id: i64,
+    links: &Links,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<File>> {
+    let Some(record) = incidents::get(conn, id)? else {
+        return Ok(None);
+    };
+    let site = Site {
+        page: &config.page,
+        links,
+    };
+    Ok(Some(html(
+        incident_path(id),
+        incident_page::render(&site, &record, now),
+    )))
+}
+
+/// How many history pages there are (at least one).
+pub fn history_pages(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<u32> {
+    let Some(oldest) = incidents::oldest_start(conn)? else {
+        return Ok(1);
+    };
+    let today = now.date_naive();
+    let months =
+        (today.year_month_index() - oldest.date_naive().year_month_index()).max(0) as u32 + 1;
+    Ok(months.div_ceil(MONTHS_PER_PAGE).max(1))
+}
+
+pub fn history(
+    config: &Config,
+    conn: &Connection,
+    page: u32,
+    links: &Links,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<File>> {
+    let pages = history_pages(conn, now)?;
+    if page == 0 || page > pages {
+        return Ok(None);
+    }
+    let today = now.date_naive();
+    let first_back = (page - 1) * MONTHS_PER_PAGE;
+    let months = (first_back..first_back + MONTHS_PER_PAGE)
+        .map(|back| {
+            let start = history_page::month_start(today, back);
+            let end = history_page::month_start(today, back.saturating_sub(1));
+            let end = if back == 0 {
+                now + Duration::days(1)
+            } else {
+                end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+            };
+            let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            Ok(Month {
+                first_day: start,
+                incidents: incidents::list(conn, Filter::IncidentsBetween(from, end), now)?,
+            })
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let view = HistoryView {
+        page,
+        months,
+        has_older: page < pages,
+        now,
+    };
+    let site = Site {
+        page: &config.page,
+        links,
+    };
+    Ok(Some(html(
+        history_path(page),
+        history_page::render(&site, &view),
+    )))
+}
+
+trait MonthIndex {
+    fn year_month_index(&self) -> i32;
+}
+
+impl MonthIndex for chrono::NaiveDate {
+    fn year_month_index(&self) -> i32 {
+        use chrono::Datelike;
+        self.year() * 12 + self.month0() as i32
+    }
+}

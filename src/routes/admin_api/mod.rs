@@ -1,0 +1,98 @@
+//! The owner's JSON API under `/api/admin`: bearer token, JSON in and out, Statuspage shapes.
+
+mod incidents;
+mod maintenances;
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+
+use crate::auth;
+use crate::db;
+use crate::error::AppError;
+use crate::incidents::IncidentError;
+use crate::render::{self, statuspage};
+use crate::state::AppState;
+
+pub use incidents::{
+    create as create_incident, delete as delete_incident, patch as patch_incident, post_update,
+};
+pub use maintenances::create as create_maintenance;
+
+/// Proof that the request carries the admin token. Checked before the body is read.
+pub struct Admin;
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let expected = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.config.admin.token_sha256);
+        ready(if auth::bearer_matches(header, expected.as_ref()) {
+            Ok(Admin)
+        } else {
+            Err(AppError::Unauthorized)
+        })
+    }
+}
+
+/// Runs an incident change in one transaction (rolled back on refusal), then re-renders the
+/// public pages before answering, so the owner sees their change at once.
+pub async fn change<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, IncidentError> + Send + 'static,
+{
+    let value = state
+        .db
+        .write(move |tx| f(tx).map_err(anyhow::Error::from))
+        .await
+        .map_err(|e| match e.downcast::<IncidentError>() {
+            Ok(refused) => AppError::from(refused),
+            Err(other) => AppError::Internal(other),
+        })?;
+    state.cache.invalidate();
+    render::refresh(state).await?;
+    Ok(value)
+}
+
+/// The incident in Statuspage's shape, as the API answers.
+pub async fn incident_json(
+    state: &AppState,
+    id: i64,
+) -> Result<statuspage::IncidentJson, AppError> {
+    let record = state
+        .db
+        .read(move |c| Ok(db::incidents::get(c, id)?))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no incident with id {id}")))?;
+    let base = state
+        .config
+        .server
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    Ok(statuspage::incident_json(
+        &record,
+        &base,
+        &statuspage::page_id(&state.config),
+    ))
+}
+
+/// Incident ids in paths are numbers; anything else is simply not found.
+pub fn parse_id(text: &str) -> Result<i64, AppError> {
+    text.parse()
+        .map_err(|_| AppError::NotFound(format!("no incident with id {text}")))
+}
+
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
