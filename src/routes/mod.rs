@@ -1,5 +1,6 @@
 //! The route table: one function, one small file per route group.
 
+mod admin;
 mod admin_api;
 mod api_v2;
 mod assets;
@@ -8,6 +9,7 @@ mod health;
 mod history;
 mod incident;
 mod json_body;
+
 mod not_found;
 mod status_page;
 
@@ -39,6 +41,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .delete(admin_api::delete_incident),
         )
         .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
+        .service(web::resource("/admin").get(admin::dashboard))
+        .service(web::resource("/admin/login").get(admin::login_form).post(admin::login))
+        .service(web::resource("/admin/logout").post(admin::logout))
+        .service(
+            web::resource("/admin/incidents/new")
+                .get(admin::new_incident_form)
+                .post(admin::create_incident),
+        )
+        .service(
+            web::resource("/admin/incidents/{id}")
+                .get(admin::incident_detail)
+                .post(admin::update_incident),
+        )
+        .service(web::resource("/admin/incidents/{id}/delete").post(admin::delete_incident))
+        .service(
+            web::resource("/admin/maintenances/new")
+                .get(admin::new_maintenance_form)
+                .post(admin::create_maintenance),
+        )
+        .service(
+            web::resource("/admin/maintenances/{id}")
+                .get(admin::edit_maintenance_form)
+                .post(admin::save_maintenance),
+        )
+        .service(web::resource("/admin/maintenances/{id}/cancel").post(admin::cancel_maintenance))
         .service(get_or_head("/assets/{name}", assets::get))
         .default_service(web::to(not_found::handle));
 }

@@ -1,6 +1,7 @@
 //! maud views: small functions from view-models to `Markup`. Every page goes through
 //! [`layout::page`]; views never query.
 
+pub mod admin;
 pub mod components;
 pub mod error_page;
 pub mod history_page;

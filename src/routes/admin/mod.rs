@@ -1,0 +1,130 @@
+//! The owner's web UI under `/admin`: login, session cookie, CSRF token on every form.
+
+mod dashboard;
+mod incidents;
+mod login;
+mod maintenances;
+
+use std::future::{Ready, ready};
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+use maud::Markup;
+
+use crate::auth;
+use crate::error::AppError;
+use crate::render::site::Links;
+use crate::startup::MAX_BODY_BYTES;
+use crate::state::AppState;
+use crate::views::Site;
+use crate::views::admin::FormValues;
+
+pub use dashboard::get as dashboard;
+pub use incidents::{delete as delete_incident, detail as incident_detail, new_form as new_incident_form};
+pub use incidents::{create as create_incident, update as update_incident};
+pub use login::{form as login_form, login, logout};
+pub use maintenances::{cancel as cancel_maintenance, create as create_maintenance, edit_form as edit_maintenance_form};
+pub use maintenances::{new_form as new_maintenance_form, save as save_maintenance};
+
+const SESSION_COOKIE: &str = "signalfire_session";
+const LOGIN_COOKIE: &str = "signalfire_login";
+const COOKIE_PATH: &str = "/admin";
+
+/// A request from a logged-in owner.
+pub struct Owner {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// No valid session: off to the login page.
+#[derive(Debug, thiserror::Error)]
+#[error("login required")]
+pub struct LoginRequired;
+
+impl ResponseError for LoginRequired {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SEE_OTHER
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::SeeOther().insert_header(("Location", "/admin/login")).finish()
+    }
+}
+
+impl FromRequest for Owner {
+    type Error = LoginRequired;
+    type Future = Ready<Result<Self, LoginRequired>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let owner = (|| {
+            let state = req.app_data::<web::Data<AppState>>()?;
+            let cookie = req.cookie(SESSION_COOKIE)?.value().to_string();
+            let session = state.sessions.get(&cookie)?;
+            Some(Owner { cookie, csrf: session.csrf })
+        })();
+        ready(owner.ok_or(LoginRequired))
+    }
+}
+
+/// A cookie for the admin area: HttpOnly, SameSite=Strict, Secure when served over https.
+pub fn cookie<'c>(state: &AppState, name: &'c str, value: String) -> Cookie<'c> {
+    Cookie::build(name, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.server.base_url.scheme() == "https")
+        .finish()
+}
+
+/// Reads an urlencoded form, at most 64 KiB.
+pub async fn read_form(mut payload: web::Payload) -> Result<FormValues, AppError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .map(FormValues)
+        .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))
+}
+
+/// True when the form's CSRF token is the expected one.
+pub fn csrf_ok(form: &FormValues, expected: &str) -> bool {
+    auth::same_secret(form.value("csrf").as_bytes(), expected.as_bytes())
+}
+
+/// Runs `f` with the page settings and server links a view needs.
+pub fn with_site<T>(state: &AppState, f: impl FnOnce(&Site<'_>) -> T) -> T {
+    let links = Links::server();
+    f(&Site { page: &state.config.page, links: &links })
+}
+
+/// An admin page: never cached.
+pub fn html(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+/// A form was posted without its token (or with a stale one).
+pub fn csrf_refused(state: &AppState) -> HttpResponse {
+    let page = with_site(state, |site| {
+        crate::views::error_page::message(site, "Form expired", "This form is missing its security token or it has expired. Go back, reload the page and try again.")
+    });
+    html(StatusCode::FORBIDDEN, page)
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", to.to_string())).finish()
+}
+
+/// The components the owner can pick: `(id, name)` in page order.
+pub fn choices(state: &AppState) -> Vec<(String, String)> {
+    state.monitors.iter().map(|m| (m.spec.id.to_string(), m.spec.name.clone())).collect()
+}
