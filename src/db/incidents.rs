@@ -147,22 +147,32 @@ pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
     Ok(conn.execute("DELETE FROM incidents WHERE id = ?1", [id])? > 0)
 }
 
-/// Appends an update with its component changes; returns its id.
+/// The columns of a new update.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpdate<'a> {
+    pub incident_id: i64,
+    pub status: Status,
+    /// Markdown as written.
+    pub body: &'a str,
+    /// `body` rendered and sanitized.
+    pub body_html: &'a str,
+    /// Written by the poller or the clock rather than the owner.
+    pub automatic: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// Appends an update with its `(monitor row, old, new)` component changes; returns its id.
 pub fn insert_update(
     conn: &Connection,
-    incident_id: i64,
-    status: Status,
-    body: &str,
-    body_html: &str,
-    automatic: bool,
-    now: DateTime<Utc>,
+    u: &NewUpdate<'_>,
     changes: &[(i64, ComponentStatus, ComponentStatus)],
 ) -> rusqlite::Result<i64> {
+    let (incident_id, now) = (u.incident_id, u.at);
     conn.prepare_cached(
         "INSERT INTO incident_updates (incident_id, status, body, body_html, automatic, created_at, display_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     )?
-    .execute(params![incident_id, status.as_str(), body, body_html, automatic, to_millis(now)])?;
+    .execute(params![incident_id, u.status.as_str(), u.body, u.body_html, u.automatic, to_millis(now)])?;
     let update_id = conn.last_insert_rowid();
     let mut insert = conn.prepare_cached(
         "INSERT INTO update_components (update_id, monitor_id, old_status, new_status) VALUES (?1, ?2, ?3, ?4)",

@@ -98,16 +98,15 @@ fn write_update(
     changes: &[Change],
 ) -> rusqlite::Result<i64> {
     let html = markdown::render(body);
-    let id = incidents::insert_update(
-        conn,
+    let update = incidents::NewUpdate {
         incident_id,
         status,
         body,
-        &html,
+        body_html: &html,
         automatic,
-        now,
-        changes,
-    )?;
+        at: now,
+    };
+    let id = incidents::insert_update(conn, &update, changes)?;
     incidents::set_status(conn, incident_id, status, now)?;
     Ok(id)
 }

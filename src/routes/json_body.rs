@@ -41,12 +41,10 @@ pub async fn read<T: DeserializeOwned>(
         let what = inner.to_string();
         // serde_json appends " at line L column C"; the field name says more.
         let what = what.split(" at line ").next().unwrap_or(&what).to_string();
-        if path.is_empty() || path == "." {
-            if inner.is_syntax() || inner.is_eof() {
-                AppError::BadRequest(format!("the body is not valid JSON: {what}"))
-            } else {
-                AppError::BadRequest(what)
-            }
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::BadRequest(format!("the body is not valid JSON: {what}"))
+        } else if path.is_empty() || path == "." || path == "?" {
+            AppError::BadRequest(what)
         } else {
             AppError::BadRequest(format!("{path}: {what}"))
         }

@@ -42,7 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
         .service(web::resource("/admin").get(admin::dashboard))
-        .service(web::resource("/admin/login").get(admin::login_form).post(admin::login))
+        .service(
+            web::resource("/admin/login")
+                .get(admin::login_form)
+                .post(admin::login),
+        )
         .service(web::resource("/admin/logout").post(admin::logout))
         .service(
             web::resource("/admin/incidents/new")

@@ -27,11 +27,21 @@ pub struct TestApp {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The admin web password every test app accepts.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+fn password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| signalfire::auth::hash_password(ADMIN_PASSWORD).expect("hash"))
+}
+
 /// The config of a test app: `extra` is appended (monitors, page settings).
 pub fn test_config(data_dir: &Path, extra: &str) -> String {
     format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\n[page]\ntitle = \"Test status\"\n\n{extra}",
-        data_dir.display()
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\n[page]\ntitle = \"Test status\"\n\n\
+         [admin]\nusername = \"owner\"\npassword_hash = \"{}\"\n\n{extra}",
+        data_dir.display(),
+        password_hash()
     )
 }
 
@@ -80,6 +90,32 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A call to the owner API with the admin token.
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Opens an incident through the API and returns its id.
+    pub async fn open_incident(&self, body: serde_json::Value) -> String {
+        let response = self.admin("POST", "/api/admin/incidents", Some(body)).await;
+        assert_eq!(response.status(), 201);
+        let json: serde_json::Value = response.json().await.expect("json");
+        json["id"].as_str().expect("id").to_string()
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {

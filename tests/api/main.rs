@@ -1,7 +1,10 @@
 //! One integration test binary: the real server, real fake sites, only 127.0.0.1.
 
+mod admin_api;
+mod admin_ui;
 mod config_cli;
 mod helpers;
+mod incidents;
 mod probes;
 mod restart;
 mod robustness;

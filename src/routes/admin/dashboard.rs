@@ -25,6 +25,14 @@ pub async fn get(owner: Owner, state: web::Data<AppState>) -> Result<HttpRespons
             ))
         })
         .await?;
-    let view = DashboardView { csrf: owner.csrf, open, planned, recent };
-    Ok(html(StatusCode::OK, with_site(&state, |site| dashboard::render(site, &view))))
+    let view = DashboardView {
+        csrf: owner.csrf,
+        open,
+        planned,
+        recent,
+    };
+    Ok(html(
+        StatusCode::OK,
+        with_site(&state, |site| dashboard::render(site, &view)),
+    ))
 }

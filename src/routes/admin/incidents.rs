@@ -20,12 +20,28 @@ fn status_of(e: &AppError) -> StatusCode {
 }
 
 pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> HttpResponse {
-    let form = FormState { csrf: owner.csrf, ..FormState::default() };
-    html(StatusCode::OK, with_site(&state, |site| incident_form::new_incident(site, &form, &choices(&state))))
+    let form = FormState {
+        csrf: owner.csrf,
+        ..FormState::default()
+    };
+    html(
+        StatusCode::OK,
+        with_site(&state, |site| {
+            incident_form::new_incident(site, &form, &choices(&state))
+        }),
+    )
 }
 
-fn component_fields(state: &AppState, values: &FormValues) -> Result<Vec<(i64, crate::domain::status::ComponentStatus)>, IncidentError> {
-    input::component_statuses(state, values.with_prefix("component.").filter(|(_, v)| !v.is_empty()))
+fn component_fields(
+    state: &AppState,
+    values: &FormValues,
+) -> Result<Vec<(i64, crate::domain::status::ComponentStatus)>, IncidentError> {
+    input::component_statuses(
+        state,
+        values
+            .with_prefix("component.")
+            .filter(|(_, v)| !v.is_empty()),
+    )
 }
 
 fn parse_new(state: &AppState, v: &FormValues) -> Result<owner::OpenIncident, IncidentError> {
@@ -42,16 +58,26 @@ fn parse_new(state: &AppState, v: &FormValues) -> Result<owner::OpenIncident, In
     })
 }
 
-pub async fn create(owner: Owner, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    owner: Owner,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let values = read_form(payload).await?;
     if !csrf_ok(&values, &owner.csrf) {
         return Ok(csrf_refused(&state));
     }
-    let mut form = FormState { csrf: owner.csrf, values, ..FormState::default() };
+    let mut form = FormState {
+        csrf: owner.csrf,
+        values,
+        ..FormState::default()
+    };
     let result = match form.values.value("action") {
         "preview" => Err(None),
         _ => match parse_new(&state, &form.values) {
-            Ok(open) => change(&state, move |tx| owner::open(tx, &open, Utc::now())).await.map_err(Some),
+            Ok(open) => change(&state, move |tx| owner::open(tx, &open, Utc::now()))
+                .await
+                .map_err(Some),
             Err(e) => Err(Some(e.into())),
         },
     };
@@ -61,32 +87,65 @@ pub async fn create(owner: Owner, payload: web::Payload, state: web::Data<AppSta
             let status = e.as_ref().map_or(StatusCode::OK, status_of);
             form.error = e.map(|e| e.to_string());
             form.preview = Some(markdown::render(form.values.value("body")));
-            Ok(html(status, with_site(&state, |site| incident_form::new_incident(site, &form, &choices(&state)))))
+            Ok(html(
+                status,
+                with_site(&state, |site| {
+                    incident_form::new_incident(site, &form, &choices(&state))
+                }),
+            ))
         }
     }
 }
 
-async fn show(state: &AppState, id: i64, form: &FormState, status: StatusCode) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: &AppState,
+    id: i64,
+    form: &FormState,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let record = state.db.read(move |c| Ok(incidents::get(c, id)?)).await?;
-    let Some(record) = record else { return Ok(not_found::page(state)) };
+    let Some(record) = record else {
+        return Ok(not_found::page(state));
+    };
     if record.kind == Kind::Maintenance && form.values.0.is_empty() {
         return Ok(redirect(&format!("/admin/maintenances/{id}")));
     }
-    Ok(html(status, with_site(state, |site| incident_form::detail(site, form, &record, &choices(state)))))
+    Ok(html(
+        status,
+        with_site(state, |site| {
+            incident_form::detail(site, form, &record, &choices(state))
+        }),
+    ))
 }
 
-pub async fn detail(owner: Owner, id: web::Path<i64>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let form = FormState { csrf: owner.csrf, ..FormState::default() };
+pub async fn detail(
+    owner: Owner,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = FormState {
+        csrf: owner.csrf,
+        ..FormState::default()
+    };
     show(&state, id.into_inner(), &form, StatusCode::OK).await
 }
 
-pub async fn update(owner: Owner, id: web::Path<i64>, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    owner: Owner,
+    id: web::Path<i64>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let values = read_form(payload).await?;
     if !csrf_ok(&values, &owner.csrf) {
         return Ok(csrf_refused(&state));
     }
-    let mut form = FormState { csrf: owner.csrf, values, ..FormState::default() };
+    let mut form = FormState {
+        csrf: owner.csrf,
+        values,
+        ..FormState::default()
+    };
     let parsed = (|| {
         Ok::<_, IncidentError>(owner::PostUpdate {
             status: input::status(form.values.value("status"), Kind::Incident)?,
@@ -97,7 +156,11 @@ pub async fn update(owner: Owner, id: web::Path<i64>, payload: web::Payload, sta
     let result = match (form.values.value("action"), parsed) {
         ("preview", _) => Err(None),
         (_, Err(e)) => Err(Some(AppError::from(e))),
-        (_, Ok(update)) => change(&state, move |tx| owner::post_update(tx, id, &update, Utc::now())).await.map_err(Some),
+        (_, Ok(update)) => change(&state, move |tx| {
+            owner::post_update(tx, id, &update, Utc::now())
+        })
+        .await
+        .map_err(Some),
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/admin/incidents/{id}"))),
@@ -110,7 +173,12 @@ pub async fn update(owner: Owner, id: web::Path<i64>, payload: web::Payload, sta
     }
 }
 
-pub async fn delete(owner: Owner, id: web::Path<i64>, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    owner: Owner,
+    id: web::Path<i64>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let values = read_form(payload).await?;
     if !csrf_ok(&values, &owner.csrf) {

@@ -4,40 +4,74 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{LOGIN_COOKIE, Owner, SESSION_COOKIE, cookie, csrf_ok, html, read_form, redirect, with_site};
+use super::{
+    LOGIN_COOKIE, Owner, SESSION_COOKIE, cookie, csrf_ok, html, read_form, redirect, with_site,
+};
 use crate::auth;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::admin::login;
 
-fn page(state: &AppState, status: StatusCode, csrf: &str, username: &str, error: Option<&str>) -> HttpResponse {
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    csrf: &str,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
     let enabled = state.config.admin.password_hash.is_some();
-    html(status, with_site(state, |site| login::render(site, csrf, username, error, enabled)))
+    html(
+        status,
+        with_site(state, |site| {
+            login::render(site, csrf, username, error, enabled)
+        }),
+    )
 }
 
 /// The login form, with a fresh token in a cookie and in the form (double submit).
-pub async fn form(owner: Option<Owner>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    owner: Option<Owner>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if owner.is_some() {
         return Ok(redirect("/admin"));
     }
     let token = auth::random_token()?;
     let mut response = page(&state, StatusCode::OK, &token, "", None);
-    response.add_cookie(&cookie(&state, LOGIN_COOKIE, token)).map_err(|e| AppError::Internal(e.into()))?;
+    response
+        .add_cookie(&cookie(&state, LOGIN_COOKIE, token))
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(response)
 }
 
-pub async fn login(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let form = read_form(payload).await?;
-    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let expected = req
+        .cookie(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     if expected.is_empty() || !csrf_ok(&form, &expected) {
         return Ok(super::csrf_refused(&state));
     }
     let username = form.value("username").to_string();
-    let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     if state.sessions.is_locked_out(ip) {
         tracing::warn!(client = %ip, "login refused: too many failed attempts");
         let message = "Too many failed logins from your address. Wait a minute and try again.";
-        return Ok(page(&state, StatusCode::TOO_MANY_REQUESTS, &expected, &username, Some(message)));
+        return Ok(page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &expected,
+            &username,
+            Some(message),
+        ));
     }
     let password = form.value("password").to_string();
     let hash = state.config.admin.password_hash.clone();
@@ -51,26 +85,46 @@ pub async fn login(req: HttpRequest, payload: web::Payload, state: web::Data<App
     if !(user_ok && password_ok) {
         state.sessions.record_failure(ip);
         tracing::warn!(client = %ip, "failed login");
-        return Ok(page(&state, StatusCode::UNAUTHORIZED, &expected, &username, Some("Wrong user name or password.")));
+        return Ok(page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &expected,
+            &username,
+            Some("Wrong user name or password."),
+        ));
     }
     let session = state.sessions.create()?;
     let mut response = redirect("/admin");
-    let mut gone = Cookie::build(LOGIN_COOKIE, "").path(super::COOKIE_PATH).finish();
+    let mut gone = Cookie::build(LOGIN_COOKIE, "")
+        .path(super::COOKIE_PATH)
+        .finish();
     gone.make_removal();
-    response.add_cookie(&cookie(&state, SESSION_COOKIE, session)).map_err(|e| AppError::Internal(e.into()))?;
-    response.add_cookie(&gone).map_err(|e| AppError::Internal(e.into()))?;
+    response
+        .add_cookie(&cookie(&state, SESSION_COOKIE, session))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    response
+        .add_cookie(&gone)
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(response)
 }
 
-pub async fn logout(owner: Owner, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    owner: Owner,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let form = read_form(payload).await?;
     if !csrf_ok(&form, &owner.csrf) {
         return Ok(super::csrf_refused(&state));
     }
     state.sessions.remove(&owner.cookie);
     let mut response = redirect("/admin/login");
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path(super::COOKIE_PATH).finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path(super::COOKIE_PATH)
+        .finish();
     gone.make_removal();
-    response.add_cookie(&gone).map_err(|e| AppError::Internal(e.into()))?;
+    response
+        .add_cookie(&gone)
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(response)
 }

@@ -20,12 +20,19 @@ use crate::views::admin::{FormState, FormValues, maintenance_form};
 const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
 fn local_time(tz: Tz, field: &str, value: &str) -> Result<DateTime<Utc>, IncidentError> {
-    let naive = NaiveDateTime::parse_from_str(value.trim(), LOCAL_FORMAT)
-        .map_err(|_| IncidentError::BadRequest(format!("{field}: \"{value}\" is not a date and time like 2026-12-01T22:00")))?;
+    let naive = NaiveDateTime::parse_from_str(value.trim(), LOCAL_FORMAT).map_err(|_| {
+        IncidentError::BadRequest(format!(
+            "{field}: \"{value}\" is not a date and time like 2026-12-01T22:00"
+        ))
+    })?;
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| IncidentError::BadRequest(format!("{field}: {value} does not exist in {tz} (a clock change)")))
+        .ok_or_else(|| {
+            IncidentError::BadRequest(format!(
+                "{field}: {value} does not exist in {tz} (a clock change)"
+            ))
+        })
 }
 
 fn parse(state: &AppState, v: &FormValues) -> Result<maintenance::Schedule, IncidentError> {
@@ -44,47 +51,94 @@ fn parse(state: &AppState, v: &FormValues) -> Result<maintenance::Schedule, Inci
 }
 
 fn page(state: &AppState, status: StatusCode, form: &FormState, id: Option<i64>) -> HttpResponse {
-    html(status, with_site(state, |site| maintenance_form::render(site, form, &choices(state), id)))
+    html(
+        status,
+        with_site(state, |site| {
+            maintenance_form::render(site, form, &choices(state), id)
+        }),
+    )
 }
 
 pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> HttpResponse {
-    page(&state, StatusCode::OK, &FormState { csrf: owner.csrf, ..FormState::default() }, None)
+    page(
+        &state,
+        StatusCode::OK,
+        &FormState {
+            csrf: owner.csrf,
+            ..FormState::default()
+        },
+        None,
+    )
 }
 
-pub async fn edit_form(owner: Owner, id: web::Path<i64>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    owner: Owner,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let record = state.db.read(move |c| Ok(incidents::get(c, id)?)).await?;
-    let Some(m) = record.filter(|m| m.kind == Kind::Maintenance) else { return Ok(not_found::page(&state)) };
+    let Some(m) = record.filter(|m| m.kind == Kind::Maintenance) else {
+        return Ok(not_found::page(&state));
+    };
     let tz = state.config.page.timezone;
-    let local = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&tz).format(LOCAL_FORMAT).to_string()).unwrap_or_default();
+    let local = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.with_timezone(&tz).format(LOCAL_FORMAT).to_string())
+            .unwrap_or_default()
+    };
     let mut values = vec![
         ("name".to_string(), m.name.clone()),
         ("scheduled_for".to_string(), local(m.scheduled_for)),
         ("scheduled_until".to_string(), local(m.scheduled_until)),
     ];
-    values.extend(m.components.iter().map(|c| (format!("component.{}", c.key), "on".to_string())));
-    let form = FormState { csrf: owner.csrf, values: FormValues(values), ..FormState::default() };
+    values.extend(
+        m.components
+            .iter()
+            .map(|c| (format!("component.{}", c.key), "on".to_string())),
+    );
+    let form = FormState {
+        csrf: owner.csrf,
+        values: FormValues(values),
+        ..FormState::default()
+    };
     Ok(page(&state, StatusCode::OK, &form, Some(id)))
 }
 
-async fn submit(owner: Owner, id: Option<i64>, payload: web::Payload, state: &AppState) -> Result<HttpResponse, AppError> {
+async fn submit(
+    owner: Owner,
+    id: Option<i64>,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, AppError> {
     let values = read_form(payload).await?;
     if !csrf_ok(&values, &owner.csrf) {
         return Ok(csrf_refused(state));
     }
-    let mut form = FormState { csrf: owner.csrf, values, ..FormState::default() };
+    let mut form = FormState {
+        csrf: owner.csrf,
+        values,
+        ..FormState::default()
+    };
     let result = match (form.values.value("action"), parse(state, &form.values)) {
         ("preview", _) => Err(None),
         (_, Err(e)) => Err(Some(AppError::from(e))),
         (_, Ok(s)) => match id {
-            None => change(state, move |tx| maintenance::schedule(tx, &s, Utc::now())).await.map_err(Some),
-            Some(id) => change(state, move |tx| maintenance::edit(tx, id, &s, Utc::now()).map(|()| id)).await.map_err(Some),
+            None => change(state, move |tx| maintenance::schedule(tx, &s, Utc::now()))
+                .await
+                .map_err(Some),
+            Some(id) => change(state, move |tx| {
+                maintenance::edit(tx, id, &s, Utc::now()).map(|()| id)
+            })
+            .await
+            .map_err(Some),
         },
     };
     match result {
         Ok(_) => Ok(redirect("/admin")),
         Err(e) => {
-            let status = e.as_ref().map_or(StatusCode::OK, actix_web::ResponseError::status_code);
+            let status = e
+                .as_ref()
+                .map_or(StatusCode::OK, actix_web::ResponseError::status_code);
             form.error = e.map(|e| e.to_string());
             form.preview = Some(markdown::render(form.values.value("body")));
             Ok(page(state, status, &form, id))
@@ -92,15 +146,29 @@ async fn submit(owner: Owner, id: Option<i64>, payload: web::Payload, state: &Ap
     }
 }
 
-pub async fn create(owner: Owner, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    owner: Owner,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     submit(owner, None, payload, &state).await
 }
 
-pub async fn save(owner: Owner, id: web::Path<i64>, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn save(
+    owner: Owner,
+    id: web::Path<i64>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     submit(owner, Some(id.into_inner()), payload, &state).await
 }
 
-pub async fn cancel(owner: Owner, id: web::Path<i64>, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn cancel(
+    owner: Owner,
+    id: web::Path<i64>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let values = read_form(payload).await?;
     if !csrf_ok(&values, &owner.csrf) {

@@ -22,10 +22,14 @@ use crate::views::Site;
 use crate::views::admin::FormValues;
 
 pub use dashboard::get as dashboard;
-pub use incidents::{delete as delete_incident, detail as incident_detail, new_form as new_incident_form};
 pub use incidents::{create as create_incident, update as update_incident};
+pub use incidents::{
+    delete as delete_incident, detail as incident_detail, new_form as new_incident_form,
+};
 pub use login::{form as login_form, login, logout};
-pub use maintenances::{cancel as cancel_maintenance, create as create_maintenance, edit_form as edit_maintenance_form};
+pub use maintenances::{
+    cancel as cancel_maintenance, create as create_maintenance, edit_form as edit_maintenance_form,
+};
 pub use maintenances::{new_form as new_maintenance_form, save as save_maintenance};
 
 const SESSION_COOKIE: &str = "signalfire_session";
@@ -49,7 +53,9 @@ impl ResponseError for LoginRequired {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::SeeOther().insert_header(("Location", "/admin/login")).finish()
+        HttpResponse::SeeOther()
+            .insert_header(("Location", "/admin/login"))
+            .finish()
     }
 }
 
@@ -62,7 +68,10 @@ impl FromRequest for Owner {
             let state = req.app_data::<web::Data<AppState>>()?;
             let cookie = req.cookie(SESSION_COOKIE)?.value().to_string();
             let session = state.sessions.get(&cookie)?;
-            Some(Owner { cookie, csrf: session.csrf })
+            Some(Owner {
+                cookie,
+                csrf: session.csrf,
+            })
         })();
         ready(owner.ok_or(LoginRequired))
     }
@@ -82,7 +91,8 @@ pub fn cookie<'c>(state: &AppState, name: &'c str, value: String) -> Cookie<'c> 
 pub async fn read_form(mut payload: web::Payload) -> Result<FormValues, AppError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
         }
@@ -101,7 +111,10 @@ pub fn csrf_ok(form: &FormValues, expected: &str) -> bool {
 /// Runs `f` with the page settings and server links a view needs.
 pub fn with_site<T>(state: &AppState, f: impl FnOnce(&Site<'_>) -> T) -> T {
     let links = Links::server();
-    f(&Site { page: &state.config.page, links: &links })
+    f(&Site {
+        page: &state.config.page,
+        links: &links,
+    })
 }
 
 /// An admin page: never cached.
@@ -115,16 +128,26 @@ pub fn html(status: StatusCode, markup: Markup) -> HttpResponse {
 /// A form was posted without its token (or with a stale one).
 pub fn csrf_refused(state: &AppState) -> HttpResponse {
     let page = with_site(state, |site| {
-        crate::views::error_page::message(site, "Form expired", "This form is missing its security token or it has expired. Go back, reload the page and try again.")
+        crate::views::error_page::message(
+            site,
+            "Form expired",
+            "This form is missing its security token or it has expired. Go back, reload the page and try again.",
+        )
     });
     html(StatusCode::FORBIDDEN, page)
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", to.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to.to_string()))
+        .finish()
 }
 
 /// The components the owner can pick: `(id, name)` in page order.
 pub fn choices(state: &AppState) -> Vec<(String, String)> {
-    state.monitors.iter().map(|m| (m.spec.id.to_string(), m.spec.name.clone())).collect()
+    state
+        .monitors
+        .iter()
+        .map(|m| (m.spec.id.to_string(), m.spec.name.clone()))
+        .collect()
 }

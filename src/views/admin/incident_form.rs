@@ -12,7 +12,12 @@ use crate::domain::status::{ComponentStatus, Impact};
 /// `(monitor id, name)` of every component the owner can pick.
 pub type Choices = [(String, String)];
 
-fn status_select(values: &FormValues, kind: Kind, default: Status, skip_postmortem: bool) -> Markup {
+fn status_select(
+    values: &FormValues,
+    kind: Kind,
+    default: Status,
+    skip_postmortem: bool,
+) -> Markup {
     let chosen = values.get("status").unwrap_or(default.as_str());
     html! {
         label for="status" { "Status" }
@@ -77,7 +82,12 @@ pub fn new_incident(site: &Site<'_>, state: &FormState, choices: &Choices) -> Ma
     )
 }
 
-pub fn detail(site: &Site<'_>, state: &FormState, incident: &IncidentRecord, choices: &Choices) -> Markup {
+pub fn detail(
+    site: &Site<'_>,
+    state: &FormState,
+    incident: &IncidentRecord,
+    choices: &Choices,
+) -> Markup {
     let v = &state.values;
     let closed = incident.status.is_closed();
     let action = format!("/admin/incidents/{}", incident.id);

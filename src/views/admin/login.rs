@@ -4,7 +4,13 @@ use maud::{Markup, html};
 
 use super::super::{Site, layout};
 
-pub fn render(site: &Site<'_>, csrf: &str, username: &str, error: Option<&str>, enabled: bool) -> Markup {
+pub fn render(
+    site: &Site<'_>,
+    csrf: &str,
+    username: &str,
+    error: Option<&str>,
+    enabled: bool,
+) -> Markup {
     layout::page(
         site,
         Some("Owner login"),

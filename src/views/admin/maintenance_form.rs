@@ -10,8 +10,16 @@ use super::{FormState, csrf_field, form_messages, note_and_buttons, page};
 pub fn render(site: &Site<'_>, state: &FormState, choices: &Choices, id: Option<i64>) -> Markup {
     let v = &state.values;
     let (title, action, submit) = match id {
-        Some(id) => ("Edit maintenance", format!("/admin/maintenances/{id}"), "Save changes"),
-        None => ("Schedule maintenance", "/admin/maintenances/new".to_string(), "Schedule"),
+        Some(id) => (
+            "Edit maintenance",
+            format!("/admin/maintenances/{id}"),
+            "Save changes",
+        ),
+        None => (
+            "Schedule maintenance",
+            "/admin/maintenances/new".to_string(),
+            "Schedule",
+        ),
     };
     let tz = site.page.timezone.name();
     page(

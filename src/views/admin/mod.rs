@@ -15,7 +15,10 @@ pub struct FormValues(pub Vec<(String, String)>);
 
 impl FormValues {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn value(&self, name: &str) -> &str {
@@ -23,7 +26,10 @@ impl FormValues {
     }
 
     /// Fields named `{prefix}{key}`, as `(key, value)`.
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.0
             .iter()
             .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|key| (key, v.as_str())))
