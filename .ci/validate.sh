@@ -39,13 +39,39 @@ failures_before_down = 1
 TOML
 
 cargo build --quiet
+hash=$(printf %s ci-password | ./target/debug/signalfire hash-password)
+export SIGNALFIRE_ADMIN_TOKEN=ci-token SIGNALFIRE_ADMIN_PASSWORD_HASH="$hash"
 ./target/debug/signalfire --config "$work/config.toml" 2>"$work/server.log" &
 pids+=($!)
 base="http://127.0.0.1:$app_port"
 for _ in $(seq 1 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 sleep 3   # a few checks, so the page shows an outage
 
-curl -fsS "$base/" > "$work/index.html"
-curl -sS "$base/no-such-page" > "$work/404.html"
-"$TOOLS/check-html" "$work/index.html" "$work/404.html"
-echo "check-html: 0 errors on / and the 404 page"
+# An owner incident with three updates, and a maintenance, so every page has content.
+api() { curl -fsS -H "Authorization: Bearer ci-token" -H "Content-Type: application/json" "$@"; }
+id=$(api -X POST "$base/api/admin/incidents" \
+  -d '{"name":"Proof galleries load slowly","body":"We are **investigating**.","components":{"blog":"degraded_performance"}}' \
+  | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+for step in identified monitoring resolved; do
+  api -X POST "$base/api/admin/incidents/$id/updates" -d "{\"status\":\"$step\",\"body\":\"Now *$step*.\"}" >/dev/null
+done
+api -X POST "$base/api/admin/maintenances" -d '{"name":"Order system upgrade","body":"Read-only.","scheduled_for":"2099-01-01T22:00:00Z","scheduled_until":"2099-01-01T23:00:00Z","components":["shop"]}' >/dev/null
+sleep 3   # a few checks, so the page shows the outage and its automatic incident
+
+pages=()
+fetch() { curl -sS -b "$work/jar" -c "$work/jar" "$base$1" > "$work/$2.html"; pages+=("$work/$2.html"); }
+fetch / index
+fetch "/incidents/$id" incident
+fetch /history history
+fetch /no-such-page 404
+fetch /admin/login login
+csrf=$(python3 -c 'import re, sys; print(re.search(r"name=\"csrf\" value=\"([0-9a-f]+)\"", open(sys.argv[1]).read()).group(1))' "$work/login.html")
+curl -sS -o /dev/null -b "$work/jar" -c "$work/jar" --data-urlencode "csrf=$csrf" \
+  --data-urlencode username=admin --data-urlencode password=ci-password "$base/admin/login"
+fetch /admin dashboard
+fetch /admin/incidents/new incident-form
+fetch "/admin/incidents/$id" incident-admin
+fetch /admin/maintenances/new maintenance-form
+grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
+"$TOOLS/check-html" "${pages[@]}"
+echo "check-html: 0 errors on ${#pages[@]} pages (public, 404, login, admin)"

@@ -37,6 +37,8 @@ pub enum Command {
     Serve,
     /// Validate the config and list the monitors it would run.
     CheckConfig,
+    /// Read a password on stdin and print an argon2id hash for `admin.password_hash`.
+    HashPassword,
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -44,6 +46,30 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config),
         Command::CheckConfig => check_config(&cli.config),
+        Command::HashPassword => hash_password(),
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("cannot read the password from stdin: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("no password given: pipe it in, e.g. printf %s 'my password' | signalfire hash-password");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    match crate::auth::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 

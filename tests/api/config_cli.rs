@@ -126,3 +126,21 @@ fn bad_arguments_exit_2() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn hash_password_prints_a_verifiable_argon2id_hash() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    child.stdin.take().expect("stdin").write_all(b"s3cret pass\n").expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(0));
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(signalfire::auth::verify_password("s3cret pass", &hash));
+    assert!(!signalfire::auth::verify_password("s3cret pass\n", &hash));
+}
