@@ -58,7 +58,9 @@ fn hash_password() -> ExitCode {
     }
     let password = line.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
-        eprintln!("no password given: pipe it in, e.g. printf %s 'my password' | signalfire hash-password");
+        eprintln!(
+            "no password given: pipe it in, e.g. printf %s 'my password' | signalfire hash-password"
+        );
         return ExitCode::from(EXIT_CONFIG);
     }
     match crate::auth::hash_password(password) {

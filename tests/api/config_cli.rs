@@ -136,7 +136,12 @@ fn hash_password_prints_a_verifiable_argon2id_hash() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run");
-    child.stdin.take().expect("stdin").write_all(b"s3cret pass\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"s3cret pass\n")
+        .expect("write");
     let out = child.wait_with_output().expect("output");
     assert_eq!(out.status.code(), Some(0));
     let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();

@@ -253,3 +253,115 @@ async fn a_maintenance_window_opens_no_incident_until_it_ends() {
     let all = app.get_json("/api/v2/scheduled-maintenances.json").await;
     assert_eq!(all["scheduled_maintenances"][0]["status"], "completed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_own() {
+    use signalfire::domain::check::CheckResult;
+    let app = spawn_app(&http_monitor(
+        "blog",
+        "http://127.0.0.1:9/",
+        &format!("{NEVER}failures_before_down = 2\n"),
+    ))
+    .await;
+    let id = app
+        .open_incident(json!({"name": "Host migration", "body": "Moving hosts.", "components": {"blog": "degraded_performance"}}))
+        .await;
+    let monitor = app.state.monitors[0].clone();
+    let down = CheckResult::down(
+        chrono::Utc::now(),
+        Duration::from_millis(5),
+        "HTTP 502 Bad Gateway",
+    );
+    for _ in 0..2 {
+        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
+            .await
+            .expect("apply");
+    }
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let all = incidents(&app, "/api/v2/incidents.json").await;
+    assert_eq!(all.len(), 1, "no second incident");
+    let updates = all[0]["incident_updates"].as_array().expect("updates");
+    assert_eq!(updates.len(), 2);
+    assert!(
+        updates[0]["body"]
+            .as_str()
+            .expect("body")
+            .contains("HTTP 502 Bad Gateway")
+    );
+    assert_eq!(all[0]["components"][0]["status"], "major_outage");
+
+    let up = CheckResult::up(chrono::Utc::now(), Duration::from_millis(5));
+    for _ in 0..2 {
+        signalfire::monitoring::apply(&app.state, &monitor, up.clone())
+            .await
+            .expect("apply");
+    }
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let all = incidents(&app, "/api/v2/incidents.json").await;
+    assert_eq!(all[0]["id"], id.as_str());
+    assert_eq!(
+        all[0]["status"], "investigating",
+        "the owner decides when their incident is over"
+    );
+    assert!(
+        all[0]["incident_updates"][0]["body"]
+            .as_str()
+            .expect("body")
+            .contains("responding again")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_moves_from_scheduled_to_in_progress_to_completed_on_the_clock() {
+    use signalfire::housekeeping::advance_maintenances;
+    let app = spawn_app(&http_monitor("orders", "http://127.0.0.1:9/", NEVER)).await;
+    let start = chrono::Utc::now() + chrono::Duration::hours(1);
+    let end = start + chrono::Duration::minutes(30);
+    let response = app
+        .admin(
+            "POST",
+            "/api/admin/maintenances",
+            Some(json!({"name": "Upgrade", "body": "Soon.", "scheduled_for": start.to_rfc3339(), "scheduled_until": end.to_rfc3339(), "components": ["orders"]})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let upcoming = app
+        .get_json("/api/v2/scheduled-maintenances/upcoming.json")
+        .await;
+    assert_eq!(upcoming["scheduled_maintenances"][0]["status"], "scheduled");
+    assert_eq!(
+        app.component_status("orders").await.as_deref(),
+        Some("operational")
+    );
+
+    assert!(
+        !advance_maintenances(&app.state, start - chrono::Duration::seconds(1))
+            .await
+            .expect("advance")
+    );
+    assert!(
+        advance_maintenances(&app.state, start + chrono::Duration::seconds(1))
+            .await
+            .expect("advance")
+    );
+    assert!(
+        advance_maintenances(&app.state, end + chrono::Duration::seconds(1))
+            .await
+            .expect("advance")
+    );
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let all = app.get_json("/api/v2/scheduled-maintenances.json").await;
+    let statuses: Vec<&str> = all["scheduled_maintenances"][0]["incident_updates"]
+        .as_array()
+        .expect("updates")
+        .iter()
+        .map(|u| u["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses, vec!["completed", "in_progress", "scheduled"]);
+}

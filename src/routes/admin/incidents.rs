@@ -9,15 +9,10 @@ use crate::db::incidents;
 use crate::domain::incident::Kind;
 use crate::error::AppError;
 use crate::incidents::{IncidentError, input, owner};
-use crate::markdown;
 use crate::routes::admin_api::change;
 use crate::routes::not_found;
 use crate::state::AppState;
 use crate::views::admin::{FormState, FormValues, incident_form};
-
-fn status_of(e: &AppError) -> StatusCode {
-    actix_web::ResponseError::status_code(e)
-}
 
 pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> HttpResponse {
     let form = FormState {
@@ -84,9 +79,7 @@ pub async fn create(
     match result {
         Ok(id) => Ok(redirect(&format!("/admin/incidents/{id}"))),
         Err(e) => {
-            let status = e.as_ref().map_or(StatusCode::OK, status_of);
-            form.error = e.map(|e| e.to_string());
-            form.preview = Some(markdown::render(form.values.value("body")));
+            let status = form.refill(e);
             Ok(html(
                 status,
                 with_site(&state, |site| {
@@ -165,9 +158,7 @@ pub async fn update(
     match result {
         Ok(()) => Ok(redirect(&format!("/admin/incidents/{id}"))),
         Err(e) => {
-            let status = e.as_ref().map_or(StatusCode::OK, status_of);
-            form.error = e.map(|e| e.to_string());
-            form.preview = Some(markdown::render(form.values.value("body")));
+            let status = form.refill(e);
             show(&state, id, &form, status).await
         }
     }

@@ -10,7 +10,6 @@ use crate::db::incidents;
 use crate::domain::incident::Kind;
 use crate::error::AppError;
 use crate::incidents::{IncidentError, input, maintenance};
-use crate::markdown;
 use crate::routes::admin_api::change;
 use crate::routes::not_found;
 use crate::state::AppState;
@@ -136,11 +135,7 @@ async fn submit(
     match result {
         Ok(_) => Ok(redirect("/admin")),
         Err(e) => {
-            let status = e
-                .as_ref()
-                .map_or(StatusCode::OK, actix_web::ResponseError::status_code);
-            form.error = e.map(|e| e.to_string());
-            form.preview = Some(markdown::render(form.values.value("body")));
+            let status = form.refill(e);
             Ok(page(state, status, &form, id))
         }
     }

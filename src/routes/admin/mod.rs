@@ -19,7 +19,7 @@ use crate::render::site::Links;
 use crate::startup::MAX_BODY_BYTES;
 use crate::state::AppState;
 use crate::views::Site;
-use crate::views::admin::FormValues;
+use crate::views::admin::{FormState, FormValues};
 
 pub use dashboard::get as dashboard;
 pub use incidents::{create as create_incident, update as update_incident};
@@ -101,6 +101,19 @@ pub async fn read_form(mut payload: web::Payload) -> Result<FormValues, AppError
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
         .map(FormValues)
         .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))
+}
+
+impl FormState {
+    /// After a preview (`None`) or a refused save: keeps the error for the page, renders the
+    /// note for the preview box, and returns the status to answer with.
+    pub fn refill(&mut self, refused: Option<AppError>) -> StatusCode {
+        let status = refused
+            .as_ref()
+            .map_or(StatusCode::OK, ResponseError::status_code);
+        self.error = refused.map(|e| e.to_string());
+        self.preview = Some(crate::markdown::render(self.values.value("body")));
+        status
+    }
 }
 
 /// True when the form's CSRF token is the expected one.
