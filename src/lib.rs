@@ -11,6 +11,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod incidents;
 pub mod markdown;
+pub mod metrics;
 pub mod monitoring;
 pub mod probe;
 pub mod render;

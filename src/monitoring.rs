@@ -25,6 +25,7 @@ pub async fn apply(
     monitor: &MonitorHandle,
     result: CheckResult,
 ) -> anyhow::Result<Option<Change>> {
+    state.metrics.observe(monitor.spec.id.as_str(), &result);
     let reason = result.reason.clone();
     let at = result.at;
     let handle = monitor.clone();

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Sessions;
 use crate::config::Config;
 use crate::db::{Db, monitors};
+use crate::metrics::Metrics;
 use crate::probe::Prober;
 use crate::render::{self, PageCache};
 use crate::routes;
@@ -68,6 +69,7 @@ impl Application {
             monitors: Arc::new(handles),
             cache: Arc::new(PageCache::new()),
             sessions: Arc::new(Sessions::default()),
+            metrics: Arc::new(Metrics::new()),
         };
         render::refresh(&state)
             .await

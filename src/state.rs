@@ -7,6 +7,7 @@ use crate::auth::Sessions;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::monitor::MonitorSpec;
+use crate::metrics::Metrics;
 use crate::probe::Prober;
 use crate::render::PageCache;
 
@@ -26,6 +27,7 @@ pub struct AppState {
     pub monitors: Arc<Vec<Arc<MonitorHandle>>>,
     pub cache: Arc<PageCache>,
     pub sessions: Arc<Sessions>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

@@ -340,7 +340,7 @@ pub fn oldest_start(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>
     .map(|v| v.map(from_millis))
 }
 
-fn parse_status(text: &str) -> Status {
+pub(super) fn parse_status(text: &str) -> Status {
     Status::parse(text).unwrap_or(Status::Investigating)
 }
 
@@ -406,21 +406,8 @@ fn fill(conn: &Connection, mut incident: IncidentRecord) -> rusqlite::Result<Inc
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.key, m.name, u.old_status, u.new_status FROM update_components u JOIN monitors m ON m.id = u.monitor_id
-         WHERE u.update_id = ?1 ORDER BY m.position",
-    )?;
     for update in &mut updates {
-        update.changes = stmt
-            .query_map([update.id], |r| {
-                Ok(ComponentChange {
-                    key: r.get(0)?,
-                    name: r.get(1)?,
-                    old: parse_component(&r.get::<_, String>(2)?),
-                    new: parse_component(&r.get::<_, String>(3)?),
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        update.changes = update_changes(conn, update.id)?;
     }
     incident.updates = updates;
     Ok(incident)
@@ -433,4 +420,24 @@ pub fn maintenance_due(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Resul
              AND ((status = 'scheduled' AND scheduled_for <= ?1) OR scheduled_until <= ?1))",
     )?
     .query_row([to_millis(now)], |r| r.get(0))
+}
+
+/// The component changes one update made, in page order.
+pub(super) fn update_changes(
+    conn: &Connection,
+    update_id: i64,
+) -> rusqlite::Result<Vec<ComponentChange>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.key, m.name, u.old_status, u.new_status FROM update_components u JOIN monitors m ON m.id = u.monitor_id
+         WHERE u.update_id = ?1 ORDER BY m.position",
+    )?;
+    let rows = stmt.query_map([update_id], |r| {
+        Ok(ComponentChange {
+            key: r.get(0)?,
+            name: r.get(1)?,
+            old: parse_component(&r.get::<_, String>(2)?),
+            new: parse_component(&r.get::<_, String>(3)?),
+        })
+    })?;
+    rows.collect()
 }

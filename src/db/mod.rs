@@ -4,6 +4,7 @@
 //! it on tokio's blocking pool, never on the async executor threads.
 
 pub mod checks;
+pub mod feed;
 pub mod incidents;
 pub mod migrations;
 pub mod monitors;

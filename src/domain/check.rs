@@ -47,6 +47,8 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// Why it is not up, in a few words (`HTTP 503 Service Unavailable`, `timed out after 10s`).
     pub reason: Option<String>,
+    /// When the server's TLS certificate expires (https checks that got that far).
+    pub cert_expires_at: Option<DateTime<Utc>>,
 }
 
 impl CheckResult {
@@ -56,6 +58,7 @@ impl CheckResult {
             elapsed,
             verdict: Verdict::Up,
             reason: None,
+            cert_expires_at: None,
         }
     }
 
@@ -65,6 +68,7 @@ impl CheckResult {
             elapsed,
             verdict: Verdict::Degraded,
             reason: Some(reason.into()),
+            cert_expires_at: None,
         }
     }
 
@@ -74,7 +78,14 @@ impl CheckResult {
             elapsed,
             verdict: Verdict::Down,
             reason: Some(reason.into()),
+            cert_expires_at: None,
         }
+    }
+
+    /// Records the certificate's expiry with the result.
+    pub fn with_certificate(mut self, expires_at: Option<DateTime<Utc>>) -> Self {
+        self.cert_expires_at = expires_at;
+        self
     }
 
     /// Marks a good result as degraded when it was slower than `limit`.
@@ -86,7 +97,7 @@ impl CheckResult {
                     self.elapsed.as_millis(),
                     limit.as_millis()
                 );
-                Self::degraded(self.at, self.elapsed, reason)
+                Self::degraded(self.at, self.elapsed, reason).with_certificate(self.cert_expires_at)
             }
             _ => self,
         }

@@ -1,5 +1,6 @@
 //! The http probe: status code, keyword in a streamed and capped body, timeout, certificate expiry.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,9 +16,11 @@ pub async fn check(client: &reqwest::Client, probe: &HttpProbe, timeout: Duratio
     let at = Utc::now();
     let started = Instant::now();
     let got_headers = AtomicBool::new(false);
-    let outcome = tokio::time::timeout(timeout, exchange(client, probe, &got_headers)).await;
+    let certificate = OnceLock::new();
+    let outcome =
+        tokio::time::timeout(timeout, exchange(client, probe, &got_headers, &certificate)).await;
     let elapsed = started.elapsed();
-    match outcome {
+    let result = match outcome {
         Ok(Ok(Verdict::Up)) => CheckResult::up(at, elapsed),
         Ok(Ok(Verdict::Degraded(reason))) => CheckResult::degraded(at, elapsed, reason),
         Ok(Err(reason)) => CheckResult::down(at, elapsed, reason),
@@ -34,7 +37,8 @@ pub async fn check(client: &reqwest::Client, probe: &HttpProbe, timeout: Duratio
             elapsed,
             format!("timed out after {}", format_duration(timeout)),
         ),
-    }
+    };
+    result.with_certificate(certificate.get().copied())
 }
 
 enum Verdict {
@@ -47,6 +51,7 @@ async fn exchange(
     client: &reqwest::Client,
     probe: &HttpProbe,
     got_headers: &AtomicBool,
+    certificate: &OnceLock<DateTime<Utc>>,
 ) -> Result<Verdict, String> {
     let response = client
         .get(probe.url.clone())
@@ -54,6 +59,10 @@ async fn exchange(
         .await
         .map_err(|e| errors::describe(&e))?;
     got_headers.store(true, Ordering::Relaxed);
+    let not_after = certificate_not_after(&response);
+    if let Some(not_after) = not_after {
+        let _ = certificate.set(not_after);
+    }
     let status = response.status();
     if !probe.expect_status.accepts(status.as_u16()) {
         let reason = status.canonical_reason().unwrap_or("");
@@ -61,7 +70,6 @@ async fn exchange(
             .trim_end()
             .to_string());
     }
-    let not_after = certificate_not_after(&response);
     let found = read_body(response, probe.expect_body.as_deref()).await?;
     if let (Some(keyword), false) = (&probe.expect_body, found) {
         return Err(format!("keyword \"{keyword}\" not found"));

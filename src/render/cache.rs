@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::snapshot::Snapshot;
+
 /// One rendered file, ready to serve.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -34,6 +36,8 @@ pub struct PageCache {
     entries: RwLock<Arc<HashMap<String, Arc<Rendered>>>>,
     /// Pages rendered on first request (incidents, history), dropped on every change.
     lazy: RwLock<HashMap<String, Arc<Rendered>>>,
+    /// The data of the last render (badges with custom labels read it).
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
     /// Bumped on every change, so a page rendered from older data is not kept.
     generation: AtomicU64,
     dirty: Notify,
@@ -59,6 +63,17 @@ impl PageCache {
             .unwrap_or_else(|p| p.into_inner())
             .get(path)
             .cloned()
+    }
+
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_snapshot(&self, snapshot: Snapshot) {
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(snapshot));
     }
 
     /// Asks the renderer to re-render soon and forgets lazily rendered pages.

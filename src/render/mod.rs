@@ -1,7 +1,9 @@
 //! The read side: everything public is rendered once per change (and once a minute for the
 //! "last checked" times) into memory; a request is a lookup.
 
+pub mod badge;
 pub mod cache;
+pub mod feeds;
 pub mod pages;
 pub mod site;
 pub mod snapshot;
@@ -32,7 +34,11 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
         .read(move |conn| Ok(Snapshot::load(conn, days, Utc::now())?))
         .await?;
     let files = site::render(&state.config, &snapshot, &Links::server())?;
+    for c in &snapshot.components {
+        state.metrics.set_status(&c.monitor.key, c.status);
+    }
     state.cache.store(files, snapshot.generated_at);
+    state.cache.set_snapshot(snapshot);
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 
 use super::cache::File;
+use super::feeds::{self, FEED_DAYS, FEED_LIMIT};
 use super::site::{HTML, Links};
 use crate::config::Config;
 use crate::db::incidents::{self, Filter};
@@ -118,4 +119,51 @@ impl MonthIndex for chrono::NaiveDate {
         use chrono::Datelike;
         self.year() * 12 + self.month0() as i32
     }
+}
+
+/// The cache path of a component's feed; `format` is `rss` or `atom`.
+pub fn component_feed_path(key: &str, format: &str) -> String {
+    format!("components/{key}/feed.{format}")
+}
+
+/// The feed of updates affecting one component; `None` for an unknown component.
+pub fn component_feed(
+    config: &Config,
+    conn: &Connection,
+    key: &str,
+    format: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<File>> {
+    let Some(monitor) = crate::db::monitors::list_active(conn)?
+        .into_iter()
+        .find(|m| m.key == key)
+    else {
+        return Ok(None);
+    };
+    let entries = crate::db::feed::recent_updates(
+        conn,
+        now - Duration::days(FEED_DAYS),
+        FEED_LIMIT,
+        Some(monitor.row_id),
+    )?;
+    let base = super::site::base_url(config);
+    let name = format!("components/{key}/feed.{format}");
+    let updated = entries
+        .first()
+        .map_or(monitor.updated_at, |e| e.update.display_at);
+    let mut meta = super::site::page_feed_meta(config, &base, &name, updated);
+    meta.title = format!("{} · {}", monitor.name, config.page.title);
+    meta.description = format!(
+        "Incident and maintenance updates that affect {}",
+        monitor.name
+    );
+    let (content_type, body) = match format {
+        "atom" => (feeds::ATOM, feeds::atom(&meta, &entries)),
+        _ => (feeds::RSS, feeds::rss(&meta, &entries)),
+    };
+    Ok(Some(File {
+        path: component_feed_path(key, format),
+        content_type,
+        body: bytes::Bytes::from(body),
+    }))
 }

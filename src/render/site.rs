@@ -5,8 +5,9 @@ use bytes::Bytes;
 use maud::Markup;
 
 use super::cache::File;
+use super::feeds::{self, FeedMeta};
 use super::snapshot::Snapshot;
-use super::statuspage;
+use super::{badge, statuspage};
 use crate::config::Config;
 use crate::views;
 
@@ -92,6 +93,46 @@ fn json(path: &str, value: &impl serde::Serialize) -> anyhow::Result<File> {
     })
 }
 
+fn text(path: String, content_type: &'static str, body: String) -> File {
+    File {
+        path,
+        content_type,
+        body: Bytes::from(body),
+    }
+}
+
+/// The page's absolute base URL without a trailing slash, for feeds and the API.
+pub fn base_url(config: &Config) -> String {
+    config
+        .server
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Feed settings for the whole page; `name` is the feed's file name (`feed.rss`, …).
+pub fn page_feed_meta<'a>(
+    config: &Config,
+    base: &'a str,
+    name: &str,
+    updated: chrono::DateTime<chrono::Utc>,
+) -> FeedMeta<'a> {
+    let description = if config.page.description.is_empty() {
+        format!("Incident and maintenance updates of {}", config.page.title)
+    } else {
+        config.page.description.clone()
+    };
+    FeedMeta {
+        title: config.page.title.clone(),
+        description,
+        base,
+        self_url: format!("{base}/{name}"),
+        home: format!("{base}/"),
+        updated,
+    }
+}
+
 /// Every public file, rendered from one snapshot.
 pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Result<Vec<File>> {
     let site = views::Site {
@@ -99,7 +140,37 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
         links,
     };
     let api = statuspage::Api::new(config, snapshot);
-    Ok(vec![
+    let base = base_url(config);
+    let updated = snapshot
+        .feed
+        .first()
+        .map_or_else(|| snapshot.updated_at(), |e| e.update.display_at);
+    let mut files = Vec::new();
+    for name in ["feed.rss", "history.rss"] {
+        let meta = page_feed_meta(config, &base, name, updated);
+        files.push(text(
+            name.to_string(),
+            feeds::RSS,
+            feeds::rss(&meta, &snapshot.feed),
+        ));
+    }
+    for name in ["feed.atom", "history.atom"] {
+        let meta = page_feed_meta(config, &base, name, updated);
+        files.push(text(
+            name.to_string(),
+            feeds::ATOM,
+            feeds::atom(&meta, &snapshot.feed),
+        ));
+    }
+    for c in &snapshot.components {
+        let path = format!("badge/{}.svg", c.monitor.key);
+        files.push(text(
+            path,
+            badge::SVG,
+            badge::svg(&c.monitor.name, c.status),
+        ));
+    }
+    files.extend([
         html("index.html", views::status_page::render(&site, snapshot)),
         html("404.html", views::error_page::not_found(&site)),
         json("api/v2/status.json", &api.status())?,
@@ -122,5 +193,6 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
             "api/v2/scheduled-maintenances/active.json",
             &api.active_maintenances(),
         )?,
-    ])
+    ]);
+    Ok(files)
 }

@@ -3,12 +3,14 @@
 use chrono::{DateTime, Days, Utc};
 use rusqlite::Connection;
 
+use crate::db::feed::{self, FeedEntry};
 use crate::db::incidents::{self, Filter, IncidentRecord};
 use crate::db::monitors::{self, MonitorRow};
 use crate::db::uptime;
 use crate::domain::incident::{Status, component_status};
 use crate::domain::status::{ComponentStatus, Impact, Indicator, page_indicator};
 use crate::domain::uptime::{DayCount, date_key};
+use crate::render::feeds::{FEED_DAYS, FEED_LIMIT};
 
 /// One component (monitor) on the page.
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct Snapshot {
     pub planned_maintenances: Vec<IncidentRecord>,
     /// The latest maintenances, newest first.
     pub recent_maintenances: Vec<IncidentRecord>,
+    /// The newest updates of incidents and maintenances, for the feeds.
+    pub feed: Vec<FeedEntry>,
 }
 
 /// How many incidents and maintenances the API lists (Statuspage lists 50).
@@ -77,6 +81,12 @@ impl Snapshot {
             recent_incidents: incidents::list(conn, Filter::RecentIncidents(RECENT), now)?,
             planned_maintenances: incidents::list(conn, Filter::PlannedMaintenances, now)?,
             recent_maintenances: incidents::list(conn, Filter::RecentMaintenances(RECENT), now)?,
+            feed: feed::recent_updates(
+                conn,
+                now - chrono::Duration::days(FEED_DAYS),
+                FEED_LIMIT,
+                None,
+            )?,
         })
     }
 

@@ -4,11 +4,14 @@ mod admin;
 mod admin_api;
 mod api_v2;
 mod assets;
+mod badge;
 mod cached;
+mod feeds;
 mod health;
 mod history;
 mod incident;
 mod json_body;
+mod metrics;
 
 mod not_found;
 mod status_page;
@@ -33,6 +36,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/incidents/{id}", incident::get))
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
+        .service(get_or_head("/metrics", metrics::get))
+        .service(get_or_head("/feed.rss", feeds::page_feed))
+        .service(get_or_head("/feed.atom", feeds::page_feed))
+        .service(get_or_head("/history.rss", feeds::page_feed))
+        .service(get_or_head("/history.atom", feeds::page_feed))
+        .service(get_or_head(
+            "/components/{id}/{file}",
+            feeds::component_feed,
+        ))
+        .service(get_or_head("/badge/{file}", badge::get))
         .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
         .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
         .service(

@@ -25,6 +25,8 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                     meta name="description" content=(site.page.description);
                 }
                 link rel="icon" href=(site.links.asset("favicon.svg")) type="image/svg+xml";
+                link rel="alternate" type="application/rss+xml" title={ (site.page.title) " (RSS)" } href=(site.links.file("feed.rss"));
+                link rel="alternate" type="application/atom+xml" title={ (site.page.title) " (Atom)" } href=(site.links.file("feed.atom"));
                 link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (ASSET_VERSION) };
             }
             body {
@@ -40,12 +42,15 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                 main.wrap #main { (body) }
                 footer.site {
                     div.wrap {
-                        p {
-                            "Machine-readable: "
-                            a href=(site.links.file("api/v2/summary.json")) { "status API" }
-                            " · Powered by "
-                            a href="https://github.com/signalfire-status/signalfire" { "signalfire" }
+                        p.subscribe {
+                            "Subscribe to updates: "
+                            a href=(site.links.file("feed.rss")) { "RSS" }
+                            " · "
+                            a href=(site.links.file("feed.atom")) { "Atom" }
+                            " · "
+                            a href=(site.links.file("api/v2/summary.json")) { "JSON API" }
                         }
+                        p { "Powered by signalfire" }
                     }
                 }
             }

@@ -1,0 +1,71 @@
+//! Incident updates as feeds list them: newest first, with their incident's name and components.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use super::incidents::{UpdateRecord, parse_status, update_changes};
+use super::{from_millis, to_millis};
+use crate::domain::incident::Kind;
+
+/// One update as a feed shows it: with its incident's name and components.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEntry {
+    pub update: UpdateRecord,
+    pub incident_name: String,
+    pub kind: Kind,
+    /// Names of the components the incident affects.
+    pub components: Vec<String>,
+}
+
+/// The newest updates since `since`, at most `limit`; only those of incidents affecting
+/// `monitor_row` when given.
+pub fn recent_updates(
+    conn: &Connection,
+    since: DateTime<Utc>,
+    limit: usize,
+    monitor_row: Option<i64>,
+) -> rusqlite::Result<Vec<FeedEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.incident_id, u.status, u.body, u.body_html, u.automatic, u.created_at, u.display_at,
+                i.name, i.kind
+         FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
+         WHERE u.display_at >= ?1
+           AND (?2 IS NULL OR EXISTS (SELECT 1 FROM incident_components c
+                                      WHERE c.incident_id = u.incident_id AND c.monitor_id = ?2))
+         ORDER BY u.display_at DESC, u.id DESC LIMIT ?3",
+    )?;
+    let entries = stmt
+        .query_map(params![to_millis(since), monitor_row, limit as i64], |r| {
+            Ok(FeedEntry {
+                update: UpdateRecord {
+                    id: r.get(0)?,
+                    incident_id: r.get(1)?,
+                    status: parse_status(&r.get::<_, String>(2)?),
+                    body: r.get(3)?,
+                    body_html: r.get(4)?,
+                    automatic: r.get(5)?,
+                    created_at: from_millis(r.get(6)?),
+                    display_at: from_millis(r.get(7)?),
+                    changes: Vec::new(),
+                },
+                incident_name: r.get(8)?,
+                kind: Kind::parse(&r.get::<_, String>(9)?),
+                components: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut names = conn.prepare_cached(
+        "SELECT m.name FROM incident_components c JOIN monitors m ON m.id = c.monitor_id
+         WHERE c.incident_id = ?1 ORDER BY m.position",
+    )?;
+    entries
+        .into_iter()
+        .map(|mut e| {
+            e.update.changes = update_changes(conn, e.update.id)?;
+            e.components = names
+                .query_map([e.update.incident_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(e)
+        })
+        .collect()
+}

@@ -1,0 +1,239 @@
+//! Prometheus metrics: per monitor up, status, response time, checks and certificate expiry,
+//! plus process figures read at scrape time. Kept in memory, updated by every check.
+
+use std::sync::atomic::AtomicU64;
+use std::time::SystemTime;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::domain::check::{CheckResult, Verdict};
+use crate::domain::status::ComponentStatus;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MonitorLabel {
+    monitor: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    monitor: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    monitor: String,
+    result: String,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+pub struct Metrics {
+    registry: Registry,
+    up: Family<MonitorLabel, Gauge>,
+    status: Family<StatusLabel, Gauge>,
+    response_time: Family<MonitorLabel, FloatGauge>,
+    checks: Family<ResultLabel, Counter>,
+    certificate_expiry: Family<MonitorLabel, FloatGauge>,
+    resident_memory: Gauge,
+    cpu_seconds: FloatGauge,
+    open_fds: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let up = Family::<MonitorLabel, Gauge>::default();
+        let status = Family::<StatusLabel, Gauge>::default();
+        let response_time = Family::<MonitorLabel, FloatGauge>::default();
+        let checks = Family::<ResultLabel, Counter>::default();
+        let certificate_expiry = Family::<MonitorLabel, FloatGauge>::default();
+        registry.register(
+            "signalfire_monitor_up",
+            "1 when the monitor's last verdict is up or degraded",
+            up.clone(),
+        );
+        registry.register(
+            "signalfire_monitor_status",
+            "1 for the component's current status",
+            status.clone(),
+        );
+        registry.register(
+            "signalfire_response_time_seconds",
+            "Duration of the last check",
+            response_time.clone(),
+        );
+        registry.register(
+            "signalfire_checks",
+            "Checks run since start, by result",
+            checks.clone(),
+        );
+        registry.register(
+            "signalfire_certificate_expiry_seconds",
+            "Unix time at which the TLS certificate expires",
+            certificate_expiry.clone(),
+        );
+        let resident_memory = Gauge::default();
+        let cpu_seconds = FloatGauge::default();
+        let open_fds = Gauge::default();
+        let start_time = FloatGauge::default();
+        start_time.set(unix_seconds(SystemTime::now()));
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes",
+            resident_memory.clone(),
+        );
+        registry.register(
+            "process_cpu_seconds",
+            "User and system CPU time spent in seconds",
+            cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_open_fds",
+            "Number of open file descriptors",
+            open_fds.clone(),
+        );
+        registry.register(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch",
+            start_time,
+        );
+        Self {
+            registry,
+            up,
+            status,
+            response_time,
+            checks,
+            certificate_expiry,
+            resident_memory,
+            cpu_seconds,
+            open_fds,
+        }
+    }
+
+    /// Records one check of `monitor`.
+    pub fn observe(&self, monitor: &str, result: &CheckResult) {
+        let label = MonitorLabel {
+            monitor: monitor.to_string(),
+        };
+        let result_word = match result.verdict {
+            Verdict::Up => "up",
+            Verdict::Degraded => "degraded",
+            Verdict::Down => "down",
+        };
+        self.up
+            .get_or_create(&label)
+            .set(i64::from(result.verdict != Verdict::Down));
+        self.response_time
+            .get_or_create(&label)
+            .set(result.elapsed.as_secs_f64());
+        self.checks
+            .get_or_create(&ResultLabel {
+                monitor: monitor.to_string(),
+                result: result_word.to_string(),
+            })
+            .inc();
+        if let Some(expiry) = result.cert_expires_at {
+            self.certificate_expiry
+                .get_or_create(&label)
+                .set(expiry.timestamp() as f64);
+        }
+    }
+
+    /// Restores the last verdict after a restart, before any new check.
+    pub fn seed_last(&self, monitor: &str, verdict: Verdict, response_ms: i64) {
+        let label = MonitorLabel {
+            monitor: monitor.to_string(),
+        };
+        self.up
+            .get_or_create(&label)
+            .set(i64::from(verdict != Verdict::Down));
+        self.response_time
+            .get_or_create(&label)
+            .set(response_ms as f64 / 1000.0);
+    }
+
+    /// Sets the component status of `monitor` (one series per status word, the current one 1).
+    pub fn set_status(&self, monitor: &str, current: ComponentStatus) {
+        for status in ComponentStatus::ALL {
+            let label = StatusLabel {
+                monitor: monitor.to_string(),
+                status: status.as_str().to_string(),
+            };
+            self.status
+                .get_or_create(&label)
+                .set(i64::from(status == current));
+        }
+    }
+
+    /// The text exposition (OpenMetrics), with process figures read now.
+    pub fn render(&self) -> String {
+        let process = crate::metrics::process::read();
+        if let Some(rss) = process.resident_bytes {
+            self.resident_memory.set(rss as i64);
+        }
+        if let Some(cpu) = process.cpu_seconds {
+            self.cpu_seconds.set(cpu);
+        }
+        if let Some(fds) = process.open_fds {
+            self.open_fds.set(fds as i64);
+        }
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+mod process {
+    //! Process figures from /proc on Linux; elsewhere they are simply absent.
+
+    /// Linux reports CPU time in clock ticks of 1/100 s on every mainstream architecture.
+    const TICKS_PER_SECOND: f64 = 100.0;
+
+    #[derive(Default)]
+    pub struct Process {
+        pub resident_bytes: Option<u64>,
+        pub cpu_seconds: Option<f64>,
+        pub open_fds: Option<usize>,
+    }
+
+    pub fn read() -> Process {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let resident_bytes = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024);
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start at ") ".
+        let cpu_seconds = stat.rsplit_once(") ").and_then(|(_, rest)| {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / TICKS_PER_SECOND)
+        });
+        let open_fds = std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count());
+        Process {
+            resident_bytes,
+            cpu_seconds,
+            open_fds,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! `/feed.rss`, `/feed.atom`, `/history.rss`, `/history.atom` from the render cache;
+//! `/components/{id}/feed.rss|atom` rendered on first request.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::cached;
+use crate::error::AppError;
+use crate::render::{self, pages};
+use crate::state::AppState;
+
+pub async fn page_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let name = req.path().trim_start_matches('/');
+    let feed = state.cache.get(name).ok_or_else(|| {
+        AppError::Unavailable("the feed is being rendered; try again in a moment".into())
+    })?;
+    Ok(cached::respond(&req, &feed))
+}
+
+pub async fn component_feed(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (key, file) = path.into_inner();
+    let format = match file.as_str() {
+        "feed.rss" => "rss",
+        "feed.atom" => "atom",
+        _ => {
+            return Err(AppError::NotFound(format!(
+                "no feed named {file}; use feed.rss or feed.atom"
+            )));
+        }
+    };
+    let cache_path = pages::component_feed_path(&key, format);
+    let feed = render::lazy_page(&state, &cache_path, move |config, conn, _, now| {
+        pages::component_feed(config, conn, &key, format, now)
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound("no component with this id".into()))?;
+    Ok(cached::respond(&req, &feed))
+}
