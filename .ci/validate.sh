@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts signalfire on a temporary config with local fake sites (one up, one failing) and runs
-# the shared validators on what it serves: Nu Html Checker on every page.
+# the shared validators on what it serves: Nu Html Checker on every page, feedparser on every feed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=../shared/tools
@@ -75,3 +75,13 @@ fetch /admin/maintenances/new maintenance-form
 grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
 "$TOOLS/check-html" "${pages[@]}"
 echo "check-html: 0 errors on ${#pages[@]} pages (public, 404, login, admin)"
+
+# Every feed, through feedparser (what most readers agree with).
+feeds=()
+for f in feed.rss feed.atom history.rss history.atom components/blog/feed.rss components/blog/feed.atom \
+         components/shop/feed.rss components/shop/feed.atom; do
+  curl -fsS "$base/$f" > "$work/$(echo "$f" | tr / _)"
+  feeds+=("$work/$(echo "$f" | tr / _)")
+done
+"$TOOLS/check-feed" "${feeds[@]}"
+echo "check-feed: ${#feeds[@]} feeds pass"

@@ -3,9 +3,12 @@
 mod admin_api;
 mod admin_ui;
 mod config_cli;
+mod feeds;
 mod helpers;
 mod incidents;
+mod metrics_badges;
 mod probes;
 mod restart;
 mod robustness;
 mod status_page;
+mod statuspage;

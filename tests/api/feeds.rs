@@ -1,0 +1,303 @@
+//! Feeds, read back with an independent parser (feed-rs): one entry per update, stable ids.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::json;
+use signalfire::domain::check::CheckResult;
+
+use crate::helpers::{TestApp, http_monitor, spawn_app};
+
+const NEVER: &str = "cron = \"0 0 0 1 1 *\"\nfailures_before_down = 2\n";
+
+async fn parse(app: &TestApp, path: &str) -> feed_rs::model::Feed {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    let bytes = response.bytes().await.expect("body");
+    feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))
+}
+
+/// Two components; "blog" has an outage the poller opened plus three owner updates.
+async fn app_with_history() -> (TestApp, String) {
+    let app = spawn_app(
+        &[
+            http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+            http_monitor("shop", "http://127.0.0.1:9/", NEVER),
+        ]
+        .concat(),
+    )
+    .await;
+    let monitor = app.state.monitors[0].clone();
+    let down = CheckResult::down(
+        Utc::now(),
+        Duration::from_millis(4),
+        "HTTP 503 Service Unavailable",
+    );
+    for _ in 0..2 {
+        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
+            .await
+            .expect("apply");
+    }
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let id = app.get_json("/api/v2/incidents/unresolved.json").await["incidents"][0]["id"]
+        .as_str()
+        .expect("automatic incident")
+        .to_string();
+    for (status, body) in [
+        ("identified", "The host's **firewall** blocks us."),
+        ("monitoring", "Rule fixed."),
+        ("resolved", "All clear."),
+    ] {
+        let response = app
+            .admin(
+                "POST",
+                &format!("/api/admin/incidents/{id}/updates"),
+                Some(json!({"status": status, "body": body})),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    app.open_incident(
+        json!({"name": "Shop checkout errors", "components": {"shop": "partial_outage"}}),
+    )
+    .await;
+    (app, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rss_and_atom_list_one_entry_per_update_and_a_new_update_adds_one() {
+    let (app, id) = app_with_history().await;
+    for path in ["/feed.rss", "/feed.atom", "/history.rss", "/history.atom"] {
+        let feed = parse(&app, path).await;
+        assert_eq!(
+            feed.entries.len(),
+            5,
+            "{path}: 4 blog updates and 1 shop update"
+        );
+        let blog: Vec<_> = feed
+            .entries
+            .iter()
+            .filter(|e| {
+                e.title
+                    .as_ref()
+                    .is_some_and(|t| t.content.contains("blog site is down"))
+            })
+            .collect();
+        let titles: Vec<String> = blog
+            .iter()
+            .map(|e| {
+                e.title
+                    .as_ref()
+                    .map(|t| t.content.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                "[Resolved] blog site is down",
+                "[Monitoring] blog site is down",
+                "[Identified] blog site is down",
+                "[Investigating] blog site is down"
+            ],
+            "{path}"
+        );
+        let ids: HashSet<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 5, "{path}: ids are unique");
+        for e in &blog {
+            let link = &e.links[0].href;
+            assert!(
+                link.contains(&format!("/incidents/{id}#update-")),
+                "{path}: {link}"
+            );
+            assert!(
+                e.published.or(e.updated).is_some(),
+                "{path}: entry has a date"
+            );
+        }
+        let dates: Vec<_> = feed
+            .entries
+            .iter()
+            .map(|e| e.published.or(e.updated).expect("date"))
+            .collect();
+        assert!(
+            dates.windows(2).all(|w| w[0] >= w[1]),
+            "{path}: newest first"
+        );
+        let resolved = blog[0]
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| blog[0].summary.as_ref().map(|s| s.content.clone()));
+        assert!(
+            resolved.unwrap_or_default().contains("All clear"),
+            "{path}: the note is in the entry"
+        );
+        let identified = blog[2]
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| blog[2].summary.as_ref().map(|s| s.content.clone()));
+        assert!(
+            identified
+                .unwrap_or_default()
+                .contains("<strong>firewall</strong>"),
+            "{path}: rendered Markdown"
+        );
+    }
+
+    let before: HashSet<String> = parse(&app, "/feed.rss")
+        .await
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let response = app
+        .admin(
+            "POST",
+            &format!("/api/admin/incidents/{id}/updates"),
+            Some(json!({"status": "postmortem", "body": "Lessons learned."})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let after = parse(&app, "/feed.rss").await;
+    assert_eq!(after.entries.len(), 6);
+    assert_eq!(
+        after.entries[0].title.as_ref().expect("title").content,
+        "[Postmortem] blog site is down"
+    );
+    let after_ids: HashSet<String> = after.entries.into_iter().map(|e| e.id).collect();
+    assert!(before.is_subset(&after_ids), "no earlier id changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_feed_lists_only_updates_that_affect_it() {
+    let (app, _) = app_with_history().await;
+    for path in ["/components/blog/feed.rss", "/components/blog/feed.atom"] {
+        let feed = parse(&app, path).await;
+        assert_eq!(feed.entries.len(), 4, "{path}");
+        assert!(feed.entries.iter().all(|e| {
+            e.title
+                .as_ref()
+                .expect("title")
+                .content
+                .contains("blog site is down")
+        }));
+    }
+    let shop = parse(&app, "/components/shop/feed.rss").await;
+    assert_eq!(shop.entries.len(), 1);
+    assert_eq!(app.get("/components/nope/feed.rss").await.status(), 404);
+    assert_eq!(app.get("/components/blog/feed.json").await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_advertises_its_feeds() {
+    let (app, _) = app_with_history().await;
+    let page = app.get_html("/").await;
+    let select = |css: &str| -> Vec<String> {
+        let selector = scraper::Selector::parse(css).expect("selector");
+        page.select(&selector)
+            .filter_map(|e| e.value().attr("href").map(str::to_string))
+            .collect()
+    };
+    assert_eq!(
+        select("head link[rel=alternate][type='application/rss+xml']"),
+        vec!["/feed.rss"]
+    );
+    assert_eq!(
+        select("head link[rel=alternate][type='application/atom+xml']"),
+        vec!["/feed.atom"]
+    );
+    let visible = select("footer .subscribe a");
+    assert!(
+        visible.contains(&"/feed.rss".to_string()) && visible.contains(&"/feed.atom".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feed_and_json_document_answers_conditional_gets_with_304() {
+    let (app, id) = app_with_history().await;
+    let paths = [
+        "/feed.rss",
+        "/feed.atom",
+        "/history.rss",
+        "/history.atom",
+        "/components/blog/feed.rss",
+        "/components/blog/feed.atom",
+        "/api/v2/status.json",
+        "/api/v2/summary.json",
+        "/api/v2/components.json",
+        "/api/v2/incidents.json",
+        "/api/v2/incidents/unresolved.json",
+        "/api/v2/scheduled-maintenances.json",
+        "/api/v2/scheduled-maintenances/upcoming.json",
+        "/api/v2/scheduled-maintenances/active.json",
+        "/",
+        "/history",
+        "/badge/blog.svg",
+    ];
+    let mut etags = Vec::new();
+    for path in paths {
+        let first = app.get(path).await;
+        assert_eq!(first.status(), 200, "{path}");
+        let etag = first.headers()["etag"].to_str().expect("etag").to_string();
+        let modified = first.headers()["last-modified"]
+            .to_str()
+            .expect("last-modified")
+            .to_string();
+        assert_eq!(
+            first.headers()["cache-control"],
+            "public, max-age=60",
+            "{path}"
+        );
+        for (header, value) in [
+            ("If-None-Match", etag.as_str()),
+            ("If-Modified-Since", modified.as_str()),
+        ] {
+            let again = app
+                .client
+                .get(format!("{}{path}", app.address))
+                .header(header, value)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(again.status(), 304, "{path} with {header}");
+            assert!(
+                again.bytes().await.expect("body").is_empty(),
+                "{path}: 304 has no body"
+            );
+        }
+        etags.push(etag);
+    }
+    let response = app
+        .admin(
+            "POST",
+            &format!("/api/admin/incidents/{id}/updates"),
+            Some(json!({"status": "postmortem", "body": "Written up."})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    for (path, old) in paths.iter().zip(&etags) {
+        if matches!(
+            *path,
+            "/api/v2/scheduled-maintenances.json"
+                | "/api/v2/scheduled-maintenances/upcoming.json"
+                | "/api/v2/scheduled-maintenances/active.json"
+                | "/api/v2/incidents/unresolved.json"
+                | "/badge/blog.svg"
+                | "/api/v2/status.json"
+                | "/api/v2/components.json"
+                | "/"
+        ) {
+            continue; // untouched by a postmortem on a resolved incident
+        }
+        let now = app.get(path).await.headers()["etag"]
+            .to_str()
+            .expect("etag")
+            .to_string();
+        assert_ne!(&now, old, "{path}: a change gives a new ETag");
+    }
+}

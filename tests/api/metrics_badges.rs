@@ -1,0 +1,182 @@
+//! /metrics parses as Prometheus text and moves; badges are well-formed SVG in the right colour.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::json;
+use signalfire::domain::check::CheckResult;
+
+use crate::helpers::{TestApp, http_monitor, spawn_app};
+
+const NEVER: &str = "cron = \"0 0 0 1 1 *\"\nfailures_before_down = 2\n";
+
+async fn scrape(app: &TestApp) -> prometheus_parse::Scrape {
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("body");
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines)
+        .unwrap_or_else(|e| panic!("/metrics does not parse: {e}\n{text}"))
+}
+
+fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_and_move_when_a_monitor_goes_down() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let monitor = app.state.monitors[0].clone();
+    signalfire::monitoring::apply(
+        &app.state,
+        &monitor,
+        CheckResult::up(Utc::now(), Duration::from_millis(120)),
+    )
+    .await
+    .expect("apply");
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let before = scrape(&app).await;
+    assert_eq!(
+        value(&before, "signalfire_monitor_up", &[("monitor", "blog")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &before,
+            "signalfire_response_time_seconds",
+            &[("monitor", "blog")]
+        ),
+        Some(0.12)
+    );
+    assert_eq!(
+        value(
+            &before,
+            "signalfire_checks_total",
+            &[("monitor", "blog"), ("result", "up")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &before,
+            "signalfire_monitor_status",
+            &[("monitor", "blog"), ("status", "operational")]
+        ),
+        Some(1.0)
+    );
+    assert!(value(&before, "process_resident_memory_bytes", &[]).is_some_and(|v| v > 0.0));
+
+    let down = CheckResult::down(
+        Utc::now(),
+        Duration::from_millis(5),
+        "HTTP 500 Internal Server Error",
+    );
+    for _ in 0..2 {
+        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
+            .await
+            .expect("apply");
+    }
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    let after = scrape(&app).await;
+    assert_eq!(
+        value(&after, "signalfire_monitor_up", &[("monitor", "blog")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "signalfire_checks_total",
+            &[("monitor", "blog"), ("result", "down")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "signalfire_monitor_status",
+            &[("monitor", "blog"), ("status", "major_outage")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "signalfire_monitor_status",
+            &[("monitor", "blog"), ("status", "operational")]
+        ),
+        Some(0.0)
+    );
+}
+
+fn badge_colour_and_title(svg: &str) -> (String, String) {
+    let doc = roxmltree::Document::parse(svg)
+        .unwrap_or_else(|e| panic!("badge is not well-formed XML: {e}\n{svg}"));
+    let title = doc
+        .descendants()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .expect("title")
+        .to_string();
+    let rects: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("x").is_some())
+        .collect();
+    (rects[0].attribute("fill").expect("fill").to_string(), title)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badges_are_svg_in_the_colour_of_each_status() {
+    let names = ["up", "slow", "partial", "down", "maint"];
+    let monitors: String = names
+        .iter()
+        .map(|n| http_monitor(n, "http://127.0.0.1:9/", NEVER))
+        .collect();
+    let app = spawn_app(&monitors).await;
+    app.open_incident(json!({"name": "Mixed", "components": {"slow": "degraded_performance", "partial": "partial_outage", "down": "major_outage"}})).await;
+    let now = Utc::now();
+    let r = app
+        .admin("POST", "/api/admin/maintenances", Some(json!({"name": "Work", "scheduled_for": (now - chrono::Duration::minutes(1)).to_rfc3339(), "scheduled_until": (now + chrono::Duration::hours(1)).to_rfc3339(), "components": ["maint"]})))
+        .await;
+    assert_eq!(r.status(), 201);
+    let expected = [
+        ("up", "#44cc11", "up site: operational"),
+        ("slow", "#dfb317", "slow site: degraded"),
+        ("partial", "#fe7d37", "partial site: partial outage"),
+        ("down", "#e05d44", "down site: major outage"),
+        ("maint", "#007ec6", "maint site: maintenance"),
+    ];
+    for (id, colour, title) in expected {
+        let response = app.get(&format!("/badge/{id}.svg")).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "image/svg+xml");
+        assert!(response.headers().contains_key("etag"));
+        let svg = response.text().await.expect("body");
+        assert_eq!(
+            badge_colour_and_title(&svg),
+            (colour.to_string(), title.to_string()),
+            "{id}"
+        );
+    }
+    let custom = app
+        .get("/badge/up.svg?label=Our%20%3Cblog%3E")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(badge_colour_and_title(&custom).1, "Our <blog>: operational");
+    assert_eq!(app.get("/badge/nope.svg").await.status(), 404);
+    assert_eq!(app.get("/badge/up.png").await.status(), 404);
+}
