@@ -3,7 +3,7 @@
 # the shared validators on what it serves: Nu Html Checker on every page, feedparser on every feed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOOLS=../shared/tools
+source .ci/validators.sh
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -73,7 +73,7 @@ fetch /admin/incidents/new incident-form
 fetch "/admin/incidents/$id" incident-admin
 fetch /admin/maintenances/new maintenance-form
 grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
-"$TOOLS/check-html" "${pages[@]}"
+check_html "${pages[@]}"
 echo "check-html: 0 errors on ${#pages[@]} pages (public, 404, login, admin)"
 
 # Every feed, through feedparser (what most readers agree with).
@@ -83,5 +83,5 @@ for f in feed.rss feed.atom history.rss history.atom components/blog/feed.rss co
   curl -fsS "$base/$f" > "$work/$(echo "$f" | tr / _)"
   feeds+=("$work/$(echo "$f" | tr / _)")
 done
-"$TOOLS/check-feed" "${feeds[@]}"
+check_feed "${feeds[@]}"
 echo "check-feed: ${#feeds[@]} feeds pass"

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, http_monitor, spawn_app};
 
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
-const EXAMPLE: &str = include_str!("../../../shared/statuspage-v2-summary.example.json");
+const EXAMPLE: &str = include_str!("../fixtures/statuspage-v2-summary.example.json");
 
 fn kind(v: &Value) -> &'static str {
     match v {

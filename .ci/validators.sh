@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# check_html FILE… and check_feed FILE…: the shared validators (../shared/tools) when this
+# checkout sits beside them, else the same validators installed here (Nu Html Checker from npm,
+# feedparser from PyPI), so CI on a bare machine runs the same checks.
+TOOLS_DIR=${SIGNALFIRE_SHARED_TOOLS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/tools}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/signalfire-ci
+
+check_html() {
+  if [ -x "$TOOLS_DIR/check-html" ]; then "$TOOLS_DIR/check-html" "$@"; return; fi
+  local jar="$CACHE/node_modules/vnu-jar/build/dist/vnu.jar"
+  if [ ! -f "$jar" ]; then
+    mkdir -p "$CACHE" && (cd "$CACHE" && npm install --silent --no-audit --no-fund vnu-jar >&2)
+  fi
+  java -jar "$jar" --errors-only --format gnu "$@"
+}
+
+check_feed() {
+  if [ -x "$TOOLS_DIR/check-feed" ]; then "$TOOLS_DIR/check-feed" "$@"; return; fi
+  if ! "$CACHE/venv/bin/python" -c "import feedparser" 2>/dev/null; then
+    mkdir -p "$CACHE" && python3 -m venv "$CACHE/venv" && "$CACHE/venv/bin/pip" install -q feedparser >&2
+  fi
+  "$CACHE/venv/bin/python" - "$@" <<'PY'
+import sys, feedparser
+bad = 0
+for src in sys.argv[1:]:
+    d = feedparser.parse(src)
+    problems = []
+    if d.bozo:
+        problems.append(f"parse error: {d.bozo_exception}")
+    if not d.version:
+        problems.append("not recognised as RSS or Atom")
+    if not d.entries:
+        problems.append("no entries")
+    ids = [e.get("id") for e in d.entries]
+    if any(i is None for i in ids) or len(set(ids)) != len(ids):
+        problems.append("missing or duplicate entry ids")
+    if any(not (e.get("published_parsed") or e.get("updated_parsed")) for e in d.entries):
+        problems.append("entry without a date")
+    if any(not e.get("link") for e in d.entries):
+        problems.append("entry without a link")
+    print(f"{'ok' if not problems else 'FAIL'} {src}: {d.version or '?'}, {len(d.entries)} entries")
+    for p in problems:
+        print(f"  - {p}")
+    bad += bool(problems)
+sys.exit(1 if bad else 0)
+PY
+}
