@@ -1,22 +1,72 @@
 //! Applying a check result: record it, run the state machine, react to changes — one
 //! transaction per result, so a crash never leaves a check without its bucket or state.
 
+use chrono::Utc;
 use rusqlite::Connection;
 
 use crate::db::{checks, monitors, uptime};
-use crate::domain::check::CheckResult;
+use crate::domain::check::{CheckResult, Verdict};
 use crate::domain::duration::format_span;
+use crate::domain::heartbeat::{self, Ping};
+use crate::domain::monitor::ProbeSpec;
 use crate::domain::status::{Change, Health};
 use crate::incidents::automatic::{self, Subject};
 use crate::state::{AppState, MonitorHandle};
 
-/// Probes a monitor once and applies the result.
+/// Checks a monitor once (a heartbeat: looks at its last ping) and applies the result.
+/// A failure while the connectivity guard fails too is not recorded: the checker is offline.
 pub async fn run_check(
     state: &AppState,
     monitor: &MonitorHandle,
 ) -> anyhow::Result<Option<Change>> {
-    let result = state.prober.check(&monitor.spec).await;
+    let result = match &monitor.spec.probe {
+        ProbeSpec::Heartbeat(spec) => {
+            let row = monitor.row_id;
+            let last = state
+                .db
+                .read(move |c| Ok(monitors::last_ping(c, row)?))
+                .await?;
+            let last = last.map(|(at, failed)| Ping { at, failed });
+            heartbeat::verdict(last, spec.grace, state.started_at, Utc::now())
+        }
+        _ => state.prober.check(&monitor.spec).await,
+    };
+    let Some(result) = result else {
+        return Ok(None);
+    };
+    if result.verdict == Verdict::Down {
+        let (online, changed) = state.connectivity.check().await;
+        if changed {
+            state.cache.invalidate();
+        }
+        if !online {
+            return Ok(None);
+        }
+    } else if state.connectivity.note_online() {
+        state.cache.invalidate();
+    }
     apply(state, monitor, result).await
+}
+
+/// Records a heartbeat ping (a failed run when `failed`) and applies it as a check.
+pub async fn ping(
+    state: &AppState,
+    monitor: &MonitorHandle,
+    failed: bool,
+) -> anyhow::Result<Option<Change>> {
+    let now = Utc::now();
+    let result = heartbeat::verdict(
+        Some(Ping { at: now, failed }),
+        std::time::Duration::MAX,
+        now,
+        now,
+    )
+    .unwrap_or_else(|| CheckResult::up(now, std::time::Duration::ZERO));
+    let row = monitor.row_id;
+    apply_with(state, monitor, result, move |c| {
+        monitors::record_ping(c, row, now, failed)
+    })
+    .await
 }
 
 /// Records a result and, when the monitor's health changes, refreshes the public pages.
@@ -25,13 +75,29 @@ pub async fn apply(
     monitor: &MonitorHandle,
     result: CheckResult,
 ) -> anyhow::Result<Option<Change>> {
+    apply_with(state, monitor, result, |_| Ok(())).await
+}
+
+/// [`apply`], with `also` written in the same transaction.
+async fn apply_with<F>(
+    state: &AppState,
+    monitor: &MonitorHandle,
+    result: CheckResult,
+    also: F,
+) -> anyhow::Result<Option<Change>>
+where
+    F: FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+{
     state.metrics.observe(monitor.spec.id.as_str(), &result);
     let reason = result.reason.clone();
     let at = result.at;
     let handle = monitor.clone();
     let change = state
         .db
-        .write(move |tx| Ok(record(tx, &handle, &result)?))
+        .write(move |tx| {
+            also(tx)?;
+            Ok(record(tx, &handle, &result)?)
+        })
         .await?;
     if let Some(change) = change {
         let id = &monitor.spec.id;

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Sessions;
 use crate::config::Config;
+use crate::connectivity::Connectivity;
 use crate::db::{Db, monitors};
 use crate::metrics::Metrics;
 use crate::probe::Prober;
@@ -63,13 +64,15 @@ impl Application {
         install_crypto_provider();
         let (db, handles) = open_database(&config).await?;
         let state = AppState {
-            config: Arc::new(config),
+            config: Arc::new(config.clone()),
             db,
-            prober: Prober::new().context("cannot build the HTTP client")?,
+            prober: Prober::new(&config.monitors).context("cannot build the HTTP clients")?,
             monitors: Arc::new(handles),
             cache: Arc::new(PageCache::new()),
             sessions: Arc::new(Sessions::default()),
             metrics: Arc::new(Metrics::new()),
+            connectivity: Arc::new(Connectivity::new(config.connectivity.clone())),
+            started_at: Utc::now(),
         };
         render::refresh(&state)
             .await

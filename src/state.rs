@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::auth::Sessions;
 use crate::config::Config;
+use crate::connectivity::Connectivity;
 use crate::db::Db;
 use crate::domain::monitor::MonitorSpec;
 use crate::metrics::Metrics;
@@ -28,6 +31,9 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
+    pub connectivity: Arc<Connectivity>,
+    /// When this server started (heartbeats without a ping yet count their grace from here).
+    pub started_at: DateTime<Utc>,
 }
 
 impl AppState {
@@ -37,6 +43,21 @@ impl AppState {
             .iter()
             .find(|m| m.spec.id.as_str() == key)
             .map(|m| m.row_id)
+    }
+
+    /// The heartbeat monitor whose token this is. Every token is compared, in constant time.
+    pub fn heartbeat_by_token(&self, token: &str) -> Option<Arc<MonitorHandle>> {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut found = None;
+        for monitor in self.monitors.iter() {
+            if let crate::domain::monitor::ProbeSpec::Heartbeat(hb) = &monitor.spec.probe
+                && crate::auth::same_secret(&hb.token_sha256, &digest)
+            {
+                found = Some(monitor.clone());
+            }
+        }
+        found
     }
 
     /// Configured monitor ids, for error messages.

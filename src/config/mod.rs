@@ -28,7 +28,15 @@ pub struct Config {
     pub page: PageConfig,
     pub admin: AdminConfig,
     pub retention: RetentionConfig,
+    /// Checked before a monitor is declared down; when it fails too, the checker is offline.
+    pub connectivity: Option<ConnectivityConfig>,
     pub monitors: Vec<MonitorSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectivityConfig {
+    pub host: String,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone)]

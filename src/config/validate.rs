@@ -13,12 +13,13 @@ use url::Url;
 use super::error::Collector;
 use super::raw::{self, Number, RawConfig, Text};
 use super::{
-    AdminConfig, Config, ConfigErrors, ENV_ADMIN_PASSWORD_HASH, ENV_ADMIN_TOKEN, PageConfig,
-    RetentionConfig, ServerConfig,
+    AdminConfig, Config, ConfigErrors, ConnectivityConfig, ENV_ADMIN_PASSWORD_HASH,
+    ENV_ADMIN_TOKEN, PageConfig, RetentionConfig, ServerConfig,
 };
 use crate::domain::duration::parse_duration;
 
 mod monitor;
+mod probes;
 
 /// Parses and checks config text, reporting every problem found.
 pub fn parse(
@@ -82,12 +83,33 @@ fn build(
         "1h",
     );
     let monitors = monitor::monitors(c, &raw.monitors);
+    let connectivity = raw.connectivity.check.as_ref().and_then(|check| {
+        let parsed = check
+            .get_ref()
+            .strip_prefix("tcp://")
+            .and_then(|rest| rest.rsplit_once(':'))
+            .and_then(|(host, port)| {
+                Some((
+                    host.trim_matches(['[', ']']).to_string(),
+                    port.parse::<u16>().ok()?,
+                ))
+            })
+            .filter(|(host, port)| !host.is_empty() && *port > 0);
+        if parsed.is_none() {
+            c.at(Some(check.span()), format!(
+                "check \"{}\" is not a tcp://host:port address; write e.g. \"tcp://9.9.9.9:53\"",
+                check.get_ref()
+            ));
+        }
+        parsed.map(|(host, port)| ConnectivityConfig { host, port })
+    });
     Config {
         path: path.to_path_buf(),
         server,
         page,
         admin,
         retention: RetentionConfig { raw_checks },
+        connectivity,
         monitors,
     }
 }

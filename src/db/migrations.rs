@@ -99,6 +99,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (incident_id, monitor_id)
     ) WITHOUT ROWID;
     CREATE INDEX incident_components_by_monitor ON incident_components(monitor_id);",
+    // 3: heartbeat pings and the certificate expiry of the last check.
+    "ALTER TABLE monitors ADD COLUMN last_ping_at INTEGER;
+    ALTER TABLE monitors ADD COLUMN last_ping_failed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE monitors ADD COLUMN cert_expires_at INTEGER;",
 ];
 
 /// The schema version this build writes.

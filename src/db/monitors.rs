@@ -107,7 +107,8 @@ pub fn save_state(
     conn.prepare_cached(
         "UPDATE monitors SET health = ?2, health_since = ?3, consecutive_failures = ?4,
              consecutive_successes = ?5, last_check_at = ?6, last_verdict = ?7,
-             last_response_ms = ?8, last_reason = ?9, failing_since = ?10
+             last_response_ms = ?8, last_reason = ?9, failing_since = ?10,
+             cert_expires_at = coalesce(?11, cert_expires_at)
          WHERE id = ?1",
     )?
     .execute(params![
@@ -121,6 +122,7 @@ pub fn save_state(
         check.elapsed.as_millis() as i64,
         check.reason,
         state.failing_since.map(to_millis),
+        check.cert_expires_at.map(to_millis),
     ])?;
     Ok(())
 }
@@ -169,4 +171,34 @@ pub fn target_and_reason(
         [row_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
+}
+
+/// The last heartbeat ping of a monitor: when, and whether the job reported a failure.
+pub fn last_ping(
+    conn: &Connection,
+    row_id: i64,
+) -> rusqlite::Result<Option<(DateTime<Utc>, bool)>> {
+    conn.query_row(
+        "SELECT last_ping_at, last_ping_failed FROM monitors WHERE id = ?1",
+        [row_id],
+        |r| {
+            Ok(r.get::<_, Option<i64>>(0)?
+                .map(|at| (from_millis(at), r.get::<_, bool>(1).unwrap_or(false))))
+        },
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
+pub fn record_ping(
+    conn: &Connection,
+    row_id: i64,
+    at: DateTime<Utc>,
+    failed: bool,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE monitors SET last_ping_at = ?2, last_ping_failed = ?3 WHERE id = ?1",
+        params![row_id, to_millis(at), failed],
+    )?;
+    Ok(())
 }

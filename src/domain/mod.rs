@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod duration;
+pub mod heartbeat;
 pub mod incident;
 pub mod monitor;
 pub mod status;

@@ -1,6 +1,8 @@
 //! What a monitor is: a stable id, a name, a schedule and what to probe.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
@@ -90,23 +92,67 @@ impl StatusMatcher {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpProbe {
     pub url: Url,
+    /// GET, HEAD, POST, …
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
     pub expect_status: StatusMatcher,
     /// A keyword that must appear in the body.
     pub expect_body: Option<String>,
+    /// Text that must not appear (an error page's words).
+    pub expect_body_absent: Option<String>,
+    pub follow_redirects: bool,
+    /// Off only for hosts whose certificate cannot be trusted on purpose.
+    pub tls_verify: bool,
+    /// An extra CA (PEM) to trust besides the system roots.
+    pub tls_ca_file: Option<PathBuf>,
     /// Degraded when the certificate expires sooner than this.
     pub tls_expiry_warn: Option<Duration>,
+    /// The most of the body a check reads.
+    pub max_body: usize,
+}
+
+/// A TCP connect check (a mail server's port 587, a database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpProbe {
+    pub host: String,
+    pub port: u16,
+}
+
+/// A DNS check: the name must resolve, to one of the expected addresses when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsProbe {
+    pub host: String,
+    pub expect_address: Vec<IpAddr>,
+    /// The name server to ask; the system's when `None`.
+    pub resolver: Option<SocketAddr>,
+}
+
+/// A background job that pings us after every run; down when no ping came within `grace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatSpec {
+    pub grace: Duration,
+    /// SHA-256 of the ping token in the URL `/ping/{token}`.
+    pub token_sha256: [u8; 32],
 }
 
 /// What a monitor probes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProbeSpec {
-    Http(HttpProbe),
+    /// Boxed: the http settings are much larger than the other kinds'.
+    Http(Box<HttpProbe>),
+    Tcp(TcpProbe),
+    Dns(DnsProbe),
+    Heartbeat(HeartbeatSpec),
 }
 
 impl ProbeSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Http(_) => "http",
+            Self::Tcp(_) => "tcp",
+            Self::Dns(_) => "dns",
+            Self::Heartbeat(_) => "heartbeat",
         }
     }
 
@@ -114,6 +160,12 @@ impl ProbeSpec {
     pub fn target(&self) -> String {
         match self {
             Self::Http(http) => http.url.to_string(),
+            Self::Tcp(tcp) => format!("{}:{}", tcp.host, tcp.port),
+            Self::Dns(dns) => dns.host.clone(),
+            Self::Heartbeat(hb) => format!(
+                "heartbeat, grace {}",
+                super::duration::format_duration(hb.grace)
+            ),
         }
     }
 }

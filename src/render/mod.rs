@@ -29,10 +29,11 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Loads a snapshot and re-renders every public page into the cache.
 pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
     let days = state.config.page.history_days;
-    let snapshot = state
+    let mut snapshot = state
         .db
         .read(move |conn| Ok(Snapshot::load(conn, days, Utc::now())?))
         .await?;
+    snapshot.checker_offline_since = state.connectivity.offline_since();
     let files = site::render(&state.config, &snapshot, &Links::server())?;
     for c in &snapshot.components {
         state.metrics.set_status(&c.monitor.key, c.status);

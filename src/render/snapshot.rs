@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub recent_maintenances: Vec<IncidentRecord>,
     /// The newest updates of incidents and maintenances, for the feeds.
     pub feed: Vec<FeedEntry>,
+    /// Set while the checker itself is offline (its connectivity guard fails).
+    pub checker_offline_since: Option<DateTime<Utc>>,
 }
 
 /// How many incidents and maintenances the API lists (Statuspage lists 50).
@@ -87,6 +89,7 @@ impl Snapshot {
                 FEED_LIMIT,
                 None,
             )?,
+            checker_offline_since: None,
         })
     }
 

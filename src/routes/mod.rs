@@ -14,6 +14,7 @@ mod json_body;
 mod metrics;
 
 mod not_found;
+mod ping;
 mod status_page;
 
 use actix_web::{Route, web};
@@ -46,6 +47,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             feeds::component_feed,
         ))
         .service(get_or_head("/badge/{file}", badge::get))
+        .service(web::resource("/ping/{token}").get(ping::ok).post(ping::ok))
+        .service(
+            web::resource("/ping/{token}/fail")
+                .get(ping::fail)
+                .post(ping::fail),
+        )
         .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
         .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
         .service(

@@ -27,6 +27,16 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
                 }
             }
         }
+        @if let Some(since) = snapshot.checker_offline_since {
+            section.notice.notice--offline role="alert" {
+                h2 { "The checker is offline" }
+                p {
+                    "Since " (site.local_time(since))
+                    " this status server cannot reach the internet itself, so failed checks are not counted. "
+                    "The statuses below are from before that time."
+                }
+            }
+        }
         (incidents_section(site, snapshot))
         section.components aria-labelledby="components-heading" {
             h2 #components-heading { "Components" }

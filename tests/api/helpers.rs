@@ -198,6 +198,14 @@ pub enum Behavior {
     Close,
     /// Sends headers, then never the body.
     HeadersOnly,
+    /// Sends headers, then one byte of the body a second.
+    Trickle,
+    /// Reads the request and resets the connection (TCP RST).
+    Reset,
+    /// Redirects to itself, forever.
+    RedirectLoop,
+    /// Answers 500 to every `n`th request and 200 to the others.
+    FailEvery(usize),
 }
 
 /// A real HTTP server on 127.0.0.1 whose behaviour can be switched while it runs.
@@ -223,10 +231,11 @@ impl FakeSite {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let behavior = server.behavior.lock().expect("lock").clone();
-                server
+                let hit = server
                     .hits
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tokio::spawn(serve(stream, behavior));
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                tokio::spawn(serve(stream, behavior, hit));
             }
         });
         site
@@ -241,7 +250,7 @@ impl FakeSite {
     }
 }
 
-async fn serve(mut stream: TcpStream, behavior: Behavior) {
+async fn serve(mut stream: TcpStream, behavior: Behavior, hit: usize) {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
@@ -268,6 +277,24 @@ async fn serve(mut stream: TcpStream, behavior: Behavior) {
             return;
         }
         Behavior::Close => return,
+        Behavior::Trickle => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n").await;
+            for _ in 0..100 {
+                if stream.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            return;
+        }
+        Behavior::Reset => {
+            let _ = stream.set_zero_linger();
+            drop(stream);
+            return;
+        }
+        Behavior::RedirectLoop => "HTTP/1.1 301 Moved Permanently\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+        Behavior::FailEvery(n) if hit.is_multiple_of(n) => respond(500, "Internal Server Error", "error"),
+        Behavior::FailEvery(_) => respond(200, "OK", "fine"),
         Behavior::HeadersOnly => {
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")

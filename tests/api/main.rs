@@ -2,7 +2,9 @@
 
 mod admin_api;
 mod admin_ui;
+mod checks;
 mod config_cli;
+mod fakes;
 mod feeds;
 mod helpers;
 mod incidents;

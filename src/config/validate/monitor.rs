@@ -4,15 +4,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use toml::Spanned;
-use url::Url;
 
 use super::super::error::Collector;
-use super::super::raw::RawMonitor;
-use super::{at_least, duration, number, optional_duration, text};
+use super::super::raw::{DNS_KEYS, HEARTBEAT_KEYS, HTTP_KEYS, RawMonitor, TCP_KEYS};
+use super::{at_least, duration, number, optional_duration, probes, text};
 use crate::domain::duration::format_duration;
-use crate::domain::monitor::{
-    HttpProbe, MonitorId, MonitorSpec, ProbeSpec, Schedule, StatusMatcher, Thresholds,
-};
+use crate::domain::monitor::{MonitorId, MonitorSpec, ProbeSpec, Schedule, Thresholds};
 
 /// The shortest interval we accept; faster polling only hammers the owner's own sites.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
@@ -20,6 +17,8 @@ const MIN_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_INTERVAL: &str = "60s";
 /// The default timeout, shortened to half the interval for fast monitors.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Heartbeats are evaluated this often at most (and at least every quarter of their grace).
+const HEARTBEAT_EVALUATION: Duration = Duration::from_secs(60);
 
 pub fn monitors(c: &mut Collector<'_>, raw: &[Spanned<RawMonitor>]) -> Vec<MonitorSpec> {
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -44,6 +43,17 @@ pub fn monitors(c: &mut Collector<'_>, raw: &[Spanned<RawMonitor>]) -> Vec<Monit
     out
 }
 
+/// The keys a kind accepts besides the common ones.
+fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "http" => Some(HTTP_KEYS),
+        "tcp" => Some(TCP_KEYS),
+        "dns" => Some(DNS_KEYS),
+        "heartbeat" => Some(HEARTBEAT_KEYS),
+        _ => None,
+    }
+}
+
 fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<MonitorSpec> {
     let m = spanned.get_ref();
     let id = match &m.id {
@@ -58,7 +68,35 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
             .map_err(|e| c.at(Some(id.span()), e))
             .ok(),
     };
-    let (schedule, interval) = schedule(c, m);
+    let kind = m.kind.as_ref().map_or("http", |k| k.get_ref().as_str());
+    let Some(allowed) = kind_keys(kind) else {
+        let span = m.kind.as_ref().map(Spanned::span);
+        c.at(
+            span,
+            format!(
+                "kind \"{kind}\" is not known; use \"http\", \"tcp\", \"dns\" or \"heartbeat\""
+            ),
+        );
+        return None;
+    };
+    for (key, span) in m.kind_keys() {
+        if !allowed.contains(&key) {
+            c.at(Some(span), format!("{key} does not apply to a {kind} monitor; remove it (a {kind} monitor takes {})", allowed.join(", ")));
+        }
+    }
+    let probe = match kind {
+        "tcp" => probes::tcp(c, spanned).map(ProbeSpec::Tcp),
+        "dns" => probes::dns(c, spanned).map(ProbeSpec::Dns),
+        "heartbeat" => probes::heartbeat(c, spanned).map(ProbeSpec::Heartbeat),
+        _ => probes::http(c, spanned).map(|h| ProbeSpec::Http(Box::new(h))),
+    };
+    let default_interval = match &probe {
+        Some(ProbeSpec::Heartbeat(hb)) => {
+            format_duration((hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION))
+        }
+        _ => DEFAULT_INTERVAL.to_string(),
+    };
+    let (schedule, interval) = schedule(c, m, &default_interval);
     let default_timeout = interval.map_or(DEFAULT_TIMEOUT, |i| DEFAULT_TIMEOUT.min(i / 2));
     let timeout = m.timeout.as_ref().map_or(default_timeout, |_| {
         duration(c, &m.timeout, "timeout", "10s")
@@ -88,18 +126,24 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
             format_duration(d), format_duration(timeout)
         ));
     }
+    // A missed heartbeat deadline is already confirmed; one is enough.
+    let default_threshold = if kind == "heartbeat" { (1, 1) } else { (3, 2) };
     let thresholds = Thresholds {
         failures_before_down: number(
             c,
             &m.failures_before_down,
             "failures_before_down",
-            3,
+            default_threshold.0,
             1..=100,
         ) as u32,
-        successes_before_up: number(c, &m.successes_before_up, "successes_before_up", 2, 1..=100)
-            as u32,
+        successes_before_up: number(
+            c,
+            &m.successes_before_up,
+            "successes_before_up",
+            default_threshold.1,
+            1..=100,
+        ) as u32,
     };
-    let probe = probe(c, spanned)?;
     let id = id?;
     Some(MonitorSpec {
         name: text(&m.name).unwrap_or_else(|| id.to_string()),
@@ -109,12 +153,16 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
         timeout,
         degraded_after,
         thresholds,
-        probe,
+        probe: probe?,
     })
 }
 
 /// The schedule, and the interval when there is one (for timeout checks).
-fn schedule(c: &mut Collector<'_>, m: &RawMonitor) -> (Option<Schedule>, Option<Duration>) {
+fn schedule(
+    c: &mut Collector<'_>,
+    m: &RawMonitor,
+    default_interval: &str,
+) -> (Option<Schedule>, Option<Duration>) {
     match (&m.interval, &m.cron) {
         (Some(_), Some(cron)) => {
             c.at(Some(cron.span()), "give either interval or cron, not both");
@@ -137,95 +185,9 @@ fn schedule(c: &mut Collector<'_>, m: &RawMonitor) -> (Option<Schedule>, Option<
             }
         }
         (interval, None) => {
-            let every = duration(c, interval, "interval", DEFAULT_INTERVAL);
+            let every = duration(c, interval, "interval", default_interval);
             let every = at_least(c, interval, every, MIN_INTERVAL, "interval", "1s");
             (Some(Schedule::Every(every)), Some(every))
         }
-    }
-}
-
-fn probe(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<ProbeSpec> {
-    let m = spanned.get_ref();
-    let kind = m.kind.as_ref().map_or("http", |k| k.get_ref().as_str());
-    match kind {
-        "http" => http(c, spanned).map(ProbeSpec::Http),
-        other => {
-            let span = m.kind.as_ref().map(Spanned::span);
-            c.at(span, format!("kind \"{other}\" is not known; use \"http\""));
-            None
-        }
-    }
-}
-
-fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<HttpProbe> {
-    let m = spanned.get_ref();
-    let url = match &m.url {
-        None => {
-            c.at(
-                Some(spanned.span()),
-                "an http monitor needs url = \"https://…\"",
-            );
-            None
-        }
-        Some(u) => match Url::parse(u.get_ref()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                Some(url)
-            }
-            Ok(_) | Err(_) => {
-                c.at(Some(u.span()), format!(
-                    "url \"{}\" is not an absolute http:// or https:// URL; write e.g. \"https://example.com/\"",
-                    u.get_ref()
-                ));
-                None
-            }
-        },
-    };
-    let expect_status = expect_status(c, m);
-    let tls_expiry_warn = optional_duration(c, &m.tls_expiry_warn, "tls_expiry_warn");
-    Some(HttpProbe {
-        url: url?,
-        expect_status,
-        expect_body: text(&m.expect_body).filter(|k| !k.is_empty()),
-        tls_expiry_warn,
-    })
-}
-
-fn expect_status(c: &mut Collector<'_>, m: &RawMonitor) -> StatusMatcher {
-    let Some(list) = &m.expect_status else {
-        return StatusMatcher::SuccessOrRedirect;
-    };
-    let mut ranges = Vec::new();
-    for item in list.get_ref() {
-        match status_range(item.get_ref()) {
-            Some(range) => ranges.push(range),
-            None => c.at(Some(item.span()), format!(
-                "expect_status entry {} is not a status code (100-599) or a range like \"200-299\"",
-                item.get_ref()
-            )),
-        }
-    }
-    if ranges.is_empty() {
-        if list.get_ref().is_empty() {
-            c.at(
-                Some(list.span()),
-                "expect_status is empty; list codes like [200, 301] or remove it for any 2xx/3xx",
-            );
-        }
-        return StatusMatcher::SuccessOrRedirect;
-    }
-    StatusMatcher::Ranges(ranges)
-}
-
-fn status_range(value: &toml::Value) -> Option<(u16, u16)> {
-    let valid = |n: i64| u16::try_from(n).ok().filter(|n| (100..=599).contains(n));
-    match value {
-        toml::Value::Integer(n) => valid(*n).map(|n| (n, n)),
-        toml::Value::String(s) => {
-            let (lo, hi) = s.split_once('-')?;
-            let lo = valid(lo.trim().parse().ok()?)?;
-            let hi = valid(hi.trim().parse().ok()?)?;
-            (lo <= hi).then_some((lo, hi))
-        }
-        _ => None,
     }
 }

@@ -1,0 +1,32 @@
+//! `GET|POST /ping/{token}` and `/ping/{token}/fail`: heartbeats from background jobs.
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+use crate::monitoring;
+use crate::state::AppState;
+
+async fn record(state: &AppState, token: &str, failed: bool) -> Result<HttpResponse, AppError> {
+    let monitor = state
+        .heartbeat_by_token(token)
+        .ok_or_else(|| AppError::NotFound("no heartbeat monitor has this token".into()))?;
+    monitoring::ping(state, &monitor, failed).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n"))
+}
+
+pub async fn ok(
+    token: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    record(&state, &token, false).await
+}
+
+pub async fn fail(
+    token: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    record(&state, &token, true).await
+}

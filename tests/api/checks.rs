@@ -1,0 +1,197 @@
+//! No false alarms: thresholds against flapping, heartbeats, and the connectivity guard.
+
+use std::time::Duration;
+
+use crate::helpers::{Behavior, FakeSite, TestApp, eventually, http_monitor, spawn_app};
+
+const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
+
+async fn incident_count(app: &TestApp) -> usize {
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    app.get_json("/api/v2/incidents.json").await["incidents"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_one_check_in_three_opens_no_incident_over_sixty_checks() {
+    let site = FakeSite::start(Behavior::FailEvery(3)).await;
+    let app = spawn_app(&http_monitor(
+        "gallery",
+        &site.url(),
+        &format!("{NEVER}failures_before_down = 3\n"),
+    ))
+    .await;
+    let monitor = app.state.monitors[0].clone();
+    for _ in 0..60 {
+        signalfire::monitoring::run_check(&app.state, &monitor)
+            .await
+            .expect("check");
+    }
+    assert_eq!(site.hits.load(std::sync::atomic::Ordering::Relaxed), 60);
+    assert_eq!(incident_count(&app).await, 0);
+    assert_eq!(
+        app.component_status("gallery").await.as_deref(),
+        Some("operational")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_outage_is_down_after_exactly_failures_before_down_failures() {
+    let site = FakeSite::start(Behavior::Status(503)).await;
+    let app = spawn_app(&http_monitor(
+        "gallery",
+        &site.url(),
+        &format!("{NEVER}failures_before_down = 3\n"),
+    ))
+    .await;
+    let monitor = app.state.monitors[0].clone();
+    for n in 1..=2 {
+        let change = signalfire::monitoring::run_check(&app.state, &monitor)
+            .await
+            .expect("check");
+        assert!(change.is_none(), "failure {n} changes nothing");
+    }
+    let change = signalfire::monitoring::run_check(&app.state, &monitor)
+        .await
+        .expect("check");
+    assert!(
+        change.is_some_and(|c| c.to == signalfire::domain::status::Health::Down),
+        "the third failure"
+    );
+    assert_eq!(incident_count(&app).await, 1);
+    assert_eq!(
+        app.component_status("gallery").await.as_deref(),
+        Some("major_outage")
+    );
+}
+
+fn heartbeat(id: &str, token: &str, grace: &str) -> String {
+    format!(
+        "[[monitor]]\nid = \"{id}\"\nkind = \"heartbeat\"\ntoken = \"{token}\"\ngrace = \"{grace}\"\ninterval = \"1s\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_in_time_are_up_late_or_failed_are_down() {
+    let on_time = "comment-mail-token-0001";
+    let late = "statistics-token-0000002";
+    let app = spawn_app(
+        &[
+            heartbeat("comments", on_time, "1h"),
+            heartbeat("stats", late, "2s"),
+        ]
+        .concat(),
+    )
+    .await;
+    let ping = |token: &str, suffix: &str, post: bool| {
+        let url = format!("{}/ping/{token}{suffix}", app.address);
+        let request = if post {
+            app.client.post(url)
+        } else {
+            app.client.get(url)
+        };
+        async move { request.send().await.expect("ping").status() }
+    };
+    assert_eq!(ping(on_time, "", false).await, 200);
+    assert_eq!(ping(late, "", true).await, 200);
+    assert_eq!(ping("not-a-token-at-all", "", false).await, 404);
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    assert_eq!(
+        app.component_status("comments").await.as_deref(),
+        Some("operational")
+    );
+    assert_eq!(
+        app.component_status("stats").await.as_deref(),
+        Some("operational")
+    );
+
+    let went_down = eventually(Duration::from_secs(6), || async {
+        app.component_status("stats").await.as_deref() == Some("major_outage")
+    })
+    .await;
+    assert!(
+        went_down,
+        "a job that stops pinging is down after its grace"
+    );
+    let unresolved = app.get_json("/api/v2/incidents/unresolved.json").await;
+    let body = unresolved["incidents"][0]["incident_updates"][0]["body"]
+        .as_str()
+        .expect("body")
+        .to_string();
+    assert!(
+        body.contains("no ping for") && body.contains("grace 2s"),
+        "{body}"
+    );
+    assert_eq!(
+        app.component_status("comments").await.as_deref(),
+        Some("operational")
+    );
+
+    assert_eq!(ping(on_time, "/fail", true).await, 200);
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    assert_eq!(
+        app.component_status("comments").await.as_deref(),
+        Some("major_outage")
+    );
+    let page = app.get("/").await.text().await.expect("page");
+    assert!(
+        page.contains("the job reported a failure"),
+        "the page shows the reason"
+    );
+
+    assert_eq!(ping(late, "", false).await, 200);
+    signalfire::render::refresh(&app.state)
+        .await
+        .expect("render");
+    assert_eq!(
+        app.component_status("stats").await.as_deref(),
+        Some("operational")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_guard_down_failures_open_no_incident_and_the_page_says_the_checker_is_offline() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let a = FakeSite::start(Behavior::Status(503)).await;
+    let b = FakeSite::start(Behavior::Never).await;
+    let fast = "interval = \"1s\"\ntimeout = \"500ms\"\nfailures_before_down = 1\n";
+    let app = spawn_app(&format!(
+        "[connectivity]\ncheck = \"tcp://127.0.0.1:{closed}\"\n\n{}{}",
+        http_monitor("blog", &a.url(), fast),
+        http_monitor("shop", &b.url(), fast)
+    ))
+    .await;
+    let offline = eventually(Duration::from_secs(5), || async {
+        let page = app.get_html("/").await;
+        let selector = scraper::Selector::parse(".notice--offline h2").expect("selector");
+        page.select(&selector)
+            .next()
+            .is_some_and(|h| h.text().collect::<String>() == "The checker is offline")
+    })
+    .await;
+    assert!(offline, "the page says the checker is offline");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        incident_count(&app).await,
+        0,
+        "no incident while the checker is offline"
+    );
+    assert_eq!(
+        app.component_status("blog").await.as_deref(),
+        Some("operational")
+    );
+    assert!(
+        a.hits.load(std::sync::atomic::Ordering::Relaxed) >= 2,
+        "checks kept running"
+    );
+}
