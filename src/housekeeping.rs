@@ -54,10 +54,7 @@ pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Re
         .db
         .write(move |tx| Ok(uptime::delete_hours_before(tx, first_hour)?))
         .await?;
-    state
-        .db
-        .write(|tx| Ok(tx.execute_batch("PRAGMA optimize;")?))
-        .await?;
+    state.db.maintain().await?;
     Ok(report)
 }
 

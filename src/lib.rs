@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod monitoring;
 pub mod probe;
+pub mod recorder;
 pub mod render;
 pub mod routes;
 pub mod scheduler;

@@ -1,23 +1,26 @@
 //! Applying a check result: record it, run the state machine, react to changes — one
 //! transaction per result, so a crash never leaves a check without its bucket or state.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use rusqlite::Connection;
 
 use crate::db::{checks, monitors, uptime};
 use crate::domain::check::{CheckResult, Verdict};
 use crate::domain::duration::format_span;
-use crate::domain::heartbeat::{self, Ping};
+use crate::domain::heartbeat;
 use crate::domain::monitor::ProbeSpec;
 use crate::domain::status::{Change, Health};
 use crate::incidents::automatic::{self, Subject};
+use crate::recorder::Ping;
 use crate::state::{AppState, MonitorHandle};
 
 /// Checks a monitor once (a heartbeat: looks at its last ping) and applies the result.
 /// A failure while the connectivity guard fails too is not recorded: the checker is offline.
 pub async fn run_check(
     state: &AppState,
-    monitor: &MonitorHandle,
+    monitor: &Arc<MonitorHandle>,
 ) -> anyhow::Result<Option<Change>> {
     let result = match &monitor.spec.probe {
         ProbeSpec::Heartbeat(spec) => {
@@ -26,7 +29,7 @@ pub async fn run_check(
                 .db
                 .read(move |c| Ok(monitors::last_ping(c, row)?))
                 .await?;
-            let last = last.map(|(at, failed)| Ping { at, failed });
+            let last = last.map(|(at, failed)| heartbeat::Ping { at, failed });
             heartbeat::verdict(last, spec.grace, state.started_at, Utc::now())
         }
         _ => state.prober.check(&monitor.spec).await,
@@ -51,54 +54,36 @@ pub async fn run_check(
 /// Records a heartbeat ping (a failed run when `failed`) and applies it as a check.
 pub async fn ping(
     state: &AppState,
-    monitor: &MonitorHandle,
+    monitor: &Arc<MonitorHandle>,
     failed: bool,
 ) -> anyhow::Result<Option<Change>> {
     let now = Utc::now();
-    let result = heartbeat::verdict(
-        Some(Ping { at: now, failed }),
-        std::time::Duration::MAX,
-        now,
-        now,
-    )
-    .unwrap_or_else(|| CheckResult::up(now, std::time::Duration::ZERO));
-    let row = monitor.row_id;
-    apply_with(state, monitor, result, move |c| {
-        monitors::record_ping(c, row, now, failed)
-    })
-    .await
+    let ping = heartbeat::Ping { at: now, failed };
+    let result = heartbeat::verdict(Some(ping), std::time::Duration::MAX, now, now)
+        .unwrap_or_else(|| CheckResult::up(now, std::time::Duration::ZERO));
+    apply_with(state, monitor, result, Some((now, failed))).await
 }
 
 /// Records a result and, when the monitor's health changes, refreshes the public pages.
 pub async fn apply(
     state: &AppState,
-    monitor: &MonitorHandle,
+    monitor: &Arc<MonitorHandle>,
     result: CheckResult,
 ) -> anyhow::Result<Option<Change>> {
-    apply_with(state, monitor, result, |_| Ok(())).await
+    apply_with(state, monitor, result, None).await
 }
 
-/// [`apply`], with `also` written in the same transaction.
-async fn apply_with<F>(
+/// [`apply`], with a heartbeat ping stored in the same transaction.
+async fn apply_with(
     state: &AppState,
-    monitor: &MonitorHandle,
+    monitor: &Arc<MonitorHandle>,
     result: CheckResult,
-    also: F,
-) -> anyhow::Result<Option<Change>>
-where
-    F: FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
-{
+    ping: Option<Ping>,
+) -> anyhow::Result<Option<Change>> {
     state.metrics.observe(monitor.spec.id.as_str(), &result);
     let reason = result.reason.clone();
     let at = result.at;
-    let handle = monitor.clone();
-    let change = state
-        .db
-        .write(move |tx| {
-            also(tx)?;
-            Ok(record(tx, &handle, &result)?)
-        })
-        .await?;
+    let change = state.recorder.record(monitor.clone(), result, ping).await?;
     if let Some(change) = change {
         let id = &monitor.spec.id;
         match change.to {

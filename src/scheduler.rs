@@ -62,7 +62,7 @@ impl Scheduler {
                         (state.clone(), monitor.clone(), permits.clone());
                     let busy = Arc::new(AtomicBool::new(false));
                     cron.add(Job::new_async(line.as_str(), move |_, _| {
-                        let check = checker(&state, &monitor, &permits, &busy);
+                        let check = checker(&state, &monitor, &permits, &busy, None);
                         Box::pin(check)
                     })?)
                     .await?;
@@ -82,11 +82,13 @@ impl Scheduler {
 }
 
 /// A future that runs one check, unless the previous one of this monitor is still running.
+/// `due` is when the timer queue meant it to start; how late it starts is measured.
 fn checker(
     state: &AppState,
     monitor: &Arc<MonitorHandle>,
     permits: &Arc<Semaphore>,
     busy: &Arc<AtomicBool>,
+    due: Option<Instant>,
 ) -> impl Future<Output = ()> + Send + 'static {
     let (state, monitor, permits, busy) = (
         state.clone(),
@@ -99,9 +101,16 @@ fn checker(
             tracing::debug!(monitor = %monitor.spec.id, "previous check still running; skipped");
             return;
         }
-        if let Ok(_permit) = permits.acquire().await
-            && let Err(e) = monitoring::run_check(&state, &monitor).await
-        {
+        let Ok(_permit) = permits.acquire().await else {
+            busy.store(false, Ordering::Release);
+            return;
+        };
+        if let Some(due) = due {
+            state
+                .metrics
+                .observe_lateness(Instant::now().saturating_duration_since(due));
+        }
+        if let Err(e) = monitoring::run_check(&state, &monitor).await {
             tracing::error!(monitor = %monitor.spec.id, error = format!("{e:#}"), "recording a check failed");
         }
         busy.store(false, Ordering::Release);
@@ -134,7 +143,7 @@ async fn timer_queue(
             () = tokio::time::sleep_until(due) => {}
         }
         let (monitor, every) = &monitors[index];
-        tokio::spawn(checker(&state, monitor, &permits, &busy[index]));
+        tokio::spawn(checker(&state, monitor, &permits, &busy[index], Some(due)));
         let now = Instant::now();
         let mut next = due + *every;
         while next <= now {

@@ -17,6 +17,7 @@ use crate::connectivity::Connectivity;
 use crate::db::{Db, monitors};
 use crate::metrics::Metrics;
 use crate::probe::Prober;
+use crate::recorder::Recorder;
 use crate::render::{self, PageCache};
 use crate::routes;
 use crate::scheduler::Scheduler;
@@ -63,6 +64,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         install_crypto_provider();
         let (db, handles) = open_database(&config).await?;
+        let recorder = Recorder::start(db.clone());
         let state = AppState {
             config: Arc::new(config.clone()),
             db,
@@ -72,6 +74,7 @@ impl Application {
             sessions: Arc::new(Sessions::default()),
             metrics: Arc::new(Metrics::new()),
             connectivity: Arc::new(Connectivity::new(config.connectivity.clone())),
+            recorder,
             started_at: Utc::now(),
         };
         render::refresh(&state)

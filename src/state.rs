@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::monitor::MonitorSpec;
 use crate::metrics::Metrics;
 use crate::probe::Prober;
+use crate::recorder::Recorder;
 use crate::render::PageCache;
 
 /// A configured monitor and its database row.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
     pub connectivity: Arc<Connectivity>,
+    /// The batching writer of check results.
+    pub recorder: Recorder,
     /// When this server started (heartbeats without a ping yet count their grace from here).
     pub started_at: DateTime<Utc>,
 }

@@ -25,6 +25,8 @@ use site::Links;
 const REFRESH_EVERY: Duration = Duration::from_secs(60);
 /// Changes arriving within this window are rendered together.
 const DEBOUNCE: Duration = Duration::from_millis(50);
+/// However slow renders get, a change shows on the page within this (plus one render).
+const MAX_PAUSE: Duration = Duration::from_secs(10);
 
 /// Loads a snapshot and re-renders every public page into the cache.
 pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
@@ -72,20 +74,25 @@ where
     Ok(file.map(|f| state.cache.insert_lazy(f, generation, Utc::now())))
 }
 
-/// Re-renders on every invalidation and every [`REFRESH_EVERY`], until `stop`.
+/// Re-renders on every invalidation and every [`REFRESH_EVERY`], until `stop`. Changes that
+/// arrive while waiting are rendered together; the wait grows with the cost of a render (twice
+/// the last one), so a page of thousands of components never takes more than a third of a core.
 pub async fn run(state: AppState, stop: CancellationToken) {
+    let mut pause = DEBOUNCE;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = state.cache.changed() => {}
             () = tokio::time::sleep(REFRESH_EVERY) => {}
         }
-        tokio::time::sleep(DEBOUNCE).await;
+        tokio::time::sleep(pause).await;
+        let started = std::time::Instant::now();
         if let Err(e) = refresh(&state).await {
             tracing::error!(
                 error = format!("{e:#}"),
                 "re-rendering the public pages failed"
             );
         }
+        pause = (started.elapsed() * 2).clamp(DEBOUNCE, MAX_PAUSE);
     }
 }

@@ -11,6 +11,7 @@ mod incidents;
 mod metrics_badges;
 mod probes;
 mod restart;
+mod retention;
 mod robustness;
 mod status_page;
 mod statuspage;
