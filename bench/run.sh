@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# signalfire benchmarks: builds in release mode, measures the seven figures of the
+# performance goals on this machine (127.0.0.1 only) and prints a table.
+#
+#   bench/run.sh            the full run (about 15 minutes after the build)
+#   bench/run.sh --quick    shorter windows (about 5 minutes after the build)
+#
+# Installs what it needs (wrk, nginx) with apt-get when missing. Results also go to
+# bench/out/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+OUT=bench/out
+rm -rf "$OUT" && mkdir -p "$OUT"
+if [ $QUICK = 1 ]; then WRK_SECONDS=5; SCALE_WINDOW=60; RSS50_SECONDS=120; else WRK_SECONDS=15; SCALE_WINDOW=180; RSS50_SECONDS=600; fi
+
+need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 1 500); do curl -fs -o /dev/null "$1" && return 0; sleep 0.02; done; echo "no answer from $1" >&2; return 1; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_seconds() { python3 -c "import sys; f=open('/proc/$1/stat').read().rsplit(') ',1)[1].split(); print((int(f[11])+int(f[12]))/100)"; }
+
+echo "== building (release)"
+build_started=$(date +%s)
+cargo build --release --quiet --bins --examples
+cargo bench --quiet --no-run >/dev/null 2>&1
+BUILD_SECONDS=$(( $(date +%s) - build_started ))
+BIN=target/release/signalfire
+EX=target/release/examples
+measure_started=$(date +%s)
+
+# 7. binary size
+SIZE_MB=$(python3 -c "import os; print(f'{os.path.getsize(\"$BIN\")/1e6:.1f}')")
+echo "   binary: $SIZE_MB MB"
+
+# 5. database size after 90 days of 200 monitors at 60 s
+echo "== 5. 90 days of history for 200 monitors"
+HIST_PORT=$(free_port)
+$EX/bench_history "$OUT/history" 200 90 http://127.0.0.1:9 "127.0.0.1:$HIST_PORT" > "$OUT/history.json"
+DB_MB=$(python3 -c "import json; d=json.load(open('$OUT/history.json')); print(f\"{d['db_bytes']/1e6:.1f}\")")
+GEN_SECONDS=$(python3 -c "import json; print(json.load(open('$OUT/history.json'))['seconds'])")
+echo "   database: $DB_MB MB (written in ${GEN_SECONDS}s)"
+
+# 6. start-up time on that database, to serving /
+echo "== 6. start-up on the 90-day database"
+STARTUP_MS=$(python3 - "$BIN" "$OUT/history/config.toml" "$HIST_PORT" <<'PY'
+import subprocess, sys, time, socket, statistics
+binary, config, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def ready():
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.05)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        ok = s.recv(16).startswith(b"HTTP/1.1 200")
+        s.close()
+        return ok
+    except OSError:
+        return False
+runs = []
+for _ in range(5):
+    start = time.monotonic()
+    p = subprocess.Popen([binary, "--config", config], stderr=subprocess.DEVNULL)
+    while not ready():
+        time.sleep(0.002)
+    runs.append((time.monotonic() - start) * 1000)
+    p.terminate(); p.wait()
+print(f"{statistics.median(runs):.0f}")
+PY
+)
+echo "   start-up: $STARTUP_MS ms (median of 5)"
+
+# The local target for the scheduling figures.
+TARGET_PORT=$(free_port)
+$EX/bench_target "$TARGET_PORT" & pids+=($!)
+wait_up "http://127.0.0.1:$TARGET_PORT/"
+
+# 1. status page throughput beside nginx serving the same bytes
+echo "== 1. status page under load (wrk, 64 connections, ${WRK_SECONDS}s each)"
+PAGE_PORT=$(free_port)
+$EX/bench_history "$OUT/page50" 50 0 "http://127.0.0.1:$TARGET_PORT" "127.0.0.1:$PAGE_PORT" >/dev/null
+$BIN --config "$OUT/page50/config.toml" 2>"$OUT/page50.log" & PAGE_PID=$!; pids+=($PAGE_PID)
+wait_up "http://127.0.0.1:$PAGE_PORT/"
+sleep 3
+mkdir -p "$OUT/nginx/root" "$OUT/nginx/tmp"
+curl -fsS "http://127.0.0.1:$PAGE_PORT/" > "$OUT/nginx/root/index.html"
+NGINX_PORT=$(free_port)
+cat > "$OUT/nginx/nginx.conf" <<NGX
+worker_processes auto;
+daemon off;
+pid $PWD/$OUT/nginx/nginx.pid;
+error_log $PWD/$OUT/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $PWD/$OUT/nginx/tmp; proxy_temp_path $PWD/$OUT/nginx/tmp;
+  fastcgi_temp_path $PWD/$OUT/nginx/tmp; uwsgi_temp_path $PWD/$OUT/nginx/tmp; scgi_temp_path $PWD/$OUT/nginx/tmp;
+  default_type text/html;
+  server { listen 127.0.0.1:$NGINX_PORT; root $PWD/$OUT/nginx/root; location / { index index.html; } }
+}
+NGX
+$NGINX -c "$PWD/$OUT/nginx/nginx.conf" -p "$PWD/$OUT/nginx" & pids+=($!)
+wait_up "http://127.0.0.1:$NGINX_PORT/"
+PAGE_BYTES=$(stat -c %s "$OUT/nginx/root/index.html")
+wrk_run() { wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency "$1" > "$2"; }
+wrk_run "http://127.0.0.1:$PAGE_PORT/" "$OUT/wrk-signalfire.txt"
+wrk_run "http://127.0.0.1:$NGINX_PORT/" "$OUT/wrk-nginx.txt"
+read -r SF_RPS SF_P99 NG_RPS NG_P99 RATIO < <(python3 - "$OUT/wrk-signalfire.txt" "$OUT/wrk-nginx.txt" <<'PY'
+import re, sys
+def parse(path):
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", text).groups()
+    ms = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return rps, ms
+s, n = parse(sys.argv[1]), parse(sys.argv[2])
+print(f"{s[0]:.0f} {s[1]:.2f} {n[0]:.0f} {n[1]:.2f} {s[0]/n[0]:.2f}")
+PY
+)
+echo "   signalfire: $SF_RPS req/s, p99 $SF_P99 ms; nginx: $NG_RPS req/s, p99 $NG_P99 ms; ratio $RATIO (page: $PAGE_BYTES bytes)"
+RSS50_STARTED=$(date +%s)
+
+# 2. cold render of 500 monitors with 90 days (criterion)
+echo "== 2. cold render, 500 monitors x 90 days (criterion)"
+cargo bench --quiet --bench render -- --noplot "cold render" > "$OUT/criterion.txt" 2>&1 || true
+RENDER_MS=$(python3 - "$OUT/criterion.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"cold render.*?time:\s+\[\S+ \S+ ([\d.]+) (ns|µs|us|ms|s)", text, re.S)
+if not m:
+    print("n/a"); sys.exit()
+value, unit = float(m.group(1)), m.group(2)
+print(f"{value * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1, 's': 1000}[unit]:.1f}")
+PY
+)
+echo "   cold render: $RENDER_MS ms"
+
+# 3. 10,000 http monitors at 60 s against the local target
+echo "== 3. 10,000 monitors at 60 s (${SCALE_WINDOW}s measured after the first interval)"
+SCALE_PORT=$(free_port)
+$EX/bench_history "$OUT/scale" 10000 0 "http://127.0.0.1:$TARGET_PORT" "127.0.0.1:$SCALE_PORT" >/dev/null
+$BIN --config "$OUT/scale/config.toml" 2>"$OUT/scale.log" & SCALE_PID=$!; pids+=($SCALE_PID)
+wait_up "http://127.0.0.1:$SCALE_PORT/healthz"
+sleep 62
+curl -fsS "http://127.0.0.1:$SCALE_PORT/metrics" > "$OUT/metrics-first.txt"
+CPU0=$(cpu_seconds $SCALE_PID)
+sleep 8
+curl -fsS "http://127.0.0.1:$SCALE_PORT/metrics" > "$OUT/metrics-start.txt"
+CPU1=$(cpu_seconds $SCALE_PID)
+sleep "$SCALE_WINDOW"
+curl -fsS "http://127.0.0.1:$SCALE_PORT/metrics" > "$OUT/metrics-end.txt"
+CPU2=$(cpu_seconds $SCALE_PID)
+RSS10K_MB=$(python3 -c "print(f'{$(rss_kib $SCALE_PID)/1024:.1f}')")
+read -r FIRST_ALL CHECKS_PER_S CPU_MS P50 P99 MISSED < <(python3 - "$OUT" "$CPU1" "$CPU2" "$SCALE_WINDOW" <<'PY'
+import re, sys
+out, cpu1, cpu2, window = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]) + 0.0
+def read(name):
+    checks, buckets = {}, {}
+    for line in open(f"{out}/{name}"):
+        m = re.match(r'signalfire_checks_total\{monitor="([^"]+)",result="[^"]+"\} ([\d.e+]+)', line)
+        if m:
+            checks[m.group(1)] = checks.get(m.group(1), 0) + float(m.group(2))
+        m = re.match(r'signalfire_schedule_lateness_seconds_bucket\{le="([^"]+)"\} ([\d.e+]+)', line)
+        if m:
+            buckets[m.group(1)] = float(m.group(2))
+    return checks, buckets
+first, _ = read("metrics-first.txt")
+start, b0 = read("metrics-start.txt")
+end, b1 = read("metrics-end.txt")
+first_all = sum(1 for i in range(10000) if first.get(f"m{i}", 0) >= 1)
+done = sum(end.values()) - sum(start.values())
+expected = window / 60
+missed = sum(1 for i in range(10000) if abs((end.get(f"m{i}", 0) - start.get(f"m{i}", 0)) - expected) > 1)
+def quantile(q):
+    edges = sorted(((float("inf") if k == "+Inf" else float(k)), b1[k] - b0.get(k, 0)) for k in b1)
+    total = edges[-1][1]
+    for edge, count in edges:
+        if count >= q * total:
+            return edge * 1000
+    return float("nan")
+cpu_ms = (cpu2 - cpu1) * 1000 / done if done else float("nan")
+print(f"{first_all} {done / (window + 0.0):.0f} {cpu_ms:.3f} {quantile(0.5):.0f} {quantile(0.99):.0f} {missed}")
+PY
+)
+echo "   first result within one interval: $FIRST_ALL/10000 monitors; $CHECKS_PER_S checks/s; CPU $CPU_MS ms/check"
+echo "   lateness p50 <= $P50 ms, p99 <= $P99 ms (histogram bucket bounds); monitors off by more than one check: $MISSED"
+
+# 4. memory
+remaining=$(( RSS50_SECONDS - ($(date +%s) - RSS50_STARTED) ))
+[ $remaining -gt 0 ] && { echo "== 4. waiting ${remaining}s more for the 50-monitor RSS"; sleep $remaining; }
+RSS50_MB=$(python3 -c "print(f'{$(rss_kib $PAGE_PID)/1024:.1f}')")
+echo "   RSS: $RSS50_MB MiB with 50 monitors after ${RSS50_SECONDS}s; $RSS10K_MB MiB with 10,000"
+
+MEASURE_SECONDS=$(( $(date +%s) - measure_started ))
+verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a','nan') and eval(sys.argv[1] + sys.argv[2]) else 'NOT met')" "$1" "$2"; }
+{
+  echo "| # | figure | value | goal | |"
+  echo "|---|---|---|---|---|"
+  echo "| 1 | status page, 64 connections: signalfire vs nginx (same $PAGE_BYTES bytes) | $SF_RPS vs $NG_RPS req/s (ratio $RATIO); p99 $SF_P99 vs $NG_P99 ms | ratio ≥ 0.8 | $(verdict "$RATIO" ">=0.8") |"
+  echo "| 2 | cold render, 500 monitors × 90 days | $RENDER_MS ms | ≤ 10 ms | $(verdict "$RENDER_MS" "<=10") |"
+  echo "| 3a | 10,000 monitors at 60 s: CPU per check | $CPU_MS ms | ≤ 0.4 ms | $(verdict "$CPU_MS" "<=0.4") |"
+  echo "| 3b | start lateness p50 / p99 | ≤ $P50 / ≤ $P99 ms | p99 ≤ 1000 ms | $(verdict "$P99" "<=1000") |"
+  echo "| 3c | first result within one interval | $FIRST_ALL / 10000 monitors | all | $(verdict "$FIRST_ALL" "==10000") |"
+  echo "| 3d | checks recorded per second; monitors off by > 1 check in ${SCALE_WINDOW}s | $CHECKS_PER_S /s; $MISSED | 166.7 /s; 0 | $(verdict "$MISSED" "==0") |"
+  echo "| 4 | RSS, 50 monitors after ${RSS50_SECONDS}s / 10,000 monitors | $RSS50_MB / $RSS10K_MB MiB | ≤ 12 MiB (50) | $(verdict "$RSS50_MB" "<=12") |"
+  echo "| 5 | database after 90 days × 200 monitors at 60 s | $DB_MB MB | ≤ 60 MB | $(verdict "$DB_MB" "<=60") |"
+  echo "| 6 | start-up on that database to serving / | $STARTUP_MS ms | ≤ 300 ms | $(verdict "$STARTUP_MS" "<=300") |"
+  echo "| 7 | stripped release binary | $SIZE_MB MB | ≤ 15 MB | $(verdict "$SIZE_MB" "<=15") |"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(rustc --version)."
+  echo "Build ${BUILD_SECONDS}s, measurements ${MEASURE_SECONDS}s ($([ $QUICK = 1 ] && echo quick || echo full) run, $(date -u +%Y-%m-%d))."
+} | tee "$OUT/results.md"

@@ -1,0 +1,77 @@
+//! Figure 2: cold render of the page for 500 monitors with 90 days of history — from the
+//! database to every public file (page, API documents, feeds, badges).
+
+#[path = "support/history.rs"]
+mod history;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use signalfire::config::Config;
+use signalfire::render::Snapshot;
+use signalfire::render::site::{self, Links};
+
+const MONITORS: usize = 500;
+const DAYS: i64 = 90;
+
+fn render(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = history::config_text(
+        MONITORS,
+        &dir.path().display().to_string(),
+        "127.0.0.1:0",
+        "http://127.0.0.1:9",
+        "60s",
+    );
+    let config =
+        Config::parse(&text, std::path::Path::new("bench.toml"), &|_| None).expect("config");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (db, handles) = runtime
+        .block_on(signalfire::startup::open_database(&config))
+        .expect("database");
+    let rows: Vec<i64> = handles.iter().map(|h| h.row_id).collect();
+    let now = Utc::now();
+    let mut rng = history::Rng::new(7);
+    history::seed_buckets(
+        &db,
+        &rows,
+        now - chrono::Duration::days(DAYS),
+        now,
+        Duration::from_secs(60),
+        &mut rng,
+    );
+
+    let days = config.page.history_days;
+    let load = || {
+        db.read_blocking(|conn| Ok(Snapshot::load(conn, days, Utc::now())?))
+            .expect("snapshot")
+    };
+    let snapshot = load();
+    let bytes = site::render(&config, &snapshot, &Links::server()).expect("render");
+    let page = bytes
+        .iter()
+        .find(|f| f.path == "index.html")
+        .map_or(0, |f| f.body.len());
+    eprintln!("index.html for {MONITORS} monitors: {page} bytes");
+
+    let mut group = c.benchmark_group("render");
+    group.sample_size(30);
+    group.bench_function(
+        "cold render, 500 monitors, 90 days (load + every file)",
+        |b| {
+            b.iter(|| {
+                let snapshot = load();
+                site::render(&config, &snapshot, &Links::server()).expect("render")
+            })
+        },
+    );
+    group.bench_function("snapshot load only", |b| b.iter(load));
+    group.bench_function("render only (every file)", |b| {
+        b.iter(|| site::render(&config, &snapshot, &Links::server()).expect("render"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);
