@@ -115,7 +115,7 @@ pub fn seed_checks(
         while at < hour_end {
             for handle in handles {
                 let ms = 40 + rng.next() % 200;
-                let result = if rng.next() % 500 == 0 {
+                let result = if rng.next().is_multiple_of(500) {
                     CheckResult::down(
                         at,
                         Duration::from_millis(ms),
