@@ -35,9 +35,14 @@ pub fn bearer_matches(header: Option<&str>, expected_sha256: Option<&[u8; 32]>) 
     let (Some(header), Some(expected)) = (header, expected_sha256) else {
         return false;
     };
-    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    let Some((scheme, token)) = header.split_once(' ') else {
         return false;
     };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return false;
+    }
+    let token = token.trim();
     let digest = Sha256::digest(token.as_bytes());
     same_secret(&digest, expected)
 }
@@ -65,10 +70,23 @@ pub struct Session {
 }
 
 /// Server-side sessions, keyed by the SHA-256 of the cookie value.
-#[derive(Default)]
 pub struct Sessions {
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    verifications: tokio::sync::Semaphore,
+}
+
+/// Argon2 verifications allowed at once: bounds the memory a flood of logins can take.
+const PARALLEL_VERIFICATIONS: usize = 2;
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            sessions: Mutex::default(),
+            failures: Mutex::default(),
+            verifications: tokio::sync::Semaphore::new(PARALLEL_VERIFICATIONS),
+        }
+    }
 }
 
 fn key(cookie: &str) -> [u8; 32] {
@@ -113,9 +131,12 @@ impl Sessions {
             .remove(&key(cookie));
     }
 
-    /// True when this address has used up its failed logins for the last minute.
-    pub fn is_locked_out(&self, ip: IpAddr) -> bool {
+    /// Starts a login attempt from `ip`, counted as a failure until [`Sessions::succeeded`]:
+    /// so a burst of parallel attempts cannot slip past the limit. False when the address has
+    /// used up its failed logins for the last minute.
+    pub fn begin_attempt(&self, ip: IpAddr) -> bool {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.retain(|_, v| v.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
         let recent = failures.entry(ip).or_default();
         while recent
             .front()
@@ -123,13 +144,24 @@ impl Sessions {
         {
             recent.pop_front();
         }
-        recent.len() >= MAX_FAILURES
+        if recent.len() >= MAX_FAILURES {
+            return false;
+        }
+        recent.push_back(Instant::now());
+        true
     }
 
-    pub fn record_failure(&self, ip: IpAddr) {
+    /// The attempt begun by [`Sessions::begin_attempt`] succeeded: it is no failure.
+    pub fn succeeded(&self, ip: IpAddr) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.retain(|_, v| v.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
-        failures.entry(ip).or_default().push_back(Instant::now());
+        if let Some(recent) = failures.get_mut(&ip) {
+            recent.pop_back();
+        }
+    }
+
+    /// Password checks run at most [`PARALLEL_VERIFICATIONS`] at a time (each takes ~19 MiB).
+    pub async fn verification_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.verifications.acquire().await.ok()
     }
 }
 
@@ -141,6 +173,7 @@ mod tests {
     fn bearer_tokens_match_their_hash_only() {
         let hash: [u8; 32] = Sha256::digest(b"s3cret").into();
         assert!(bearer_matches(Some("Bearer s3cret"), Some(&hash)));
+        assert!(bearer_matches(Some("bearer s3cret"), Some(&hash)));
         assert!(!bearer_matches(Some("Bearer wrong"), Some(&hash)));
         assert!(!bearer_matches(Some("s3cret"), Some(&hash)));
         assert!(!bearer_matches(None, Some(&hash)));
@@ -163,11 +196,12 @@ mod tests {
     fn the_sixth_failure_in_a_minute_locks_out() {
         let sessions = Sessions::default();
         let ip: IpAddr = [127, 0, 0, 1].into();
+        assert!(sessions.begin_attempt(ip));
+        sessions.succeeded(ip);
         for _ in 0..MAX_FAILURES {
-            assert!(!sessions.is_locked_out(ip));
-            sessions.record_failure(ip);
+            assert!(sessions.begin_attempt(ip), "a success does not count");
         }
-        assert!(sessions.is_locked_out(ip));
+        assert!(!sessions.begin_attempt(ip));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl Connectivity {
             }
         };
         let mut since = self.offline_since.lock().unwrap_or_else(|p| p.into_inner());
-        let changed = since.is_none() == online;
+        let changed = since.is_some() == online;
         match (online, since.is_some()) {
             (true, _) => *since = None,
             (false, false) => {

@@ -39,12 +39,19 @@ pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Re
     let cutoff = now - keep;
     let mut report = Retention::default();
     loop {
-        let deleted = state
+        let ids = state
             .db
-            .write(move |tx| Ok(checks::delete_older_than(tx, cutoff, DELETE_BATCH)?))
+            .read(move |c| Ok(checks::ids_older_than(c, cutoff, DELETE_BATCH)?))
             .await?;
-        report.checks_deleted += deleted;
-        if deleted < DELETE_BATCH {
+        if ids.is_empty() {
+            break;
+        }
+        let batch = ids.len();
+        report.checks_deleted += state
+            .db
+            .write(move |tx| Ok(checks::delete_ids(tx, &ids)?))
+            .await?;
+        if batch < DELETE_BATCH {
             break;
         }
         tokio::task::yield_now().await;

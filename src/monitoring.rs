@@ -13,7 +13,7 @@ use crate::domain::heartbeat;
 use crate::domain::monitor::ProbeSpec;
 use crate::domain::status::{Change, Health};
 use crate::incidents::automatic::{self, Subject};
-use crate::recorder::Ping;
+use crate::recorder::Extra;
 use crate::state::{AppState, MonitorHandle};
 
 /// Checks a monitor once (a heartbeat: looks at its last ping) and applies the result.
@@ -22,8 +22,13 @@ pub async fn run_check(
     state: &AppState,
     monitor: &Arc<MonitorHandle>,
 ) -> anyhow::Result<Option<Change>> {
+    let mut extra = Extra::None;
     let result = match &monitor.spec.probe {
         ProbeSpec::Heartbeat(spec) => {
+            extra = Extra::RecheckHeartbeat {
+                grace: spec.grace,
+                watching_since: state.started_at,
+            };
             let row = monitor.row_id;
             let last = state
                 .db
@@ -48,7 +53,7 @@ pub async fn run_check(
     } else if state.connectivity.note_online() {
         state.cache.invalidate();
     }
-    apply(state, monitor, result).await
+    apply_with(state, monitor, result, extra).await
 }
 
 /// Records a heartbeat ping (a failed run when `failed`) and applies it as a check.
@@ -61,7 +66,7 @@ pub async fn ping(
     let ping = heartbeat::Ping { at: now, failed };
     let result = heartbeat::verdict(Some(ping), std::time::Duration::MAX, now, now)
         .unwrap_or_else(|| CheckResult::up(now, std::time::Duration::ZERO));
-    apply_with(state, monitor, result, Some((now, failed))).await
+    apply_with(state, monitor, result, Extra::Ping(now, failed)).await
 }
 
 /// Records a result and, when the monitor's health changes, refreshes the public pages.
@@ -70,20 +75,23 @@ pub async fn apply(
     monitor: &Arc<MonitorHandle>,
     result: CheckResult,
 ) -> anyhow::Result<Option<Change>> {
-    apply_with(state, monitor, result, None).await
+    apply_with(state, monitor, result, Extra::None).await
 }
 
-/// [`apply`], with a heartbeat ping stored in the same transaction.
+/// [`apply`], with what else the writer must do in the same transaction.
 async fn apply_with(
     state: &AppState,
     monitor: &Arc<MonitorHandle>,
     result: CheckResult,
-    ping: Option<Ping>,
+    extra: Extra,
 ) -> anyhow::Result<Option<Change>> {
     state.metrics.observe(monitor.spec.id.as_str(), &result);
     let reason = result.reason.clone();
     let at = result.at;
-    let change = state.recorder.record(monitor.clone(), result, ping).await?;
+    let change = state
+        .recorder
+        .record(monitor.clone(), result, extra)
+        .await?;
     if let Some(change) = change {
         let id = &monitor.spec.id;
         match change.to {

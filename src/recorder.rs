@@ -4,12 +4,15 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, monitors};
 use crate::domain::check::CheckResult;
+use crate::domain::heartbeat;
 use crate::domain::status::Change;
 use crate::monitoring;
 use crate::state::MonitorHandle;
@@ -19,13 +22,24 @@ const MAX_BATCH: usize = 512;
 /// Results waiting to be written before senders wait (back-pressure on the probes).
 const QUEUE: usize = 4_096;
 
-/// A heartbeat ping to store with its result.
-pub type Ping = (DateTime<Utc>, bool);
+/// What to write besides the result itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    None,
+    /// A heartbeat ping `(at, failed)` to store with its result.
+    Ping(DateTime<Utc>, bool),
+    /// The result is a heartbeat deadline verdict: decide it again on the writer, against the
+    /// last ping as stored now, so a ping that arrived meanwhile is never overruled.
+    RecheckHeartbeat {
+        grace: Duration,
+        watching_since: DateTime<Utc>,
+    },
+}
 
 struct Job {
     monitor: Arc<MonitorHandle>,
     result: CheckResult,
-    ping: Option<Ping>,
+    extra: Extra,
     reply: oneshot::Sender<anyhow::Result<Option<Change>>>,
 }
 
@@ -56,19 +70,19 @@ impl Recorder {
         Self { queue }
     }
 
-    /// Writes one result (and ping) and returns the monitor's change of health, if any.
+    /// Writes one result (and its extra) and returns the monitor's change of health, if any.
     pub async fn record(
         &self,
         monitor: Arc<MonitorHandle>,
         result: CheckResult,
-        ping: Option<Ping>,
+        extra: Extra,
     ) -> anyhow::Result<Option<Change>> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Job {
                 monitor,
                 result,
-                ping,
+                extra,
                 reply,
             })
             .await
@@ -118,8 +132,23 @@ fn write(db: &Db, batch: Vec<Job>) {
 }
 
 fn one(conn: &Connection, job: &Job) -> rusqlite::Result<Option<Change>> {
-    if let Some((at, failed)) = job.ping {
-        monitors::record_ping(conn, job.monitor.row_id, at, failed)?;
+    let row = job.monitor.row_id;
+    match job.extra {
+        Extra::None => monitoring::record(conn, &job.monitor, &job.result),
+        Extra::Ping(at, failed) => {
+            monitors::record_ping(conn, row, at, failed)?;
+            monitoring::record(conn, &job.monitor, &job.result)
+        }
+        Extra::RecheckHeartbeat {
+            grace,
+            watching_since,
+        } => {
+            let last =
+                monitors::last_ping(conn, row)?.map(|(at, failed)| heartbeat::Ping { at, failed });
+            match heartbeat::verdict(last, grace, watching_since, job.result.at) {
+                Some(fresh) => monitoring::record(conn, &job.monitor, &fresh),
+                None => Ok(None),
+            }
+        }
     }
-    monitoring::record(conn, &job.monitor, &job.result)
 }

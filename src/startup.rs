@@ -49,6 +49,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<(Db, Vec<Arc<Monit
     let handles = db
         .write(move |tx| {
             let rows = monitors::sync(tx, &specs, Utc::now())?;
+            crate::incidents::automatic::retire_removed(tx, Utc::now())?;
             Ok(specs
                 .into_iter()
                 .zip(rows)

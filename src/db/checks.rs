@@ -21,17 +21,26 @@ pub fn insert(conn: &Connection, monitor_row: i64, check: &CheckResult) -> rusql
     Ok(())
 }
 
-/// Deletes at most `batch` checks older than `before`; returns how many went.
-/// Rows are appended in time order, so the oldest ids are scanned first and the scan stops early.
-pub fn delete_older_than(
+/// Ids of at most `limit` checks older than `before`. Run it on a reader: the scan can be
+/// long (raw checks have no index on time), and it then holds no lock the writer needs.
+pub fn ids_older_than(
     conn: &Connection,
     before: DateTime<Utc>,
-    batch: usize,
-) -> rusqlite::Result<usize> {
-    conn.prepare_cached(
-        "DELETE FROM checks WHERE id IN (SELECT id FROM checks WHERE at < ?1 ORDER BY id LIMIT ?2)",
-    )?
-    .execute(params![to_millis(before), batch as i64])
+    limit: usize,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM checks WHERE at < ?1 LIMIT ?2")?;
+    let rows = stmt.query_map(params![to_millis(before), limit as i64], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Deletes checks by id: quick, by primary key, so the writer is held only briefly.
+pub fn delete_ids(conn: &Connection, ids: &[i64]) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM checks WHERE id = ?1")?;
+    let mut deleted = 0;
+    for id in ids {
+        deleted += stmt.execute([id])?;
+    }
+    Ok(deleted)
 }
 
 /// How many raw checks one monitor has (for tests and the CLI).

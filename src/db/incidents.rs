@@ -253,18 +253,31 @@ pub fn monitors_in_maintenance(
 pub fn open_for_monitor(
     conn: &Connection,
     monitor_row: i64,
-) -> rusqlite::Result<Option<(i64, Status)>> {
+) -> rusqlite::Result<Option<OpenIncident>> {
     conn.prepare_cached(
-        "SELECT i.id, i.status FROM incidents i
+        "SELECT i.id, i.status, i.monitor_id = ?1 FROM incidents i
          WHERE i.kind = 'incident' AND i.resolved_at IS NULL
            AND (i.monitor_id = ?1 OR EXISTS (SELECT 1 FROM incident_components c
                                               WHERE c.incident_id = i.id AND c.monitor_id = ?1))
          ORDER BY (i.monitor_id = ?1) DESC, i.id DESC LIMIT 1",
     )?
     .query_row([monitor_row], |r| {
-        Ok((r.get(0)?, parse_status(&r.get::<_, String>(1)?)))
+        Ok(OpenIncident {
+            id: r.get(0)?,
+            status: parse_status(&r.get::<_, String>(1)?),
+            opened_for_it: r.get::<_, Option<bool>>(2)?.unwrap_or(false),
+        })
     })
     .optional()
+}
+
+/// An open incident covering a monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenIncident {
+    pub id: i64,
+    pub status: Status,
+    /// The poller opened it for this very monitor (else the owner wrote it).
+    pub opened_for_it: bool,
 }
 
 /// Which incidents to list.
@@ -439,5 +452,15 @@ pub(super) fn update_changes(
             new: parse_component(&r.get::<_, String>(3)?),
         })
     })?;
+    rows.collect()
+}
+
+/// Open incidents the poller opened for monitors no longer in the config: `(id, monitor row, name)`.
+pub fn open_for_removed_monitors(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT i.id, m.id, m.name FROM incidents i JOIN monitors m ON m.id = i.monitor_id
+         WHERE i.resolved_at IS NULL AND m.active = 0",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }

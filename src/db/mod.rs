@@ -109,6 +109,7 @@ impl Db {
         &self,
         f: impl FnOnce(&Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let conn = self.readers.get().context("no database reader available")?;
         f(&conn)
     }
@@ -118,10 +119,8 @@ impl Db {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the database writer was poisoned by a panic"))?;
+        // A panic mid-write dropped its transaction (rolled back): the connection is sound.
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .context("cannot begin a write transaction")?;
@@ -135,10 +134,7 @@ impl Db {
     pub async fn maintain(&self) -> anyhow::Result<()> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = db
-                .writer
-                .lock()
-                .map_err(|_| anyhow::anyhow!("the database writer was poisoned by a panic"))?;
+            let conn = db.writer.lock().unwrap_or_else(|p| p.into_inner());
             conn.execute_batch("PRAGMA incremental_vacuum; PRAGMA optimize;")
                 .context("database upkeep failed")
         })

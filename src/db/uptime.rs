@@ -1,5 +1,7 @@
 //! Hourly and daily uptime buckets, bumped in the same transaction as each check.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, params};
 
 use crate::domain::check::CheckResult;
@@ -41,6 +43,22 @@ pub enum Table {
     Daily,
 }
 
+static HOURLY_UPSERT: LazyLock<String> = LazyLock::new(|| upsert("uptime_hourly", "hour"));
+static DAILY_UPSERT: LazyLock<String> = LazyLock::new(|| upsert("uptime_daily", "day"));
+
+/// Adds a bucket's totals, or creates the bucket.
+fn upsert(table: &str, key: &str) -> String {
+    format!(
+        "INSERT INTO {table} (monitor_id, {key}, checks, successes, response_sum_ms, response_min_ms, response_max_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (monitor_id, {key}) DO UPDATE SET
+             checks = checks + excluded.checks, successes = successes + excluded.successes,
+             response_sum_ms = response_sum_ms + excluded.response_sum_ms,
+             response_min_ms = min(response_min_ms, excluded.response_min_ms),
+             response_max_ms = max(response_max_ms, excluded.response_max_ms)"
+    )
+}
+
 /// Adds totals to one bucket (used by [`record`] and by history generators).
 pub fn add(
     conn: &Connection,
@@ -49,25 +67,9 @@ pub fn add(
     key: i64,
     d: BucketDelta,
 ) -> rusqlite::Result<()> {
-    let sql = match table {
-        Table::Hourly => {
-            "INSERT INTO uptime_hourly (monitor_id, hour, checks, successes, response_sum_ms, response_min_ms, response_max_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (monitor_id, hour) DO UPDATE SET
-                 checks = checks + excluded.checks, successes = successes + excluded.successes,
-                 response_sum_ms = response_sum_ms + excluded.response_sum_ms,
-                 response_min_ms = min(response_min_ms, excluded.response_min_ms),
-                 response_max_ms = max(response_max_ms, excluded.response_max_ms)"
-        }
-        Table::Daily => {
-            "INSERT INTO uptime_daily (monitor_id, day, checks, successes, response_sum_ms, response_min_ms, response_max_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (monitor_id, day) DO UPDATE SET
-                 checks = checks + excluded.checks, successes = successes + excluded.successes,
-                 response_sum_ms = response_sum_ms + excluded.response_sum_ms,
-                 response_min_ms = min(response_min_ms, excluded.response_min_ms),
-                 response_max_ms = max(response_max_ms, excluded.response_max_ms)"
-        }
+    let sql: &str = match table {
+        Table::Hourly => &HOURLY_UPSERT,
+        Table::Daily => &DAILY_UPSERT,
     };
     conn.prepare_cached(sql)?.execute(params![
         monitor_row,

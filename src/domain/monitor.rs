@@ -156,10 +156,18 @@ impl ProbeSpec {
         }
     }
 
-    /// What is probed, for people: a URL, `host:port`, a host name.
+    /// What is probed, for people: a URL, `host:port`, a host name. It appears on the public
+    /// page and in feeds, so a URL loses its user, password and query (where tokens live).
     pub fn target(&self) -> String {
         match self {
-            Self::Http(http) => http.url.to_string(),
+            Self::Http(http) => {
+                let mut url = http.url.clone();
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.set_query(None);
+                url.set_fragment(None);
+                url.to_string()
+            }
             Self::Tcp(tcp) => format!("{}:{}", tcp.host, tcp.port),
             Self::Dns(dns) => dns.host.clone(),
             Self::Heartbeat(hb) => format!(
@@ -195,6 +203,26 @@ mod tests {
         assert!(MonitorId::parse("a b").is_err());
         assert!(MonitorId::parse("").is_err());
         assert!(MonitorId::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn targets_shown_to_people_carry_no_credentials() {
+        let url = Url::parse("https://user:secret@example.com/health?token=abc#x").expect("url");
+        let probe = ProbeSpec::Http(Box::new(HttpProbe {
+            url,
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            expect_status: StatusMatcher::SuccessOrRedirect,
+            expect_body: None,
+            expect_body_absent: None,
+            follow_redirects: true,
+            tls_verify: true,
+            tls_ca_file: None,
+            tls_expiry_warn: None,
+            max_body: 1024,
+        }));
+        assert_eq!(probe.target(), "https://example.com/health");
     }
 
     #[test]

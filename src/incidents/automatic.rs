@@ -73,7 +73,8 @@ pub fn went_down(
         failure_text(reason, s.target)
     );
     let down = [(s.row, ComponentStatus::MajorOutage)];
-    if let Some((id, status)) = incidents::open_for_monitor(conn, s.row)? {
+    if let Some(open) = incidents::open_for_monitor(conn, s.row)? {
+        let (id, status) = (open.id, open.status);
         let changes = set_components(conn, id, &down)?;
         write_update(conn, id, status, &body, true, now, &changes)?;
         return Ok(id);
@@ -102,13 +103,13 @@ fn came_back(
     down_for: Option<std::time::Duration>,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Option<i64>> {
-    let Some((id, status)) = incidents::open_for_monitor(conn, s.row)? else {
+    let Some(open) = incidents::open_for_monitor(conn, s.row)? else {
         return Ok(None);
     };
     let how_long = down_for
         .map(|d| format!(" after {}", format_span(d)))
         .unwrap_or_default();
-    let own = incidents::get(conn, id)?.and_then(|i| i.monitor_row) == Some(s.row);
+    let (id, status, own) = (open.id, open.status, open.opened_for_it);
     let up = [(s.row, ComponentStatus::Operational)];
     let mut changes = set_components(conn, id, &up)?;
     if own {
@@ -123,4 +124,16 @@ fn came_back(
         write_update(conn, id, status, &body, true, now, &changes)?;
     }
     Ok(Some(id))
+}
+
+/// Resolves the poller's open incidents of monitors removed from the config: nothing would
+/// ever resolve them, and their impact would hold the page indicator forever.
+pub fn retire_removed(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let orphans = incidents::open_for_removed_monitors(conn)?;
+    for (id, row, name) in &orphans {
+        let changes = set_components(conn, *id, &[(*row, ComponentStatus::Operational)])?;
+        let body = format!("**{name}** is no longer monitored; this incident was closed.");
+        write_update(conn, *id, Status::Resolved, &body, true, now, &changes)?;
+    }
+    Ok(orphans.len())
 }

@@ -80,7 +80,27 @@ pub fn edit(
     for row in &s.components {
         incidents::set_component(conn, id, *row, ComponentStatus::UnderMaintenance)?;
     }
-    if !s.body.trim().is_empty() {
+    let active = matches!(current.status, Status::InProgress | Status::Verifying);
+    if active && s.scheduled_for > now {
+        // Moved into the future while running: it is scheduled again, its components freed.
+        let changes: Vec<_> = current
+            .components
+            .iter()
+            .map(|c| {
+                (
+                    c.monitor_row,
+                    ComponentStatus::UnderMaintenance,
+                    ComponentStatus::Operational,
+                )
+            })
+            .collect();
+        let body = if s.body.trim().is_empty() {
+            "This maintenance was rescheduled."
+        } else {
+            s.body.as_str()
+        };
+        write_update(conn, id, Status::Scheduled, body, false, now, &changes)?;
+    } else if !s.body.trim().is_empty() {
         write_update(conn, id, current.status, &s.body, false, now, &[])?;
     }
     advance(conn, now)?;
@@ -185,9 +205,9 @@ fn complete(
         Vec::new()
     };
     write_update(conn, m.id, Status::Completed, body, true, now, &changes)?;
+    let in_other_windows = incidents::monitors_in_maintenance(conn, now)?;
     for c in &m.components {
-        let still_in_window =
-            incidents::monitors_in_maintenance(conn, now)?.contains(&c.monitor_row);
+        let still_in_window = in_other_windows.contains(&c.monitor_row);
         let state = monitors::load_state(conn, c.monitor_row)?;
         if state.health == Health::Down
             && !still_in_window

@@ -38,6 +38,8 @@ pub struct PageCache {
     lazy: RwLock<HashMap<String, Arc<Rendered>>>,
     /// The data of the last render (badges with custom labels read it).
     snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// One refresh at a time, so an older snapshot never replaces a newer one.
+    refreshing: tokio::sync::Mutex<()>,
     /// Bumped on every change, so a page rendered from older data is not kept.
     generation: AtomicU64,
     dirty: Notify,
@@ -63,6 +65,11 @@ impl PageCache {
             .unwrap_or_else(|p| p.into_inner())
             .get(path)
             .cloned()
+    }
+
+    /// Held for the whole of a refresh (load, render, store).
+    pub async fn refresh_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.refreshing.lock().await
     }
 
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {

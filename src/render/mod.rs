@@ -30,6 +30,7 @@ const MAX_PAUSE: Duration = Duration::from_secs(10);
 
 /// Loads a snapshot and re-renders every public page into the cache.
 pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
+    let _one_at_a_time = state.cache.refresh_lock().await;
     let days = state.config.page.history_days;
     let mut snapshot = state
         .db

@@ -12,7 +12,6 @@ mod history;
 mod incident;
 mod json_body;
 mod metrics;
-
 mod not_found;
 mod ping;
 mod status_page;
@@ -31,9 +30,18 @@ where
         .route(Route::new().guard(actix_web::guard::Head()).to(handler))
 }
 
+/// An API resource: a method it does not take gets a JSON 405, like every API error.
+fn api(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(not_found::method_not_allowed))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_or_head("/", status_page::get))
-        .service(get_or_head("/api/v2/{file:.*}", api_v2::get))
+        .service(
+            api("/api/v2/{file:.*}")
+                .route(web::get().to(api_v2::get))
+                .route(Route::new().guard(actix_web::guard::Head()).to(api_v2::get)),
+        )
         .service(get_or_head("/incidents/{id}", incident::get))
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
@@ -53,14 +61,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(ping::fail)
                 .post(ping::fail),
         )
-        .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
-        .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
+        .service(api("/api/admin/incidents").post(admin_api::create_incident))
+        .service(api("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
         .service(
-            web::resource("/api/admin/incidents/{id}")
+            api("/api/admin/incidents/{id}")
                 .patch(admin_api::patch_incident)
                 .delete(admin_api::delete_incident),
         )
-        .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
+        .service(api("/api/admin/maintenances").post(admin_api::create_maintenance))
         .service(web::resource("/admin").get(admin::dashboard))
         .service(
             web::resource("/admin/login")

@@ -62,7 +62,7 @@ pub async fn login(
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    if state.sessions.is_locked_out(ip) {
+    if !state.sessions.begin_attempt(ip) {
         tracing::warn!(client = %ip, "login refused: too many failed attempts");
         let message = "Too many failed logins from your address. Wait a minute and try again.";
         return Ok(page(
@@ -77,13 +77,15 @@ pub async fn login(
     let hash = state.config.admin.password_hash.clone();
     let user_ok = auth::same_secret(username.as_bytes(), state.config.admin.username.as_bytes());
     let password_ok = match hash {
-        Some(hash) => tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?,
+        Some(hash) => {
+            let _permit = state.sessions.verification_permit().await;
+            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
+        }
         None => false,
     };
     if !(user_ok && password_ok) {
-        state.sessions.record_failure(ip);
         tracing::warn!(client = %ip, "failed login");
         return Ok(page(
             &state,
@@ -93,6 +95,7 @@ pub async fn login(
             Some("Wrong user name or password."),
         ));
     }
+    state.sessions.succeeded(ip);
     let session = state.sessions.create()?;
     let mut response = redirect("/admin");
     let mut gone = Cookie::build(LOGIN_COOKIE, "")

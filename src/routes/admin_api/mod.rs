@@ -59,7 +59,13 @@ where
             Err(other) => AppError::Internal(other),
         })?;
     state.cache.invalidate();
-    render::refresh(state).await?;
+    // The change is saved: a failed render must not make the client retry it.
+    if let Err(e) = render::refresh(state).await {
+        tracing::error!(
+            error = format!("{e:#}"),
+            "re-rendering after an owner change failed"
+        );
+    }
     Ok(value)
 }
 
@@ -73,13 +79,7 @@ pub async fn incident_json(
         .read(move |c| Ok(db::incidents::get(c, id)?))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no incident with id {id}")))?;
-    let base = state
-        .config
-        .server
-        .base_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let base = render::site::base_url(&state.config);
     Ok(statuspage::incident_json(
         &record,
         &base,
