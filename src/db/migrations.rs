@@ -106,6 +106,23 @@ const MIGRATIONS: &[&str] = &[
     // 4: nothing reads raw checks by monitor (pages read buckets; retention deletes in id
     // order), so their index only cost space: about half of every raw check row.
     "DROP INDEX checks_by_monitor;",
+    // 5: daily buckets keyed by day first: the page reads one window of days for every
+    // monitor in one range scan, whose cost does not grow with the years of history.
+    "CREATE TABLE uptime_daily_by_day (
+        day INTEGER NOT NULL,
+        monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+        checks INTEGER NOT NULL,
+        successes INTEGER NOT NULL,
+        response_sum_ms INTEGER NOT NULL,
+        response_min_ms INTEGER NOT NULL,
+        response_max_ms INTEGER NOT NULL,
+        PRIMARY KEY (day, monitor_id)
+    ) WITHOUT ROWID;
+    INSERT INTO uptime_daily_by_day
+        SELECT day, monitor_id, checks, successes, response_sum_ms, response_min_ms, response_max_ms
+        FROM uptime_daily;
+    DROP TABLE uptime_daily;
+    ALTER TABLE uptime_daily_by_day RENAME TO uptime_daily;",
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,6 @@
 //! Hourly and daily uptime buckets, bumped in the same transaction as each check.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rusqlite::{Connection, params};
@@ -83,24 +84,28 @@ pub fn add(
     Ok(())
 }
 
-/// One monitor's daily counts from `first_day` on. Reads only the window through the
-/// primary key, so its cost does not grow with the length of history.
-pub fn daily_counts(
+/// Every monitor's daily counts from `first_day` on, by monitor row, oldest first. One range
+/// scan of the window: its cost does not grow with the length of history.
+pub fn daily_window(
     conn: &Connection,
-    monitor_row: i64,
     first_day: i64,
-) -> rusqlite::Result<Vec<DayCount>> {
+) -> rusqlite::Result<HashMap<i64, Vec<DayCount>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT day, checks, successes FROM uptime_daily WHERE monitor_id = ?1 AND day >= ?2 ORDER BY day",
+        "SELECT monitor_id, day, checks, successes FROM uptime_daily WHERE day >= ?1 ORDER BY day",
     )?;
-    let rows = stmt.query_map([monitor_row, first_day], |r| {
-        Ok(DayCount {
-            day: day_date(r.get(0)?),
-            checks: r.get(1)?,
-            successes: r.get(2)?,
-        })
-    })?;
-    rows.collect()
+    let mut rows = stmt.query([first_day])?;
+    let mut out: HashMap<i64, Vec<DayCount>> = HashMap::new();
+    let mut dates: HashMap<i64, chrono::NaiveDate> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let day: i64 = r.get(1)?;
+        let date = *dates.entry(day).or_insert_with(|| day_date(day));
+        out.entry(r.get(0)?).or_default().push(DayCount {
+            day: date,
+            checks: r.get(2)?,
+            successes: r.get(3)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Deletes hourly buckets older than `first_hour_kept`; daily buckets are kept forever.

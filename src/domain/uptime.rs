@@ -71,13 +71,21 @@ fn percent(successes: u64, checks: u64) -> Option<f64> {
 /// One bar per day for the `days` days ending with `today`, oldest first; days without a
 /// bucket are "no data".
 pub fn day_bars(today: NaiveDate, days: u32, counts: &[DayCount]) -> Vec<DayBar> {
-    (0..days)
-        .rev()
-        .map(|back| {
-            let day = today
-                .checked_sub_days(Days::new(back.into()))
-                .unwrap_or(today);
-            let count = counts.iter().find(|c| c.day == day);
+    let first = today
+        .checked_sub_days(Days::new(days.saturating_sub(1).into()))
+        .unwrap_or(today);
+    let mut by_day: Vec<Option<&DayCount>> = vec![None; days as usize];
+    for c in counts {
+        let index = (c.day - first).num_days();
+        if let Some(slot) = usize::try_from(index).ok().and_then(|i| by_day.get_mut(i)) {
+            *slot = Some(c);
+        }
+    }
+    by_day
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| {
+            let day = first.checked_add_days(Days::new(i as u64)).unwrap_or(today);
             let uptime = count.and_then(|c| percent(c.successes.into(), c.checks.into()));
             let level = match uptime {
                 None => DayLevel::NoData,

@@ -60,10 +60,11 @@ impl Snapshot {
         let first_key = date_key(first);
         let open = incidents::open_component_statuses(conn)?;
         let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
+        let mut window = uptime::daily_window(conn, first_key)?;
         let components = monitors::list_active(conn)?
             .into_iter()
             .map(|monitor| {
-                let days = uptime::daily_counts(conn, monitor.row_id, first_key)?;
+                let days = window.remove(&monitor.row_id).unwrap_or_default();
                 let maintenance = in_maintenance.contains(&monitor.row_id);
                 let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
                 let status = component_status(monitor.state.health, incident_statuses, maintenance);

@@ -1,6 +1,6 @@
 //! Small reusable pieces: status pills and uptime bars.
 
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 
 use crate::domain::status::{ComponentStatus, Indicator};
 use crate::domain::uptime::{DayBar, DayLevel, format_percent};
@@ -19,30 +19,70 @@ pub fn indicator_class(indicator: Indicator) -> &'static str {
 
 fn level_class(level: DayLevel) -> &'static str {
     match level {
-        DayLevel::NoData => "bar bar--none",
-        DayLevel::Good => "bar bar--good",
-        DayLevel::Minor => "bar bar--minor",
-        DayLevel::Major => "bar bar--major",
+        DayLevel::NoData => "none",
+        DayLevel::Good => "good",
+        DayLevel::Minor => "minor",
+        DayLevel::Major => "major",
     }
 }
 
-/// What a bar says, for the tooltip and screen readers: "2026-11-28: 99.95% uptime".
-pub fn bar_label(bar: &DayBar) -> String {
-    let date = bar.day.format("%Y-%m-%d");
+/// The dates of a window of bars, formatted once per render rather than once per bar.
+pub struct DayLabels(Vec<String>);
+
+impl DayLabels {
+    pub fn new(bars: &[DayBar]) -> Self {
+        Self(
+            bars.iter()
+                .map(|b| b.day.format("%Y-%m-%d").to_string())
+                .collect(),
+        )
+    }
+}
+
+/// What a bar says, for the tooltip and screen readers: "2026-11-28: 99.95%".
+pub fn bar_label(date: &str, bar: &DayBar) -> String {
+    let mut text = String::new();
+    push_label(&mut text, date, bar);
+    text
+}
+
+fn push_label(out: &mut String, date: &str, bar: &DayBar) {
+    out.push_str(date);
     match bar.uptime {
-        Some(p) => format!("{date}: {} uptime", format_percent(p)),
-        None => format!("{date}: no data"),
+        Some(p) if p >= 100.0 => out.push_str(": 100%"),
+        Some(p) => {
+            out.push_str(": ");
+            out.push_str(&format_percent(p));
+        }
+        None => out.push_str(": no data"),
+    }
+}
+
+/// One bar, written straight into the page: this markup repeats 90 times per component, so
+/// it allocates nothing for the usual 100% day. Dates and percentages need no escaping.
+struct Bar<'a> {
+    bar: &'a DayBar,
+    date: &'a str,
+}
+
+impl Render for Bar<'_> {
+    fn render_to(&self, out: &mut String) {
+        out.push_str("<li class=\"");
+        out.push_str(level_class(self.bar.level));
+        out.push_str("\"><span>");
+        push_label(out, self.date, self.bar);
+        out.push_str("</span></li>");
     }
 }
 
 /// One bar per day, oldest first; narrow screens show only the last 30 (see style.css).
 /// Each bar's words are in one hidden span that screen readers read and that style.css shows
-/// as a tooltip on hover: written once, as this markup repeats 90 times per component.
-pub fn uptime_bars(name: &str, bars: &[DayBar]) -> Markup {
+/// as a tooltip on hover.
+pub fn uptime_bars(name: &str, bars: &[DayBar], dates: &DayLabels) -> Markup {
     html! {
         ol.bars aria-label={ "Daily uptime of " (name) ", last " (bars.len()) " days" } {
-            @for bar in bars {
-                li class=(level_class(bar.level)) { span.sr { (bar_label(bar)) } }
+            @for (bar, date) in bars.iter().zip(&dates.0) {
+                (Bar { bar, date })
             }
         }
     }

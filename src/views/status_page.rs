@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{indicator_class, status_pill, uptime_bars};
+use super::components::{DayLabels, indicator_class, status_pill, uptime_bars};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
 use crate::domain::check::Verdict;
@@ -16,6 +16,8 @@ const RECENT_DAYS: i64 = 14;
 
 pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
     let indicator = snapshot.indicator();
+    let today = snapshot.generated_at.date_naive();
+    let dates = DayLabels::new(&day_bars(today, snapshot.history_days, &[]));
     let body = html! {
         section class={ "banner banner--" (indicator_class(indicator)) } role="status" {
             span.banner__icon aria-hidden="true" {}
@@ -49,7 +51,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
                         h3.card__title { (name) }
                     }
                     ul.component-list {
-                        @for c in members { (component(site, snapshot, c)) }
+                        @for c in members { (component(site, snapshot, c, &dates)) }
                     }
                 }
             }
@@ -113,7 +115,7 @@ fn recent_section(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
     }
 }
 
-fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView) -> Markup {
+fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &DayLabels) -> Markup {
     let m = &c.monitor;
     let today = snapshot.generated_at.date_naive();
     let bars = day_bars(today, snapshot.history_days, &c.days);
@@ -140,7 +142,7 @@ fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView) -> Markup 
                     }
                 }
             }
-            (uptime_bars(&m.name, &bars))
+            (uptime_bars(&m.name, &bars, dates))
             div.bars__legend aria-hidden="true" {
                 span.legend--long { (days) " days ago" }
                 @if days > NARROW_DAYS { span.legend--short { (NARROW_DAYS) " days ago" } }
