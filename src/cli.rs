@@ -37,6 +37,12 @@ pub enum Command {
     Serve,
     /// Validate the config and list the monitors it would run.
     CheckConfig,
+    /// Write the public site as static files from the database (no server needed).
+    Export {
+        /// The folder to write into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Read a password on stdin and print an argon2id hash for `admin.password_hash`.
     HashPassword,
 }
@@ -47,6 +53,33 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(&cli.config),
         Command::CheckConfig => check_config(&cli.config),
         Command::HashPassword => hash_password(),
+        Command::Export { out } => export(&cli.config, &out),
+    }
+}
+
+fn export(path: &Path, out: &Path) -> ExitCode {
+    let config = match load(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let written = crate::db::Db::open(&config.database_path()).and_then(|db| {
+        let exporter = crate::render::export::Exporter::default();
+        db.read_blocking(|conn| exporter.export(&config, conn, out, chrono::Utc::now()))
+    });
+    match written {
+        Ok(w) => {
+            println!(
+                "wrote {} files ({} KiB) to {}",
+                w.files,
+                w.bytes / 1024,
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 

@@ -76,6 +76,7 @@ impl Application {
             metrics: Arc::new(Metrics::new()),
             connectivity: Arc::new(Connectivity::new(config.connectivity.clone())),
             recorder,
+            exporter: Arc::default(),
             started_at: Utc::now(),
         };
         render::refresh(&state)

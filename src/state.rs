@@ -33,6 +33,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
     pub connectivity: Arc<Connectivity>,
+    /// Writes the static site to `[publish] dir` after every change.
+    pub exporter: Arc<crate::render::export::Exporter>,
     /// The batching writer of check results.
     pub recorder: Recorder,
     /// When this server started (heartbeats without a ping yet count their grace from here).

@@ -30,6 +30,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Checked before a monitor is declared down; when it fails too, the checker is offline.
     pub connectivity: Option<ConnectivityConfig>,
+    /// When set, the server writes the static site here after every change (SPEC §6).
+    pub publish: Option<PathBuf>,
     pub monitors: Vec<MonitorSpec>,
 }
 

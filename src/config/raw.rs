@@ -17,6 +17,7 @@ pub struct RawConfig {
     pub admin: RawAdmin,
     pub retention: RawRetention,
     pub connectivity: RawConnectivity,
+    pub publish: RawPublish,
     #[serde(rename = "monitor")]
     pub monitors: Vec<Spanned<RawMonitor>>,
 }
@@ -51,6 +52,12 @@ pub struct RawAdmin {
 #[serde(default)]
 pub struct RawRetention {
     pub raw_checks: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPublish {
+    pub dir: Text,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,9 +165,11 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "admin",
             "retention",
             "connectivity",
+            "publish",
             "monitor",
         ],
         "connectivity" => &["check"],
+        "publish" => &["dir"],
         "server" => &["listen", "base_url", "data_dir", "max_concurrent_checks"],
         "page" => &["title", "description", "timezone", "history_days"],
         "admin" => &["username", "token_sha256", "password_hash"],
@@ -208,7 +217,14 @@ mod tests {
     #[test]
     fn known_key_lists_match_the_structs() {
         let mut doc = String::new();
-        for table in ["server", "page", "admin", "retention", "connectivity"] {
+        for table in [
+            "server",
+            "page",
+            "admin",
+            "retention",
+            "connectivity",
+            "publish",
+        ] {
             doc.push_str(&format!("[{table}]\n"));
             for key in known_keys(table) {
                 doc.push_str(&format!("{key} = {}\n", sample(key)));

@@ -110,6 +110,13 @@ fn build(
         admin,
         retention: RetentionConfig { raw_checks },
         connectivity,
+        publish: raw.publish.dir.as_ref().map(|d| {
+            let base = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            base.join(d.get_ref())
+        }),
         monitors,
     }
 }

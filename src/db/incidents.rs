@@ -464,3 +464,10 @@ pub fn open_for_removed_monitors(conn: &Connection) -> rusqlite::Result<Vec<(i64
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }
+
+/// Every incident and maintenance as `(id, updated_at in ms)`: what an export must write.
+pub fn versions(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, updated_at FROM incidents ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

@@ -3,6 +3,7 @@
 
 pub mod badge;
 pub mod cache;
+pub mod export;
 pub mod feeds;
 pub mod pages;
 pub mod site;
@@ -43,6 +44,19 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
     }
     state.cache.store(files, snapshot.generated_at);
     state.cache.set_snapshot(snapshot);
+    if let Some(dir) = state.config.publish.clone() {
+        let (config, exporter) = (state.config.clone(), state.exporter.clone());
+        let published = state
+            .db
+            .read(move |conn| exporter.export(&config, conn, &dir, Utc::now()))
+            .await;
+        if let Err(e) = published {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "publishing the static site failed"
+            );
+        }
+    }
     Ok(())
 }
 

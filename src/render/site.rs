@@ -89,7 +89,7 @@ fn json(path: &str, value: &impl serde::Serialize) -> anyhow::Result<File> {
     Ok(File {
         path: path.to_string(),
         content_type: JSON,
-        body: Bytes::from(serde_json::to_vec_pretty(value)?),
+        body: Bytes::from(serde_json::to_vec(value)?),
     })
 }
 

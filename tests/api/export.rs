@@ -1,0 +1,156 @@
+//! The static export: every public file, with relative links that resolve inside the folder.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{http_monitor, spawn_app};
+
+const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
+
+/// Every relative href/src in an exported HTML file must name a file that exists.
+fn assert_links_resolve(root: &Path, file: &Path) {
+    let html = std::fs::read_to_string(file).expect("read page");
+    let doc = scraper::Html::parse_document(&html);
+    let selector = scraper::Selector::parse("[href], [src]").expect("selector");
+    for element in doc.select(&selector) {
+        let link = element
+            .value()
+            .attr("href")
+            .or(element.value().attr("src"))
+            .unwrap_or_default();
+        assert!(
+            !link.starts_with('/'),
+            "{}: absolute path {link} breaks on a static host",
+            file.display()
+        );
+        if link.starts_with("http") || link.starts_with('#') || link.starts_with("mailto:") {
+            continue;
+        }
+        let path = link.split(['?', '#']).next().unwrap_or_default();
+        let target = file.parent().expect("folder").join(path);
+        assert!(
+            target.exists(),
+            "{}: link {link} -> {} is missing",
+            file.display(),
+            target.display()
+        );
+        assert!(
+            target
+                .canonicalize()
+                .expect("path")
+                .starts_with(root.canonicalize().expect("root"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_whole_public_site_with_relative_links() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let id = app.open_incident(json!({"name": "Blog is slow", "body": "Looking.", "components": {"blog": "degraded_performance"}})).await;
+    let (config_text, dir) = app.stop().await;
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config_text).expect("write config");
+    let out = tempfile::tempdir().expect("out");
+
+    let run = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["export", "--out"])
+        .arg(out.path())
+        .arg("--config")
+        .arg(&config_path)
+        .output()
+        .expect("run export");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("wrote "));
+
+    let root = out.path();
+    for file in [
+        "index.html",
+        "history.html",
+        "feed.rss",
+        "feed.atom",
+        "api/v2/summary.json",
+        "api/v2/status.json",
+        "api/v2/components.json",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json",
+        "api/v2/scheduled-maintenances/upcoming.json",
+        "api/v2/scheduled-maintenances/active.json",
+        "badge/blog.svg",
+        "assets/style.css",
+        "assets/favicon.svg",
+        &format!("incidents/{id}.html"),
+    ] {
+        assert!(root.join(file).is_file(), "{file} was not exported");
+    }
+    for page in [
+        "index.html",
+        "history.html",
+        &format!("incidents/{id}.html"),
+    ] {
+        assert_links_resolve(root, &root.join(page));
+    }
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("api/v2/summary.json")).expect("json"),
+    )
+    .expect("parse");
+    assert_eq!(summary["incidents"][0]["name"], "Blog is slow");
+    let leftovers: Vec<_> = walk(root)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_publishes_the_static_site_after_every_change() {
+    let publish = tempfile::tempdir().expect("publish dir");
+    let extra = format!(
+        "[publish]\ndir = \"{}\"\n\n{}",
+        publish.path().display(),
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER)
+    );
+    let app = spawn_app(&extra).await;
+    assert!(
+        publish.path().join("index.html").is_file(),
+        "published at start"
+    );
+
+    let id = app
+        .open_incident(json!({"name": "Order pages down", "components": {"blog": "major_outage"}}))
+        .await;
+    let page = publish.path().join(format!("incidents/{id}.html"));
+    assert!(page.is_file(), "the new incident is published");
+    let index = std::fs::read_to_string(publish.path().join("index.html")).expect("index");
+    assert!(index.contains("Order pages down"));
+
+    assert_eq!(
+        app.admin("DELETE", &format!("/api/admin/incidents/{id}"), None)
+            .await
+            .status(),
+        204
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!page.exists(), "a deleted incident's page goes too");
+}
