@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
-use super::{Owner, choices, csrf_ok, csrf_refused, html, read_form, redirect, with_site};
+use super::{Owner, OwnerForm, choices, html, redirect, with_site};
 use crate::db::incidents;
 use crate::domain::incident::Kind;
 use crate::error::AppError;
@@ -53,15 +53,8 @@ fn parse_new(state: &AppState, v: &FormValues) -> Result<owner::OpenIncident, In
     })
 }
 
-pub async fn create(
-    owner: Owner,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let values = read_form(payload).await?;
-    if !csrf_ok(&values, &owner.csrf) {
-        return Ok(csrf_refused(&state));
-    }
+pub async fn create(form: OwnerForm, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let OwnerForm { owner, values } = form;
     let mut form = FormState {
         csrf: owner.csrf,
         values,
@@ -124,16 +117,12 @@ pub async fn detail(
 }
 
 pub async fn update(
-    owner: Owner,
+    form: OwnerForm,
     id: web::Path<i64>,
-    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let values = read_form(payload).await?;
-    if !csrf_ok(&values, &owner.csrf) {
-        return Ok(csrf_refused(&state));
-    }
+    let OwnerForm { owner, values } = form;
     let mut form = FormState {
         csrf: owner.csrf,
         values,
@@ -165,16 +154,11 @@ pub async fn update(
 }
 
 pub async fn delete(
-    owner: Owner,
+    _checked: OwnerForm,
     id: web::Path<i64>,
-    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let values = read_form(payload).await?;
-    if !csrf_ok(&values, &owner.csrf) {
-        return Ok(csrf_refused(&state));
-    }
     change(&state, move |tx| owner::delete(tx, id)).await?;
     Ok(redirect("/admin"))
 }

@@ -5,7 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
-    LOGIN_COOKIE, Owner, SESSION_COOKIE, cookie, csrf_ok, html, read_form, redirect, with_site,
+    LOGIN_COOKIE, Owner, OwnerForm, SESSION_COOKIE, cookie, csrf_ok, html, read_form, redirect,
+    with_site,
 };
 use crate::auth;
 use crate::error::AppError;
@@ -111,16 +112,8 @@ pub async fn login(
     Ok(response)
 }
 
-pub async fn logout(
-    owner: Owner,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let form = read_form(payload).await?;
-    if !csrf_ok(&form, &owner.csrf) {
-        return Ok(super::csrf_refused(&state));
-    }
-    state.sessions.remove(&owner.cookie);
+pub async fn logout(form: OwnerForm, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state.sessions.remove(&form.owner.cookie);
     let mut response = redirect("/admin/login");
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path(super::COOKIE_PATH)

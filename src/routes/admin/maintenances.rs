@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::{Owner, choices, csrf_ok, csrf_refused, html, read_form, redirect, with_site};
+use super::{Owner, OwnerForm, choices, html, redirect, with_site};
 use crate::db::incidents;
 use crate::domain::incident::Kind;
 use crate::error::AppError;
@@ -104,15 +104,11 @@ pub async fn edit_form(
 }
 
 async fn submit(
-    owner: Owner,
+    form: OwnerForm,
     id: Option<i64>,
-    payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, AppError> {
-    let values = read_form(payload).await?;
-    if !csrf_ok(&values, &owner.csrf) {
-        return Ok(csrf_refused(state));
-    }
+    let OwnerForm { owner, values } = form;
     let mut form = FormState {
         csrf: owner.csrf,
         values,
@@ -141,34 +137,24 @@ async fn submit(
     }
 }
 
-pub async fn create(
-    owner: Owner,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    submit(owner, None, payload, &state).await
+pub async fn create(form: OwnerForm, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    submit(form, None, &state).await
 }
 
 pub async fn save(
-    owner: Owner,
+    form: OwnerForm,
     id: web::Path<i64>,
-    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    submit(owner, Some(id.into_inner()), payload, &state).await
+    submit(form, Some(id.into_inner()), &state).await
 }
 
 pub async fn cancel(
-    owner: Owner,
+    _checked: OwnerForm,
     id: web::Path<i64>,
-    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let values = read_form(payload).await?;
-    if !csrf_ok(&values, &owner.csrf) {
-        return Ok(csrf_refused(&state));
-    }
     change(&state, move |tx| maintenance::cancel(tx, id, Utc::now())).await?;
     Ok(redirect("/admin"))
 }

@@ -77,6 +77,51 @@ impl FromRequest for Owner {
     }
 }
 
+/// A form posted by a logged-in owner, its CSRF token checked. Every admin POST takes one,
+/// so no handler can forget the check.
+pub struct OwnerForm {
+    pub owner: Owner,
+    pub values: FormValues,
+}
+
+/// The form came without its token, or with a stale one: the 403 page, rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("form refused: missing or stale CSRF token")]
+pub struct FormRefused(String);
+
+impl ResponseError for FormRefused {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::FORBIDDEN
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Forbidden()
+            .insert_header(("Cache-Control", "no-store"))
+            .content_type("text/html; charset=utf-8")
+            .body(self.0.clone())
+    }
+}
+
+impl FromRequest for OwnerForm {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let owner = Owner::from_request(req, payload).into_inner();
+        let body = web::Payload::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let owner = owner?;
+            let values = read_form(body.await?).await?;
+            if !csrf_ok(&values, &owner.csrf) {
+                let page = state.map(|s| csrf_refused_page(&s)).unwrap_or_default();
+                return Err(FormRefused(page).into());
+            }
+            Ok(OwnerForm { owner, values })
+        })
+    }
+}
+
 /// A cookie for the admin area: HttpOnly, SameSite=Strict, Secure when served over https.
 pub fn cookie<'c>(state: &AppState, name: &'c str, value: String) -> Cookie<'c> {
     Cookie::build(name, value)
@@ -138,16 +183,21 @@ pub fn html(status: StatusCode, markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
-/// A form was posted without its token (or with a stale one).
-pub fn csrf_refused(state: &AppState) -> HttpResponse {
-    let page = with_site(state, |site| {
+/// The page for a form posted without its token (or with a stale one).
+fn csrf_refused_page(state: &AppState) -> String {
+    with_site(state, |site| {
         crate::views::error_page::message(
             site,
             "Form expired",
             "This form is missing its security token or it has expired. Go back, reload the page and try again.",
         )
-    });
-    html(StatusCode::FORBIDDEN, page)
+    })
+    .into_string()
+}
+
+/// A form was posted without its token (or with a stale one).
+pub fn csrf_refused(state: &AppState) -> HttpResponse {
+    FormRefused(csrf_refused_page(state)).error_response()
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
