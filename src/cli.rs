@@ -64,7 +64,7 @@ fn export(path: &Path, out: &Path) -> ExitCode {
     };
     let written = crate::db::Db::open(&config.database_path()).and_then(|db| {
         let exporter = crate::render::export::Exporter::default();
-        db.read_blocking(|conn| exporter.export(&config, conn, out, chrono::Utc::now()))
+        db.read_blocking(|conn| exporter.export(&config, conn, out, chrono::Utc::now(), None))
     });
     match written {
         Ok(w) => {

@@ -36,7 +36,9 @@ pub async fn run(state: &AppState) {
 /// [`HOURLY_RETENTION_DAYS`], in small batches.
 pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Retention> {
     let keep = ChronoDuration::from_std(state.config.retention.raw_checks)?;
-    let cutoff = now - keep;
+    let cutoff = now
+        .checked_sub_signed(keep)
+        .ok_or_else(|| anyhow::anyhow!("retention.raw_checks reaches before the calendar"))?;
     let mut report = Retention::default();
     loop {
         let ids = state

@@ -101,8 +101,9 @@ fn checker(
             tracing::debug!(monitor = %monitor.spec.id, "previous check still running; skipped");
             return;
         }
+        // Cleared however the check ends, a panic included: the monitor is never stuck.
+        let _running = Running(busy);
         let Ok(_permit) = permits.acquire().await else {
-            busy.store(false, Ordering::Release);
             return;
         };
         if let Some(due) = due {
@@ -113,7 +114,15 @@ fn checker(
         if let Err(e) = monitoring::run_check(&state, &monitor).await {
             tracing::error!(monitor = %monitor.spec.id, error = format!("{e:#}"), "recording a check failed");
         }
-        busy.store(false, Ordering::Release);
+    }
+}
+
+/// Marks a monitor's check as running until dropped.
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

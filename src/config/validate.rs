@@ -82,6 +82,15 @@ fn build(
         "raw_checks",
         "1h",
     );
+    // Beyond ten years the cut-off date would leave chrono's range; nobody means that.
+    let longest = Duration::from_secs(3_650 * 86_400);
+    if raw_checks > longest {
+        c.at(
+            raw.retention.raw_checks.as_ref().map(Spanned::span),
+            "raw_checks must be at most 3650d",
+        );
+    }
+    let raw_checks = raw_checks.min(longest);
     let monitors = monitor::monitors(c, &raw.monitors);
     let connectivity = raw.connectivity.check.as_ref().and_then(|check| {
         let parsed = check
@@ -224,16 +233,21 @@ fn admin(
         }
         (None, None) => None,
     };
-    let password_hash = env(ENV_ADMIN_PASSWORD_HASH)
-        .filter(|h| !h.is_empty())
-        .or_else(|| text(&raw.password_hash));
-    if let (Some(hash), Some(spanned)) = (&password_hash, &raw.password_hash)
-        && !hash.starts_with("$argon2id$")
+    // The hash in effect is checked: the environment's overrides the file's.
+    let (password_hash, origin, span) = match env(ENV_ADMIN_PASSWORD_HASH).filter(|h| !h.is_empty())
     {
-        c.at(
-            Some(spanned.span()),
-            "password_hash must be an argon2id PHC string; make one with: signalfire hash-password",
-        );
+        Some(hash) => (Some(hash), ENV_ADMIN_PASSWORD_HASH, None),
+        None => (
+            text(&raw.password_hash),
+            "password_hash",
+            raw.password_hash.as_ref().map(Spanned::span),
+        ),
+    };
+    if let Some(hash) = &password_hash {
+        let parses = argon2::password_hash::phc::PasswordHash::new(hash).is_ok();
+        if !(parses && hash.starts_with("$argon2id$")) {
+            c.at(span, format!("{origin} must be an argon2id PHC string; make one with: signalfire hash-password"));
+        }
     }
     AdminConfig {
         username: text(&raw.username).unwrap_or_else(|| "admin".to_string()),

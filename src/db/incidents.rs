@@ -465,9 +465,11 @@ pub fn open_for_removed_monitors(conn: &Connection) -> rusqlite::Result<Vec<(i64
     rows.collect()
 }
 
-/// Every incident and maintenance as `(id, updated_at in ms)`: what an export must write.
-pub fn versions(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, updated_at FROM incidents ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+/// Every incident and maintenance as `(id, updated_at in ms, still open)`: what an export
+/// must write (open ones show a running duration, so they are always written).
+pub fn versions(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64, bool)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, updated_at, resolved_at IS NULL FROM incidents ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }

@@ -1,20 +1,24 @@
 //! The static export (SPEC §6): the whole public site as files with relative links, so any
 //! static host, CDN or object store can serve the page while the main host is down. Every
-//! file is written to a temporary name and renamed: a reader never sees half a file.
+//! file is written to a unique temporary name, flushed to disk and renamed: a reader never
+//! sees half a file, and two exporters never write into each other's file.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::site::{self, Links};
+use super::site::{self, HTML, Links};
 use super::{Snapshot, pages};
 use crate::assets;
 use crate::config::Config;
 use crate::db::incidents;
+use crate::views::{Site, error_page};
 
 /// What one export wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -23,90 +27,128 @@ pub struct Written {
     pub bytes: u64,
 }
 
-/// Remembers which incident pages are already on disk, so the server re-writes only the
-/// incidents that changed.
+#[derive(Default)]
+struct Exported {
+    /// Closed incidents on disk, by id, with the `updated_at` they were written at.
+    closed: HashMap<i64, i64>,
+    /// Every path the last export wrote, to remove what is no longer part of the site.
+    paths: HashSet<String>,
+}
+
+/// Remembers what is already on disk, so the server re-writes only what changed and removes
+/// what went away (badges of removed monitors, surplus history pages, deleted incidents).
 #[derive(Default)]
 pub struct Exporter {
-    written: Mutex<HashMap<i64, i64>>,
+    exported: Mutex<Exported>,
 }
 
 impl Exporter {
-    /// Writes everything that changed since the last export into `out`.
+    /// Writes the site into `out`. `offline_since` is shown as on the live page.
     pub fn export(
         &self,
         config: &Config,
         conn: &Connection,
         out: &Path,
         now: DateTime<Utc>,
+        offline_since: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Written> {
-        let snapshot = Snapshot::load(conn, config.page.history_days, now)?;
+        let mut snapshot = Snapshot::load(conn, config.page.history_days, now)?;
+        snapshot.checker_offline_since = offline_since;
         let mut files = site::render(config, &snapshot, &Links::export(0))?;
+        // The 404 page is served at any depth: its links start at the host's root.
+        let rooted = Links::export_rooted();
+        let not_found = error_page::not_found(&Site {
+            page: &config.page,
+            links: &rooted,
+        });
+        files.retain(|f| f.path != "404.html");
+        files.push(super::cache::File {
+            path: "404.html".to_string(),
+            content_type: HTML,
+            body: Bytes::from(not_found.into_string()),
+        });
         for page in 1..=pages::history_pages(conn, now)? {
             files.extend(pages::history(config, conn, page, &Links::export(0), now)?);
         }
-        let versions = incidents::versions(conn)?;
-        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        for (id, version) in &versions {
-            if written.get(id) == Some(version) && out.join(pages::incident_path(*id)).exists() {
+        let mut exported = self.exported.lock().unwrap_or_else(|p| p.into_inner());
+        let mut paths: HashSet<String> = HashSet::new();
+        let mut closed = HashMap::new();
+        for (id, version, open) in incidents::versions(conn)? {
+            let path = pages::incident_path(id);
+            let unchanged =
+                !open && exported.closed.get(&id) == Some(&version) && out.join(&path).exists();
+            if !open {
+                closed.insert(id, version);
+            }
+            if unchanged {
+                paths.insert(path);
                 continue;
             }
-            files.extend(pages::incident(config, conn, *id, &Links::export(1), now)?);
+            files.extend(pages::incident(config, conn, id, &Links::export(1), now)?);
         }
         let mut total = Written::default();
         for file in &files {
             total.bytes += write_atomically(out, &file.path, &file.body)?;
             total.files += 1;
+            paths.insert(file.path.clone());
         }
         for asset in assets::ALL {
-            total.bytes += write_atomically(out, &format!("assets/{}", asset.name), asset.body)?;
+            let path = format!("assets/{}", asset.name);
+            total.bytes += write_atomically(out, &path, asset.body)?;
             total.files += 1;
+            paths.insert(path);
         }
-        remove_deleted_incidents(out, &versions)?;
-        *written = versions.into_iter().collect();
+        for gone in exported.paths.difference(&paths) {
+            let file = out.join(gone);
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .with_context(|| format!("cannot remove {}", file.display()))?;
+            }
+        }
+        remove_unknown_incident_pages(out, &paths)?;
+        *exported = Exported { closed, paths };
         Ok(total)
     }
 }
 
-/// Writes `body` to `out/path` through a temporary file in the same folder and a rename.
+/// Writes `body` to `out/path`: a unique temporary file in the same folder, flushed to disk,
+/// then renamed over the target.
 fn write_atomically(out: &Path, path: &str, body: &[u8]) -> anyhow::Result<u64> {
     let target = out.join(path);
     let folder = target
         .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| out.to_path_buf());
+        .map_or_else(|| out.to_path_buf(), Path::to_path_buf);
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create {}", folder.display()))?;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    let temporary: PathBuf = folder.join(format!(".{name}.tmp"));
-    std::fs::write(&temporary, body)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, &target).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            temporary.display(),
-            target.display()
-        )
-    })?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".signalfire-")
+        .suffix(".tmp")
+        .tempfile_in(&folder)
+        .with_context(|| format!("cannot create a temporary file in {}", folder.display()))?;
+    temporary
+        .write_all(body)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    temporary
+        .as_file()
+        .sync_all()
+        .with_context(|| format!("cannot flush {}", target.display()))?;
+    temporary
+        .persist(&target)
+        .with_context(|| format!("cannot rename into {}", target.display()))?;
     Ok(body.len() as u64)
 }
 
-/// Incident pages of incidents the owner deleted go too.
-fn remove_deleted_incidents(out: &Path, versions: &[(i64, i64)]) -> anyhow::Result<()> {
+/// Incident pages not in this export (deleted incidents, also from an earlier process) go.
+fn remove_unknown_incident_pages(out: &Path, paths: &HashSet<String>) -> anyhow::Result<()> {
     let Ok(entries) = std::fs::read_dir(out.join("incidents")) else {
         return Ok(());
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let id = name
-            .to_str()
-            .and_then(|n| n.strip_suffix(".html"))
-            .and_then(|n| n.parse::<i64>().ok());
-        if let Some(id) = id
-            && !versions.iter().any(|(v, _)| *v == id)
-        {
+        let Some(name) = name.to_str().filter(|n| n.ends_with(".html")) else {
+            continue;
+        };
+        if !paths.contains(&format!("incidents/{name}")) {
             std::fs::remove_file(entry.path())
                 .with_context(|| format!("cannot remove {}", entry.path().display()))?;
         }

@@ -43,12 +43,13 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
         state.metrics.set_status(&c.monitor.key, c.status);
     }
     state.cache.store(files, snapshot.generated_at);
+    let offline_since = snapshot.checker_offline_since;
     state.cache.set_snapshot(snapshot);
     if let Some(dir) = state.config.publish.clone() {
         let (config, exporter) = (state.config.clone(), state.exporter.clone());
         let published = state
             .db
-            .read(move |conn| exporter.export(&config, conn, &dir, Utc::now()))
+            .read(move |conn| exporter.export(&config, conn, &dir, Utc::now(), offline_since))
             .await;
         if let Err(e) = published {
             tracing::error!(
@@ -100,7 +101,10 @@ pub async fn run(state: AppState, stop: CancellationToken) {
             () = state.cache.changed() => {}
             () = tokio::time::sleep(REFRESH_EVERY) => {}
         }
-        tokio::time::sleep(pause).await;
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
         let started = std::time::Instant::now();
         if let Err(e) = refresh(&state).await {
             tracing::error!(

@@ -37,6 +37,14 @@ impl Links {
         Self { root, export: true }
     }
 
+    /// Links for an exported page served at any depth (the 404 page): from the host's root.
+    pub fn export_rooted() -> Self {
+        Self {
+            root: "/".to_string(),
+            export: true,
+        }
+    }
+
     pub fn home(&self) -> String {
         if self.export {
             format!("{}index.html", self.root)

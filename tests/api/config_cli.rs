@@ -149,3 +149,29 @@ fn hash_password_prints_a_verifiable_argon2id_hash() {
     assert!(signalfire::auth::verify_password("s3cret pass", &hash));
     assert!(!signalfire::auth::verify_password("s3cret pass\n", &hash));
 }
+
+#[test]
+fn a_heartbeat_grace_that_is_not_a_multiple_of_four_seconds_is_fine() {
+    let text = "[[monitor]]\nid = \"job\"\nkind = \"heartbeat\"\ntoken = \"a-long-enough-token\"\ngrace = \"10s\"\n";
+    let (code, stdout, stderr) = check_config(text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("every 2.5s"), "{stdout}");
+}
+
+#[test]
+fn a_malformed_password_hash_from_the_environment_is_reported() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[page]\ntitle = \"x\"\n").expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .env("SIGNALFIRE_ADMIN_PASSWORD_HASH", "not-a-hash")
+        .output()
+        .expect("run signalfire");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("SIGNALFIRE_ADMIN_PASSWORD_HASH must be an argon2id PHC string")
+    );
+}

@@ -14,7 +14,7 @@ use crate::domain::monitor::{MonitorId, MonitorSpec, ProbeSpec, Schedule, Thresh
 /// The shortest interval we accept; faster polling only hammers the owner's own sites.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Used when a monitor gives neither `interval` nor `cron`.
-const DEFAULT_INTERVAL: &str = "60s";
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 /// The default timeout, shortened to half the interval for fast monitors.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Heartbeats are evaluated this often at most (and at least every quarter of their grace).
@@ -91,12 +91,10 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
         _ => probes::http(c, spanned).map(|h| ProbeSpec::Http(Box::new(h))),
     };
     let default_interval = match &probe {
-        Some(ProbeSpec::Heartbeat(hb)) => {
-            format_duration((hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION))
-        }
-        _ => DEFAULT_INTERVAL.to_string(),
+        Some(ProbeSpec::Heartbeat(hb)) => (hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION),
+        _ => DEFAULT_INTERVAL,
     };
-    let (schedule, interval) = schedule(c, m, &default_interval);
+    let (schedule, interval) = schedule(c, m, default_interval);
     let default_timeout = interval.map_or(DEFAULT_TIMEOUT, |i| DEFAULT_TIMEOUT.min(i / 2));
     let timeout = m.timeout.as_ref().map_or(default_timeout, |_| {
         duration(c, &m.timeout, "timeout", "10s")
@@ -161,7 +159,7 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
 fn schedule(
     c: &mut Collector<'_>,
     m: &RawMonitor,
-    default_interval: &str,
+    default_interval: Duration,
 ) -> (Option<Schedule>, Option<Duration>) {
     match (&m.interval, &m.cron) {
         (Some(_), Some(cron)) => {
@@ -185,7 +183,10 @@ fn schedule(
             }
         }
         (interval, None) => {
-            let every = duration(c, interval, "interval", default_interval);
+            let every = match interval {
+                None => default_interval,
+                Some(_) => duration(c, interval, "interval", "60s"),
+            };
             let every = at_least(c, interval, every, MIN_INTERVAL, "interval", "1s");
             (Some(Schedule::Every(every)), Some(every))
         }

@@ -90,26 +90,19 @@ pub fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Http
 }
 
 fn headers(c: &mut Collector<'_>, m: &RawMonitor) -> Vec<(String, String)> {
+    use reqwest::header::{HeaderName, HeaderValue};
     let Some(map) = &m.headers else {
         return Vec::new();
     };
-    let token = |ch: char| ch.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(ch);
     let mut out = Vec::new();
     for (name, value) in map.get_ref() {
-        if name.is_empty() || !name.chars().all(token) {
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
             c.at(
                 Some(value.span()),
                 format!("headers: \"{name}\" is not a valid header name"),
             );
-        } else if value
-            .get_ref()
-            .chars()
-            .any(|ch| ch == '\r' || ch == '\n' || ch == '\0')
-        {
-            c.at(
-                Some(value.span()),
-                format!("headers.{name}: a header value cannot contain line breaks"),
-            );
+        } else if HeaderValue::from_str(value.get_ref()).is_err() {
+            c.at(Some(value.span()), format!("headers.{name}: the value holds characters a header cannot carry (control characters or line breaks)"));
         } else {
             out.push((name.clone(), value.get_ref().clone()));
         }
