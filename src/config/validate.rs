@@ -119,13 +119,11 @@ fn build(
         admin,
         retention: RetentionConfig { raw_checks },
         connectivity,
-        publish: raw.publish.dir.as_ref().map(|d| {
-            let base = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            base.join(d.get_ref())
-        }),
+        publish: raw
+            .publish
+            .dir
+            .as_ref()
+            .map(|d| config_dir(path).join(d.get_ref())),
         monitors,
     }
 }
@@ -172,10 +170,6 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
         .data_dir
         .as_ref()
         .map_or("data", |d| d.get_ref().as_str());
-    let base_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let max_concurrent_checks = number(
         c,
         &raw.max_concurrent_checks,
@@ -186,9 +180,16 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
     ServerConfig {
         listen,
         base_url,
-        data_dir: base_dir.join(data_dir),
+        data_dir: config_dir(path).join(data_dir),
         max_concurrent_checks: max_concurrent_checks as usize,
     }
+}
+
+/// The folder of the config file: relative paths in it (data_dir, publish dir) start here.
+fn config_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 fn fallback_url() -> Url {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::incidents::{UpdateRecord, parse_status, update_changes};
-use super::{from_millis, to_millis};
+use super::incidents::{UPDATE_COLUMNS, UpdateRecord, update_changes, update_from};
+use super::to_millis;
 use crate::domain::incident::Kind;
 
 /// One update as a feed shows it: with its incident's name and components.
@@ -25,29 +25,18 @@ pub fn recent_updates(
     limit: usize,
     monitor_row: Option<i64>,
 ) -> rusqlite::Result<Vec<FeedEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT u.id, u.incident_id, u.status, u.body, u.body_html, u.automatic, u.created_at, u.display_at,
-                i.name, i.kind
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {UPDATE_COLUMNS}, i.name, i.kind
          FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
          WHERE u.display_at >= ?1
            AND (?2 IS NULL OR EXISTS (SELECT 1 FROM incident_components c
                                       WHERE c.incident_id = u.incident_id AND c.monitor_id = ?2))
-         ORDER BY u.display_at DESC, u.id DESC LIMIT ?3",
-    )?;
+         ORDER BY u.display_at DESC, u.id DESC LIMIT ?3"
+    ))?;
     let entries = stmt
         .query_map(params![to_millis(since), monitor_row, limit as i64], |r| {
             Ok(FeedEntry {
-                update: UpdateRecord {
-                    id: r.get(0)?,
-                    incident_id: r.get(1)?,
-                    status: parse_status(&r.get::<_, String>(2)?),
-                    body: r.get(3)?,
-                    body_html: r.get(4)?,
-                    automatic: r.get(5)?,
-                    created_at: from_millis(r.get(6)?),
-                    display_at: from_millis(r.get(7)?),
-                    changes: Vec::new(),
-                },
+                update: update_from(r)?,
                 incident_name: r.get(8)?,
                 kind: Kind::parse(&r.get::<_, String>(9)?),
                 components: Vec::new(),

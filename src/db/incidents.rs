@@ -289,6 +289,8 @@ pub enum Filter {
     RecentIncidents(usize),
     /// Maintenances not completed whose window has not ended.
     PlannedMaintenances,
+    /// Maintenances not completed whose window has ended.
+    OverdueMaintenances,
     /// The latest maintenances.
     RecentMaintenances(usize),
     /// Incidents that started in `[from, until)`.
@@ -316,6 +318,11 @@ pub fn list(
         Filter::PlannedMaintenances => (
             format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'maintenance' AND status != 'completed'
                      AND scheduled_until > ?1 ORDER BY scheduled_for, id"),
+            vec![to_millis(now)],
+        ),
+        Filter::OverdueMaintenances => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'maintenance' AND status != 'completed'
+                     AND scheduled_until <= ?1 ORDER BY scheduled_for, id"),
             vec![to_millis(now)],
         ),
         Filter::RecentMaintenances(n) => (
@@ -400,24 +407,12 @@ fn fill(conn: &Connection, mut incident: IncidentRecord) -> rusqlite::Result<Inc
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, status, body, body_html, automatic, created_at, display_at FROM incident_updates
-         WHERE incident_id = ?1 ORDER BY display_at DESC, id DESC",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {UPDATE_COLUMNS} FROM incident_updates u
+         WHERE u.incident_id = ?1 ORDER BY u.display_at DESC, u.id DESC"
+    ))?;
     let mut updates = stmt
-        .query_map([incident.id], |r| {
-            Ok(UpdateRecord {
-                id: r.get(0)?,
-                incident_id: incident.id,
-                status: parse_status(&r.get::<_, String>(1)?),
-                body: r.get(2)?,
-                body_html: r.get(3)?,
-                automatic: r.get(4)?,
-                created_at: from_millis(r.get(5)?),
-                display_at: from_millis(r.get(6)?),
-                changes: Vec::new(),
-            })
-        })?
+        .query_map([incident.id], update_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for update in &mut updates {
         update.changes = update_changes(conn, update.id)?;
@@ -436,6 +431,25 @@ pub fn maintenance_due(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Resul
 }
 
 /// The component changes one update made, in page order.
+/// The columns [`update_from`] reads, for a query naming `incident_updates` as `u`.
+pub(super) const UPDATE_COLUMNS: &str =
+    "u.id, u.incident_id, u.status, u.body, u.body_html, u.automatic, u.created_at, u.display_at";
+
+/// An update from a row starting with [`UPDATE_COLUMNS`]; its changes are loaded apart.
+pub(super) fn update_from(r: &Row<'_>) -> rusqlite::Result<UpdateRecord> {
+    Ok(UpdateRecord {
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        status: parse_status(&r.get::<_, String>(2)?),
+        body: r.get(3)?,
+        body_html: r.get(4)?,
+        automatic: r.get(5)?,
+        created_at: from_millis(r.get(6)?),
+        display_at: from_millis(r.get(7)?),
+        changes: Vec::new(),
+    })
+}
+
 pub(super) fn update_changes(
     conn: &Connection,
     update_id: i64,

@@ -131,7 +131,7 @@ pub fn advance(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<bool> 
     let mut changed = false;
     for m in incidents::list(conn, Filter::PlannedMaintenances, now)?
         .into_iter()
-        .chain(ended(conn, now)?)
+        .chain(incidents::list(conn, Filter::OverdueMaintenances, now)?)
     {
         let (Some(from), Some(until)) = (m.scheduled_for, m.scheduled_until) else {
             continue;
@@ -164,22 +164,6 @@ pub fn advance(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<bool> 
         }
     }
     Ok(changed)
-}
-
-/// Maintenances still open whose window has passed (the planned list leaves them out).
-fn ended(
-    conn: &Connection,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Vec<incidents::IncidentRecord>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM incidents WHERE kind = 'maintenance' AND status != 'completed' AND scheduled_until <= ?1",
-    )?;
-    let ids = stmt
-        .query_map([crate::db::to_millis(now)], |r| r.get::<_, i64>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    ids.into_iter()
-        .filter_map(|id| incidents::get(conn, id).transpose())
-        .collect()
 }
 
 /// Completes a maintenance; components still failing get their automatic incident now.

@@ -85,9 +85,14 @@ impl PageCache {
 
     /// Asks the renderer to re-render soon and forgets lazily rendered pages.
     pub fn invalidate(&self) {
+        self.forget_lazy();
+        self.dirty.notify_one();
+    }
+
+    /// Forgets lazily rendered pages, for a caller that re-renders the site itself.
+    pub fn forget_lazy(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.lazy.write().unwrap_or_else(|p| p.into_inner()).clear();
-        self.dirty.notify_one();
     }
 
     /// The current generation; pass it back to [`PageCache::insert_lazy`].

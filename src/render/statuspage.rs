@@ -230,13 +230,7 @@ impl<'a> Api<'a> {
         PageJson {
             id: self.page_id.clone(),
             name: self.config.page.title.clone(),
-            url: self
-                .config
-                .server
-                .base_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_string(),
+            url: super::site::base_url(self.config),
             time_zone: self.config.page.timezone.name().to_string(),
             updated_at: timestamp(self.snapshot.updated_at()),
         }

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 
-use super::{Admin, change, incident_json, now, parse_id};
+use super::{Admin, change, incident_json, parse_id};
 use crate::domain::incident::Kind;
 use crate::error::AppError;
 use crate::incidents::{input, owner};
@@ -66,7 +67,7 @@ pub async fn create(
         body: input::body(body.body.as_deref())?,
         components,
     };
-    let id = change(&state, move |tx| owner::open(tx, &open, now())).await?;
+    let id = change(&state, move |tx| owner::open(tx, &open, Utc::now())).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
 }
 
@@ -88,7 +89,10 @@ pub async fn post_update(
         body: input::body(body.body.as_deref())?,
         components: components(&state, &body.components)?,
     };
-    change(&state, move |tx| owner::post_update(tx, id, &update, now())).await?;
+    change(&state, move |tx| {
+        owner::post_update(tx, id, &update, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
 }
 
@@ -108,7 +112,7 @@ pub async fn patch(
         .transpose()?;
     let impact = body.impact.as_deref().map(input::impact).transpose()?;
     change(&state, move |tx| {
-        owner::patch(tx, id, name.as_deref(), impact, now())
+        owner::patch(tx, id, name.as_deref(), impact, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(incident_json(&state, id).await?))

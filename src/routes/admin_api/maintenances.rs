@@ -1,9 +1,10 @@
 //! `POST /api/admin/maintenances`
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 use serde::Deserialize;
 
-use super::{Admin, change, incident_json, now};
+use super::{Admin, change, incident_json};
 use crate::error::AppError;
 use crate::incidents::{input, maintenance};
 use crate::routes::json_body;
@@ -41,7 +42,7 @@ pub async fn create(
         components,
     };
     let id = change(&state, move |tx| {
-        maintenance::schedule(tx, &schedule, now())
+        maintenance::schedule(tx, &schedule, Utc::now())
     })
     .await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))

@@ -6,7 +6,6 @@ mod maintenances;
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::Utc;
 
 use crate::auth;
 use crate::db;
@@ -58,13 +57,15 @@ where
             Ok(refused) => AppError::from(refused),
             Err(other) => AppError::Internal(other),
         })?;
-    state.cache.invalidate();
+    // Re-rendered right here, so the background renderer need not do it again.
+    state.cache.forget_lazy();
     // The change is saved: a failed render must not make the client retry it.
     if let Err(e) = render::refresh(state).await {
         tracing::error!(
             error = format!("{e:#}"),
             "re-rendering after an owner change failed"
         );
+        state.cache.invalidate(); // the background renderer tries again
     }
     Ok(value)
 }
@@ -91,8 +92,4 @@ pub async fn incident_json(
 pub fn parse_id(text: &str) -> Result<i64, AppError> {
     text.parse()
         .map_err(|_| AppError::NotFound(format!("no incident with id {text}")))
-}
-
-pub fn now() -> chrono::DateTime<Utc> {
-    Utc::now()
 }
