@@ -28,20 +28,12 @@ async fn app_with_history() -> (TestApp, String) {
         .concat(),
     )
     .await;
-    let monitor = app.state.monitors[0].clone();
     let down = CheckResult::down(
         Utc::now(),
         Duration::from_millis(4),
         "HTTP 503 Service Unavailable",
     );
-    for _ in 0..2 {
-        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
-            .await
-            .expect("apply");
-    }
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.apply_times(&down, 2).await;
     let id = app.get_json("/api/v2/incidents/unresolved.json").await["incidents"][0]["id"]
         .as_str()
         .expect("automatic incident")
@@ -51,13 +43,7 @@ async fn app_with_history() -> (TestApp, String) {
         ("monitoring", "Rule fixed."),
         ("resolved", "All clear."),
     ] {
-        let response = app
-            .admin(
-                "POST",
-                &format!("/api/admin/incidents/{id}/updates"),
-                Some(json!({"status": status, "body": body})),
-            )
-            .await;
+        let response = app.post_update(&id, status, body).await;
         assert_eq!(response.status(), 201);
     }
     app.open_incident(
@@ -155,13 +141,7 @@ async fn rss_and_atom_list_one_entry_per_update_and_a_new_update_adds_one() {
         .into_iter()
         .map(|e| e.id)
         .collect();
-    let response = app
-        .admin(
-            "POST",
-            &format!("/api/admin/incidents/{id}/updates"),
-            Some(json!({"status": "postmortem", "body": "Lessons learned."})),
-        )
-        .await;
+    let response = app.post_update(&id, "postmortem", "Lessons learned.").await;
     assert_eq!(response.status(), 201);
     let after = parse(&app, "/feed.rss").await;
     assert_eq!(after.entries.len(), 6);
@@ -272,13 +252,7 @@ async fn every_feed_and_json_document_answers_conditional_gets_with_304() {
         }
         etags.push(etag);
     }
-    let response = app
-        .admin(
-            "POST",
-            &format!("/api/admin/incidents/{id}/updates"),
-            Some(json!({"status": "postmortem", "body": "Written up."})),
-        )
-        .await;
+    let response = app.post_update(&id, "postmortem", "Written up.").await;
     assert_eq!(response.status(), 201);
     for (path, old) in paths.iter().zip(&etags) {
         if matches!(

@@ -110,6 +110,30 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// Posts an update to an incident through the API.
+    pub async fn post_update(&self, id: &str, status: &str, body: &str) -> reqwest::Response {
+        let path = format!("/api/admin/incidents/{id}/updates");
+        self.admin(
+            "POST",
+            &path,
+            Some(serde_json::json!({"status": status, "body": body})),
+        )
+        .await
+    }
+
+    /// Applies one result to the first monitor `times` times, then re-renders the pages.
+    pub async fn apply_times(&self, result: &signalfire::domain::check::CheckResult, times: usize) {
+        let monitor = self.state.monitors[0].clone();
+        for _ in 0..times {
+            signalfire::monitoring::apply(&self.state, &monitor, result.clone())
+                .await
+                .expect("apply");
+        }
+        signalfire::render::refresh(&self.state)
+            .await
+            .expect("render");
+    }
+
     /// Opens an incident through the API and returns its id.
     pub async fn open_incident(&self, body: serde_json::Value) -> String {
         let response = self.admin("POST", "/api/admin/incidents", Some(body)).await;

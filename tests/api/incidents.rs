@@ -135,13 +135,7 @@ async fn the_owner_api_writes_a_four_step_timeline_with_markdown() {
         ("monitoring", "Failed over; `watching`."),
         ("resolved", "All good."),
     ] {
-        let response = app
-            .admin(
-                "POST",
-                &format!("/api/admin/incidents/{id}/updates"),
-                Some(json!({"status": status, "body": note})),
-            )
-            .await;
+        let response = app.post_update(&id, status, note).await;
         assert_eq!(response.status(), 201);
         let json: serde_json::Value = response.json().await.expect("json");
         assert_eq!(json["status"], status);
@@ -266,20 +260,12 @@ async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_
     let id = app
         .open_incident(json!({"name": "Host migration", "body": "Moving hosts.", "components": {"blog": "degraded_performance"}}))
         .await;
-    let monitor = app.state.monitors[0].clone();
     let down = CheckResult::down(
         chrono::Utc::now(),
         Duration::from_millis(5),
         "HTTP 502 Bad Gateway",
     );
-    for _ in 0..2 {
-        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
-            .await
-            .expect("apply");
-    }
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.apply_times(&down, 2).await;
     let all = incidents(&app, "/api/v2/incidents.json").await;
     assert_eq!(all.len(), 1, "no second incident");
     let updates = all[0]["incident_updates"].as_array().expect("updates");
@@ -293,14 +279,7 @@ async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_
     assert_eq!(all[0]["components"][0]["status"], "major_outage");
 
     let up = CheckResult::up(chrono::Utc::now(), Duration::from_millis(5));
-    for _ in 0..2 {
-        signalfire::monitoring::apply(&app.state, &monitor, up.clone())
-            .await
-            .expect("apply");
-    }
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.apply_times(&up, 2).await;
     let all = incidents(&app, "/api/v2/incidents.json").await;
     assert_eq!(all[0]["id"], id.as_str());
     assert_eq!(

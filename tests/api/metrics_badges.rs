@@ -82,14 +82,7 @@ async fn metrics_parse_and_move_when_a_monitor_goes_down() {
         Duration::from_millis(5),
         "HTTP 500 Internal Server Error",
     );
-    for _ in 0..2 {
-        signalfire::monitoring::apply(&app.state, &monitor, down.clone())
-            .await
-            .expect("apply");
-    }
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.apply_times(&down, 2).await;
     let after = scrape(&app).await;
     assert_eq!(
         value(&after, "signalfire_monitor_up", &[("monitor", "blog")]),

@@ -176,12 +176,7 @@ async fn the_page_answers_304_to_a_matching_etag_and_changes_etag_on_change() {
         Duration::from_millis(5),
         "HTTP 503",
     );
-    for _ in 0..3 {
-        signalfire::monitoring::apply(&app.state, &app.state.monitors[0], down.clone())
-            .await
-            .expect("apply");
-    }
-    render::refresh(&app.state).await.expect("render");
+    app.apply_times(&down, 3).await;
     let changed = app
         .client
         .get(format!("{}/", app.address))

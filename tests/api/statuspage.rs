@@ -99,13 +99,7 @@ async fn busy_app() -> TestApp {
     )
     .await;
     let id = app.open_incident(json!({"name": "Proof galleries load slowly", "body": "Looking.", "components": {"proofs": "partial_outage"}})).await;
-    let r = app
-        .admin(
-            "POST",
-            &format!("/api/admin/incidents/{id}/updates"),
-            Some(json!({"status": "identified", "body": "CDN."})),
-        )
-        .await;
+    let r = app.post_update(&id, "identified", "CDN.").await;
     assert_eq!(r.status(), 201);
     let now = Utc::now();
     for (from, until) in [
