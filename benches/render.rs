@@ -9,8 +9,9 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use signalfire::config::Config;
-use signalfire::render::Snapshot;
-use signalfire::render::site::{self, Links};
+use signalfire::render::site;
+use signalfire::render::snapshot;
+use signalfire::views::Links;
 
 const MONITORS: usize = 500;
 const DAYS: i64 = 90;
@@ -27,10 +28,13 @@ fn render(c: &mut Criterion) {
     let config =
         Config::parse(&text, std::path::Path::new("bench.toml"), &|_| None).expect("config");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (db, handles) = runtime
-        .block_on(signalfire::startup::open_database(&config))
+    let clock: std::sync::Arc<dyn signalfire::domain::clock::Clock> =
+        std::sync::Arc::new(signalfire::domain::clock::SystemClock);
+    let storage = runtime
+        .block_on(signalfire::startup::open_database(&config, &clock))
         .expect("database");
-    let rows: Vec<i64> = handles.iter().map(|h| h.row_id).collect();
+    let db = storage.db.clone();
+    let rows: Vec<i64> = storage.roster.iter().map(|h| h.row).collect();
     let now = Utc::now();
     let mut rng = history::Rng::new(7);
     history::seed_buckets(
@@ -44,7 +48,7 @@ fn render(c: &mut Criterion) {
 
     let days = config.page.history_days;
     let load = || {
-        db.read_blocking(|conn| Ok(Snapshot::load(conn, days, Utc::now())?))
+        db.read_blocking(|conn| Ok(snapshot::load(conn, days, Utc::now())?))
             .expect("snapshot")
     };
     let snapshot = load();

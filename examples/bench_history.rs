@@ -47,8 +47,12 @@ fn main() -> anyhow::Result<()> {
 
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new()?;
-    let (db, handles) = runtime.block_on(signalfire::startup::open_database(&config))?;
-    let rows: Vec<i64> = handles.iter().map(|h| h.row_id).collect();
+    let clock: std::sync::Arc<dyn signalfire::domain::clock::Clock> =
+        std::sync::Arc::new(signalfire::domain::clock::SystemClock);
+    let storage = runtime.block_on(signalfire::startup::open_database(&config, &clock))?;
+    let (db, writer) = (storage.db.clone(), storage.writer.clone());
+    let handles: Vec<_> = storage.roster.iter().cloned().collect();
+    let rows: Vec<i64> = handles.iter().map(|h| h.row).collect();
     let now = Utc::now()
         .with_minute(0)
         .and_then(|t| t.with_second(0))
@@ -57,7 +61,9 @@ fn main() -> anyhow::Result<()> {
     let raw_from = now - chrono::Duration::days(RAW_DAYS);
     let mut rng = history::Rng::new(42);
     history::seed_buckets(&db, &rows, start, raw_from, INTERVAL, &mut rng);
-    let raw = history::seed_checks(&db, &handles, raw_from, now, INTERVAL, &mut rng);
+    let raw = history::seed_checks(
+        &runtime, &writer, &handles, raw_from, now, INTERVAL, &mut rng,
+    );
     db.write_blocking(|tx| Ok(tx.execute_batch("PRAGMA optimize;")?))?;
     let conn = rusqlite::Connection::open(config.database_path())?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA incremental_vacuum;")?;

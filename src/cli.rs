@@ -139,8 +139,8 @@ fn check_config(path: &Path) -> ExitCode {
         println!(
             "  {:<20} {:<9} {:<44} {schedule}",
             m.id.as_str(),
-            m.probe.kind(),
-            m.probe.target()
+            m.kind(),
+            m.target()
         );
     }
     ExitCode::SUCCESS

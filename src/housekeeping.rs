@@ -1,12 +1,16 @@
-//! Periodic upkeep: retention of raw checks and hourly buckets. Plain functions, called by the
-//! scheduler and directly by tests.
+//! Periodic upkeep: retention of raw checks and hourly buckets, and moving maintenance windows
+//! on the clock. Plain methods, called by the scheduler and directly by tests.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
-use crate::db::{checks, incidents, uptime};
+use crate::db::{Db, checks, incidents, uptime};
+use crate::domain::clock::Clock;
 use crate::domain::uptime::hour_key;
 use crate::incidents::maintenance;
-use crate::state::AppState;
+use crate::writer::Writer;
 
 /// Rows deleted per transaction, so the poller and the page never wait long for the writer.
 const DELETE_BATCH: usize = 2_000;
@@ -20,69 +24,85 @@ pub struct Retention {
     pub hours_deleted: usize,
 }
 
-/// Runs every housekeeping task, logging failures.
-pub async fn run(state: &AppState) {
-    match apply_retention(state, Utc::now()).await {
-        Ok(r) => tracing::info!(
-            checks = r.checks_deleted,
-            hourly_buckets = r.hours_deleted,
-            "retention done"
-        ),
-        Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
-    }
+/// The upkeep jobs. Cheap to clone.
+#[derive(Clone)]
+pub struct Housekeeping {
+    db: Db,
+    writer: Writer,
+    clock: Arc<dyn Clock>,
+    /// Raw checks older than this are deleted (`retention.raw_checks`).
+    keep_raw_checks: Duration,
 }
 
-/// Deletes raw checks older than `retention.raw_checks` and hourly buckets older than
-/// [`HOURLY_RETENTION_DAYS`], in small batches.
-pub async fn apply_retention(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Retention> {
-    let keep = ChronoDuration::from_std(state.config.retention.raw_checks)?;
-    let cutoff = now
-        .checked_sub_signed(keep)
-        .ok_or_else(|| anyhow::anyhow!("retention.raw_checks reaches before the calendar"))?;
-    let mut report = Retention::default();
-    loop {
-        let ids = state
-            .db
-            .read(move |c| Ok(checks::ids_older_than(c, cutoff, DELETE_BATCH)?))
-            .await?;
-        if ids.is_empty() {
-            break;
+impl Housekeeping {
+    pub fn new(db: Db, writer: Writer, clock: Arc<dyn Clock>, keep_raw_checks: Duration) -> Self {
+        Self {
+            db,
+            writer,
+            clock,
+            keep_raw_checks,
         }
-        let batch = ids.len();
-        report.checks_deleted += state
-            .db
-            .write(move |tx| Ok(checks::delete_ids(tx, &ids)?))
-            .await?;
-        if batch < DELETE_BATCH {
-            break;
-        }
-        tokio::task::yield_now().await;
     }
-    let first_hour = hour_key(now - ChronoDuration::days(HOURLY_RETENTION_DAYS));
-    report.hours_deleted = state
-        .db
-        .write(move |tx| Ok(uptime::delete_hours_before(tx, first_hour)?))
-        .await?;
-    state.db.maintain().await?;
-    Ok(report)
-}
 
-/// Starts and ends maintenance windows whose time has come (called every few seconds).
-/// Reads first, so the writer is taken only when something is due.
-pub async fn advance_maintenances(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let due = state
-        .db
-        .read(move |c| Ok(incidents::maintenance_due(c, now)?))
-        .await?;
-    if !due {
-        return Ok(false);
+    /// Runs every hourly task, logging failures.
+    pub async fn run(&self) {
+        match self.apply_retention(self.clock.now()).await {
+            Ok(r) => tracing::info!(
+                checks = r.checks_deleted,
+                hourly_buckets = r.hours_deleted,
+                "retention done"
+            ),
+            Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
+        }
     }
-    let changed = state
-        .db
-        .write(move |tx| Ok(maintenance::advance(tx, now)?))
-        .await?;
-    if changed {
-        state.cache.invalidate();
+
+    /// Deletes raw checks older than `retention.raw_checks` and hourly buckets older than
+    /// [`HOURLY_RETENTION_DAYS`], in small batches. Emits nothing: the pages read buckets.
+    pub async fn apply_retention(&self, now: DateTime<Utc>) -> anyhow::Result<Retention> {
+        let keep = ChronoDuration::from_std(self.keep_raw_checks)?;
+        let cutoff = now
+            .checked_sub_signed(keep)
+            .ok_or_else(|| anyhow::anyhow!("retention.raw_checks reaches before the calendar"))?;
+        let mut report = Retention::default();
+        loop {
+            let ids = self
+                .db
+                .read(move |c| Ok(checks::ids_older_than(c, cutoff, DELETE_BATCH)?))
+                .await?;
+            if ids.is_empty() {
+                break;
+            }
+            let batch = ids.len();
+            report.checks_deleted += self
+                .writer
+                .run(move |tx| Ok(checks::delete_ids(tx, &ids)?))
+                .await?;
+            if batch < DELETE_BATCH {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let first_hour = hour_key(now - ChronoDuration::days(HOURLY_RETENTION_DAYS));
+        report.hours_deleted = self
+            .writer
+            .run(move |tx| Ok(uptime::delete_hours_before(tx, first_hour)?))
+            .await?;
+        self.db.maintain().await?;
+        Ok(report)
     }
-    Ok(changed)
+
+    /// Starts and ends maintenance windows whose time has come (called every few seconds).
+    /// Reads first, so the writer is taken only when something is due.
+    pub async fn advance_maintenances(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let due = self
+            .db
+            .read(move |c| Ok(incidents::maintenance_due(c, now)?))
+            .await?;
+        if !due {
+            return Ok(false);
+        }
+        self.writer
+            .run(move |tx| Ok(maintenance::advance(tx, now)?))
+            .await
+    }
 }

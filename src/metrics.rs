@@ -11,8 +11,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::domain::check::{CheckResult, Verdict};
+use crate::domain::check::Verdict;
 use crate::domain::status::ComponentStatus;
+use crate::events::{Event, Subscriber};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MonitorLabel {
@@ -44,6 +45,23 @@ pub struct Metrics {
     resident_memory: Gauge,
     cpu_seconds: FloatGauge,
     open_fds: Gauge,
+}
+
+/// Every stored check counts (the change stream carries each one).
+impl Subscriber for Metrics {
+    fn notify(&self, events: &[Event]) {
+        for event in events {
+            if let Event::CheckRecorded {
+                monitor,
+                verdict,
+                elapsed,
+                cert_expires_at,
+            } = event
+            {
+                self.observe(monitor.as_str(), *verdict, *elapsed, *cert_expires_at);
+            }
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -139,28 +157,34 @@ impl Metrics {
     }
 
     /// Records one check of `monitor`.
-    pub fn observe(&self, monitor: &str, result: &CheckResult) {
+    fn observe(
+        &self,
+        monitor: &str,
+        verdict: Verdict,
+        elapsed: std::time::Duration,
+        cert_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
         let label = MonitorLabel {
             monitor: monitor.to_string(),
         };
-        let result_word = match result.verdict {
+        let result_word = match verdict {
             Verdict::Up => "up",
             Verdict::Degraded => "degraded",
             Verdict::Down => "down",
         };
         self.up
             .get_or_create(&label)
-            .set(i64::from(result.verdict != Verdict::Down));
+            .set(i64::from(verdict != Verdict::Down));
         self.response_time
             .get_or_create(&label)
-            .set(result.elapsed.as_secs_f64());
+            .set(elapsed.as_secs_f64());
         self.checks
             .get_or_create(&ResultLabel {
                 monitor: monitor.to_string(),
                 result: result_word.to_string(),
             })
             .inc();
-        if let Some(expiry) = result.cert_expires_at {
+        if let Some(expiry) = cert_expires_at {
             self.certificate_expiry
                 .get_or_create(&label)
                 .set(expiry.timestamp() as f64);
@@ -170,19 +194,6 @@ impl Metrics {
     /// Records how late a scheduled check started.
     pub fn observe_lateness(&self, late: std::time::Duration) {
         self.lateness.observe(late.as_secs_f64());
-    }
-
-    /// Restores the last verdict after a restart, before any new check.
-    pub fn seed_last(&self, monitor: &str, verdict: Verdict, response_ms: i64) {
-        let label = MonitorLabel {
-            monitor: monitor.to_string(),
-        };
-        self.up
-            .get_or_create(&label)
-            .set(i64::from(verdict != Verdict::Down));
-        self.response_time
-            .get_or_create(&label)
-            .set(response_ms as f64 / 1000.0);
     }
 
     /// Sets the component status of `monitor` (one series per status word, the current one 1).

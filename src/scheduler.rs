@@ -1,50 +1,195 @@
-//! When checks run. Interval monitors run from one timer queue (a heap of next-due instants);
-//! tokio-cron-scheduler runs only the housekeeping jobs and monitors given a `cron` line
-//! (it drops firings when hundreds fall due at once, see DESIGN.md).
+//! When checks run. Every monitor — interval or cron line — runs from one timer queue of
+//! next-due times by the injected clock; tokio-cron-scheduler runs only the housekeeping jobs
+//! (it drops firings when hundreds fall due at once, see DESIGN.md). In tests the queue is
+//! driven by hand: [`Scheduler::run_due`] runs what the test clock says is due, and returns
+//! when those checks are written.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::clock::Clock;
 use crate::domain::monitor::Schedule;
-use crate::state::{AppState, MonitorHandle};
-use crate::{housekeeping, monitoring};
+use crate::housekeeping::Housekeeping;
+use crate::metrics::Metrics;
+use crate::monitoring::{Checker, Monitor, Roster};
 
 /// Housekeeping runs at minute 17 of every hour (off the hour, when other jobs pile up).
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
 /// Maintenance windows open and close within this many seconds of their times.
 const MAINTENANCE_CRON: &str = "*/2 * * * * *";
+/// The longest the timer sleeps before looking at the clock again.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
 
-/// The running schedulers; dropping it does not stop them, [`Scheduler::shutdown`] does.
+/// When a monitor runs next.
+enum Next {
+    Every(chrono::Duration),
+    Cron(Box<croner::Cron>),
+}
+
+impl Next {
+    fn of(schedule: &Schedule) -> Option<Self> {
+        match schedule {
+            Schedule::Every(every) => chrono::Duration::from_std(*every)
+                .ok()
+                .filter(|d| *d > chrono::Duration::zero())
+                .map(Self::Every),
+            Schedule::Cron(line) => croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Required)
+                .build()
+                .parse(line)
+                .ok()
+                .map(|c| Self::Cron(Box::new(c))),
+        }
+    }
+
+    /// The first time after `due` (a slot missed while busy is skipped, not replayed), and
+    /// after `now`.
+    fn after(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Every(every) => {
+                let mut next = due + *every;
+                if next <= now {
+                    let missed = (now - next).num_milliseconds() / every.num_milliseconds() + 1;
+                    next += *every * i32::try_from(missed).ok()?;
+                }
+                Some(next)
+            }
+            Self::Cron(cron) => cron.find_next_occurrence(&now.max(due), false).ok(),
+        }
+    }
+}
+
+/// Next-due times of every monitor, by the clock.
+struct DueQueue {
+    heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>>,
+    next: Vec<Option<Next>>,
+}
+
+impl DueQueue {
+    /// First interval checks spread over their first interval; cron lines at their first time.
+    fn new(schedules: &[&Schedule], start: DateTime<Utc>) -> Self {
+        let next: Vec<Option<Next>> = schedules.iter().map(|s| Next::of(s)).collect();
+        let count = i32::try_from(schedules.len().max(1)).unwrap_or(i32::MAX);
+        let heap = next
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                let first = match n.as_ref()? {
+                    Next::Every(every) => start + *every * i32::try_from(i).ok()? / count,
+                    Next::Cron(cron) => cron.find_next_occurrence(&start, true).ok()?,
+                };
+                Some(Reverse((first, i)))
+            })
+            .collect();
+        Self { heap, next }
+    }
+
+    fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Takes every monitor due at `now` (with when it was due) and queues its next time.
+    fn pop_due(&mut self, now: DateTime<Utc>) -> Vec<(usize, DateTime<Utc>)> {
+        let mut due = Vec::new();
+        while let Some(Reverse((at, index))) = self.heap.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.heap.pop();
+            due.push((index, at));
+            if let Some(next) = self.next[index].as_ref().and_then(|n| n.after(at, now)) {
+                self.heap.push(Reverse((next, index)));
+            }
+        }
+        due
+    }
+}
+
+/// The monitor timer queue and the housekeeping jobs. Cheap to clone.
+#[derive(Clone)]
 pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    checker: Checker,
+    housekeeping: Housekeeping,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+    monitors: Vec<Arc<Monitor>>,
+    /// Set while a monitor's check runs: a slow check is skipped, not stacked.
+    busy: Vec<Arc<AtomicBool>>,
+    permits: Arc<Semaphore>,
+    queue: Mutex<DueQueue>,
+}
+
+/// The running cron jobs; [`Running::shutdown`] stops them.
+pub struct Running {
     cron: JobScheduler,
 }
 
+impl Running {
+    pub async fn shutdown(mut self) {
+        if let Err(e) = self.cron.shutdown().await {
+            tracing::warn!(error = %e, "stopping the cron scheduler failed");
+        }
+    }
+}
+
 impl Scheduler {
-    /// Starts the timer queue and the cron jobs; both stop when `stop` is cancelled.
-    pub async fn start(state: AppState, stop: CancellationToken) -> anyhow::Result<Self> {
-        let permits = Arc::new(Semaphore::new(state.config.server.max_concurrent_checks));
+    pub fn new(
+        checker: Checker,
+        housekeeping: Housekeeping,
+        metrics: Arc<Metrics>,
+        roster: &Roster,
+        max_concurrent_checks: usize,
+    ) -> Self {
+        let clock = checker.clock().clone();
+        let monitors: Vec<Arc<Monitor>> = roster.iter().cloned().collect();
+        let schedules: Vec<&Schedule> = monitors.iter().map(|m| &m.spec.schedule).collect();
+        let queue = DueQueue::new(&schedules, clock.now());
+        Self {
+            inner: Arc::new(Inner {
+                busy: monitors.iter().map(|_| Arc::default()).collect(),
+                monitors,
+                checker,
+                housekeeping,
+                metrics,
+                clock,
+                permits: Arc::new(Semaphore::new(max_concurrent_checks)),
+                queue: Mutex::new(queue),
+            }),
+        }
+    }
+
+    /// The upkeep jobs it runs.
+    pub fn housekeeping(&self) -> &Housekeeping {
+        &self.inner.housekeeping
+    }
+
+    /// Starts the timer and the cron jobs on the wall clock; both stop when `stop` is cancelled.
+    pub async fn start(&self, stop: CancellationToken) -> anyhow::Result<Running> {
         let cron = JobScheduler::new().await?;
         // Jobs are added one by one: concurrent adds can hang the scheduler (STACK-NOTES.md).
-        let job_state = state.clone();
+        let housekeeping = self.inner.housekeeping.clone();
         cron.add(Job::new_async(HOUSEKEEPING_CRON, move |_, _| {
-            let state = job_state.clone();
-            Box::pin(async move { housekeeping::run(&state).await })
+            let housekeeping = housekeeping.clone();
+            Box::pin(async move { housekeeping.run().await })
         })?)
         .await?;
-        let job_state = state.clone();
+        let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
         cron.add(Job::new_async(MAINTENANCE_CRON, move |_, _| {
-            let state = job_state.clone();
+            let (housekeeping, now) = (housekeeping.clone(), clock.now());
             Box::pin(async move {
-                if let Err(e) = housekeeping::advance_maintenances(&state, chrono::Utc::now()).await
-                {
+                if let Err(e) = housekeeping.advance_maintenances(now).await {
                     tracing::error!(
                         error = format!("{e:#}"),
                         "advancing maintenance windows failed"
@@ -53,112 +198,128 @@ impl Scheduler {
             })
         })?)
         .await?;
-        let mut interval_monitors = Vec::new();
-        for monitor in state.monitors.iter() {
-            match &monitor.spec.schedule {
-                Schedule::Every(every) => interval_monitors.push((monitor.clone(), *every)),
-                Schedule::Cron(line) => {
-                    let (state, monitor, permits) =
-                        (state.clone(), monitor.clone(), permits.clone());
-                    let busy = Arc::new(AtomicBool::new(false));
-                    cron.add(Job::new_async(line.as_str(), move |_, _| {
-                        let check = checker(&state, &monitor, &permits, &busy, None);
-                        Box::pin(check)
-                    })?)
-                    .await?;
-                }
+        cron.start().await?;
+        tokio::spawn(self.clone().timer(stop));
+        Ok(Running { cron })
+    }
+
+    /// Runs every check due now by the clock, and moves maintenance windows; returns when all
+    /// of it is written. How tests drive the schedule with their own clock.
+    pub async fn run_due(&self) -> anyhow::Result<usize> {
+        let now = self.inner.clock.now();
+        let due = self.take_due(now);
+        let count = due.len();
+        let checks: Vec<_> = due
+            .into_iter()
+            .map(|(index, at)| tokio::spawn(self.clone().check(index, at)))
+            .collect();
+        for check in checks {
+            check.await?;
+        }
+        self.inner.housekeeping.advance_maintenances(now).await?;
+        Ok(count)
+    }
+
+    fn take_due(&self, now: DateTime<Utc>) -> Vec<(usize, DateTime<Utc>)> {
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_due(now)
+    }
+
+    /// Sleeps until the next check is due, starts every due check, and again, until `stop`.
+    async fn timer(self, stop: CancellationToken) {
+        loop {
+            let next = self
+                .inner
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .next_due();
+            let wait = next
+                .and_then(|at| (at - self.inner.clock.now()).to_std().ok())
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP);
+            if next.is_none() && self.inner.monitors.is_empty() {
+                stop.cancelled().await;
+                return;
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            for (index, at) in self.take_due(self.inner.clock.now()) {
+                tokio::spawn(self.clone().check(index, at));
             }
         }
-        cron.start().await?;
-        tokio::spawn(timer_queue(state, interval_monitors, permits, stop));
-        Ok(Self { cron })
     }
 
-    pub async fn shutdown(mut self) {
-        if let Err(e) = self.cron.shutdown().await {
-            tracing::warn!(error = %e, "stopping the cron scheduler failed");
-        }
-    }
-}
-
-/// A future that runs one check, unless the previous one of this monitor is still running.
-/// `due` is when the timer queue meant it to start; how late it starts is measured.
-fn checker(
-    state: &AppState,
-    monitor: &Arc<MonitorHandle>,
-    permits: &Arc<Semaphore>,
-    busy: &Arc<AtomicBool>,
-    due: Option<Instant>,
-) -> impl Future<Output = ()> + Send + 'static {
-    let (state, monitor, permits, busy) = (
-        state.clone(),
-        monitor.clone(),
-        permits.clone(),
-        busy.clone(),
-    );
-    async move {
+    /// Runs one check, unless the previous one of this monitor is still running; measures how
+    /// late it starts against `due`.
+    async fn check(self, index: usize, due: DateTime<Utc>) {
+        let inner = &self.inner;
+        let (Some(monitor), Some(busy)) = (inner.monitors.get(index), inner.busy.get(index)) else {
+            return;
+        };
         if busy.swap(true, Ordering::AcqRel) {
             tracing::debug!(monitor = %monitor.spec.id, "previous check still running; skipped");
             return;
         }
         // Cleared however the check ends, a panic included: the monitor is never stuck.
-        let _running = Running(busy);
-        let Ok(_permit) = permits.acquire().await else {
+        let _running = Busy(busy.clone());
+        let Ok(_permit) = inner.permits.acquire().await else {
             return;
         };
-        if let Some(due) = due {
-            state
-                .metrics
-                .observe_lateness(Instant::now().saturating_duration_since(due));
-        }
-        if let Err(e) = monitoring::run_check(&state, &monitor).await {
+        let late = (inner.clock.now() - due).to_std().unwrap_or_default();
+        inner.metrics.observe_lateness(late);
+        if let Err(e) = inner.checker.run_check(monitor).await {
             tracing::error!(monitor = %monitor.spec.id, error = format!("{e:#}"), "recording a check failed");
         }
     }
 }
 
 /// Marks a monitor's check as running until dropped.
-struct Running(Arc<AtomicBool>);
+struct Busy(Arc<AtomicBool>);
 
-impl Drop for Running {
+impl Drop for Busy {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
     }
 }
 
-/// Runs every interval monitor on time: first checks spread over the first interval, then
-/// every `interval` after the previous due time (no drift); missed slots are skipped, not
-/// replayed in a burst.
-async fn timer_queue(
-    state: AppState,
-    monitors: Vec<(Arc<MonitorHandle>, Duration)>,
-    permits: Arc<Semaphore>,
-    stop: CancellationToken,
-) {
-    let start = Instant::now();
-    let count = monitors.len().max(1) as u32;
-    let busy: Vec<Arc<AtomicBool>> = monitors
-        .iter()
-        .map(|_| Arc::new(AtomicBool::new(false)))
-        .collect();
-    let mut queue: BinaryHeap<Reverse<(Instant, usize)>> = monitors
-        .iter()
-        .enumerate()
-        .map(|(i, (_, every))| Reverse((start + *every * i as u32 / count, i)))
-        .collect();
-    while let Some(Reverse((due, index))) = queue.pop() {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep_until(due) => {}
-        }
-        let (monitor, every) = &monitors[index];
-        tokio::spawn(checker(&state, monitor, &permits, &busy[index], Some(due)));
-        let now = Instant::now();
-        let mut next = due + *every;
-        while next <= now {
-            next += *every;
-        }
-        queue.push(Reverse((next, index)));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(sec: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + sec, 0).expect("time")
     }
-    stop.cancelled().await;
+
+    #[test]
+    fn interval_monitors_start_spread_then_run_every_interval_skipping_missed_slots() {
+        let every = Schedule::Every(Duration::from_secs(10));
+        let mut queue = DueQueue::new(&[&every, &every], t(0));
+        assert_eq!(queue.pop_due(t(0)), vec![(0, t(0))]);
+        assert_eq!(queue.pop_due(t(5)), vec![(1, t(5))]);
+        assert_eq!(queue.next_due(), Some(t(10)));
+        // Asleep for 35 s: each runs once, then keeps its own rhythm.
+        assert_eq!(queue.pop_due(t(40)), vec![(0, t(10)), (1, t(15))]);
+        assert_eq!(queue.pop_due(t(44)), vec![]);
+        assert_eq!(queue.pop_due(t(45)), vec![(1, t(45))]);
+        assert_eq!(queue.pop_due(t(50)), vec![(0, t(50))]);
+    }
+
+    #[test]
+    fn cron_monitors_run_at_their_times() {
+        let cron = Schedule::Cron("0 * * * * *".to_string());
+        let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let mut queue = DueQueue::new(&[&cron], start);
+        let at = |m: u32| start + chrono::Duration::seconds(30 + 60 * i64::from(m - 1));
+        assert_eq!(queue.next_due(), Some(at(1)));
+        assert_eq!(queue.pop_due(at(1)), vec![(0, at(1))]);
+        assert_eq!(queue.next_due(), Some(at(2)));
+    }
 }

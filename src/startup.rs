@@ -1,5 +1,6 @@
-//! Building and running the application: open the database, sync monitors, render the page,
-//! bind the listener, then run the web server, the scheduler and the renderer until stopped.
+//! Building and running the application: open the database, start the writer and the change
+//! stream's subscribers, sync monitors, render the page, bind the listener; then run the web
+//! server, the scheduler, the renderer and the publisher until stopped.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,31 +9,53 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
-use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Sessions;
-use crate::config::Config;
+use crate::config::{Config, Watch};
 use crate::connectivity::Connectivity;
 use crate::db::{Db, monitors};
+use crate::domain::clock::{Clock, SystemClock};
+use crate::events::Bus;
+use crate::housekeeping::Housekeeping;
+use crate::incidents::apply;
+use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
+use crate::monitoring::{Checker, Monitor, Roster};
 use crate::probe::Prober;
-use crate::recorder::Recorder;
-use crate::render::{self, PageCache};
+use crate::render::Renderer;
+use crate::render::export::Publisher;
 use crate::routes;
 use crate::scheduler::Scheduler;
-use crate::state::{AppState, MonitorHandle};
+use crate::state::AppState;
+use crate::writer::Writer;
 
 /// In-flight requests get this long to finish on shutdown (SPEC: stop within 5 s).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How the application is driven.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    /// Checks run only when [`Scheduler::run_due`] is called (tests), not on a timer.
+    pub manual_schedule: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            manual_schedule: false,
+        }
+    }
+}
 
 /// A built application: listening, not yet serving.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    manual_schedule: bool,
     stop: CancellationToken,
 }
 
@@ -41,48 +64,141 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Opens the database, brings its schema up to date and syncs the configured monitors.
-pub async fn open_database(config: &Config) -> anyhow::Result<(Db, Vec<Arc<MonitorHandle>>)> {
+/// The database opened and brought up to date, its writer, the change stream the writer
+/// publishes on, and the configured monitors with their rows.
+pub struct Storage {
+    pub db: Db,
+    pub bus: Bus,
+    pub writer: Writer,
+    pub roster: Roster,
+}
+
+/// Opens the database (migrating it), starts the writer and syncs the configured monitors.
+pub async fn open_database(config: &Config, clock: &Arc<dyn Clock>) -> anyhow::Result<Storage> {
     let path = config.database_path();
     let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    let bus = Bus::new();
+    let writer = Writer::start(db.clone(), bus.clone(), Vec::new());
+    let roster = sync_monitors(&writer, config, clock).await?;
+    Ok(Storage {
+        db,
+        bus,
+        writer,
+        roster,
+    })
+}
+
+/// Stores the configured monitors (by id) and closes the poller's incidents of removed ones.
+async fn sync_monitors(
+    writer: &Writer,
+    config: &Config,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Roster> {
     let specs = config.monitors.clone();
-    let handles = db
-        .write(move |tx| {
-            let rows = monitors::sync(tx, &specs, Utc::now())?;
-            crate::incidents::automatic::retire_removed(tx, Utc::now())?;
-            Ok(specs
-                .into_iter()
-                .zip(rows)
-                .map(|(spec, row_id)| Arc::new(MonitorHandle { spec, row_id }))
-                .collect())
+    let infos: Vec<_> = specs.iter().map(|s| s.info()).collect();
+    let now = clock.now();
+    let rows = writer
+        .run(move |tx| {
+            let rows = monitors::sync(tx, &infos, now)?;
+            apply::retire_removed(tx, now)?;
+            Ok(rows)
         })
         .await
         .context("cannot store the configured monitors")?;
-    Ok((db, handles))
+    let monitors = specs
+        .into_iter()
+        .zip(rows)
+        .map(|(spec, row)| Arc::new(Monitor { spec, row }))
+        .collect();
+    Ok(Roster::new(monitors))
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Options::default()).await
+    }
+
+    pub async fn build_with(config: Config, options: Options) -> anyhow::Result<Self> {
         install_crypto_provider();
-        let (db, handles) = open_database(&config).await?;
-        let recorder = Recorder::start(db.clone());
-        let state = AppState {
-            config: Arc::new(config.clone()),
+        let clock = options.clock;
+        let config = Arc::new(config);
+        let Storage {
             db,
-            prober: Prober::new(&config.monitors).context("cannot build the HTTP clients")?,
-            monitors: Arc::new(handles),
-            cache: Arc::new(PageCache::new()),
+            bus,
+            writer,
+            roster,
+        } = open_database(&config, &clock).await?;
+        let roster = Arc::new(roster);
+        let components = ComponentIndex::new(roster.iter().map(|m| (m.spec.id.as_str(), m.row)));
+
+        let metrics = Arc::new(Metrics::new());
+        bus.subscribe(metrics.clone());
+        let renderer = Renderer::new(db.clone(), config.clone(), metrics.clone(), clock.clone());
+        bus.subscribe(renderer.cache().clone());
+        let publisher = config.publish.clone().map(|dir| {
+            Arc::new(Publisher::new(
+                db.clone(),
+                config.clone(),
+                clock.clone(),
+                dir,
+            ))
+        });
+        if let Some(publisher) = &publisher {
+            bus.subscribe(publisher.clone());
+        }
+
+        let probes = roster.iter().filter_map(|m| match &m.spec.watch {
+            Watch::Probe(probe) => Some(probe.as_ref()),
+            Watch::Heartbeat(_) => None,
+        });
+        let prober = Prober::new(probes).context("cannot build the HTTP clients")?;
+        let connectivity = Arc::new(Connectivity::new(
+            config.connectivity.clone(),
+            clock.clone(),
+            bus.clone(),
+        ));
+        let checker = Checker::new(writer.clone(), prober, connectivity, clock.clone());
+        let housekeeping = Housekeeping::new(
+            db.clone(),
+            writer.clone(),
+            clock.clone(),
+            config.retention.raw_checks,
+        );
+        let scheduler = Scheduler::new(
+            checker.clone(),
+            housekeeping,
+            metrics.clone(),
+            &roster,
+            config.server.max_concurrent_checks,
+        );
+        let state = AppState {
+            config: config.clone(),
+            db,
+            writer,
+            clock,
+            roster,
+            components: Arc::new(components),
+            checker,
+            scheduler,
+            renderer,
+            publisher,
             sessions: Arc::new(Sessions::default()),
-            metrics: Arc::new(Metrics::new()),
-            connectivity: Arc::new(Connectivity::new(config.connectivity.clone())),
-            recorder,
-            exporter: Arc::default(),
-            started_at: Utc::now(),
+            metrics,
         };
-        render::refresh(&state)
+        state
+            .renderer
+            .refresh()
             .await
             .context("cannot render the status page")?;
-        let listen = state.config.server.listen;
+        if let Some(publisher) = &state.publisher
+            && let Err(e) = publisher.publish().await
+        {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "publishing the static site failed"
+            );
+        }
+        let listen = config.server.listen;
         let listener =
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr()?.port();
@@ -90,8 +206,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-                .wrap(middleware::Compress::default())
+                .app_data(web::PayloadConfig::new(routes::MAX_BODY_BYTES))
+                .wrap(middleware::from_fn(routes::errors::one_edge))
                 .wrap(security_headers())
                 .configure(routes::configure)
         })
@@ -104,6 +220,7 @@ impl Application {
             port,
             server,
             state,
+            manual_schedule: options.manual_schedule,
             stop: CancellationToken::new(),
         })
     }
@@ -128,13 +245,22 @@ impl Application {
             server,
             state,
             stop,
+            manual_schedule,
             ..
         } = self;
-        let scheduler = Scheduler::start(state.clone(), stop.clone()).await?;
-        let renderer = tokio::spawn(render::run(state.clone(), stop.clone()));
+        let scheduler = if manual_schedule {
+            None
+        } else {
+            Some(state.scheduler.start(stop.clone()).await?)
+        };
+        let renderer = tokio::spawn(state.renderer.clone().run(stop.clone()));
+        let publisher = state
+            .publisher
+            .clone()
+            .map(|p| tokio::spawn(p.run(stop.clone())));
         let handle = server.handle();
         let mut server = tokio::spawn(server);
-        tracing::info!(address = %state.config.server.listen, monitors = state.monitors.len(), "serving");
+        tracing::info!(address = %state.config.server.listen, monitors = state.roster.len(), "serving");
         let result = tokio::select! {
             result = &mut server => result.context("web server task failed")?.context("web server failed"),
             () = shutdown_signal(stop.clone()) => {
@@ -144,9 +270,14 @@ impl Application {
             }
         };
         stop.cancel();
-        scheduler.shutdown().await;
+        if let Some(scheduler) = scheduler {
+            scheduler.shutdown().await;
+        }
         // A render under way finishes or is dropped: shutdown stays within SPEC's 5 s.
         let _ = tokio::time::timeout(Duration::from_millis(500), renderer).await;
+        if let Some(publisher) = publisher {
+            let _ = tokio::time::timeout(Duration::from_millis(500), publisher).await;
+        }
         result
     }
 }

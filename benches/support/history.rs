@@ -10,8 +10,8 @@ use signalfire::db::Db;
 use signalfire::db::uptime::{self, BucketDelta, Table};
 use signalfire::domain::check::CheckResult;
 use signalfire::domain::uptime::{day_key, hour_key};
-use signalfire::monitoring;
-use signalfire::state::MonitorHandle;
+use signalfire::monitoring::{self, Monitor};
+use signalfire::writer::Writer;
 
 /// A config of `n` http monitors in groups of ten, each on its own path of `target`.
 pub fn config_text(n: usize, data_dir: &str, listen: &str, target: &str, interval: &str) -> String {
@@ -97,10 +97,11 @@ pub fn seed_buckets(
 }
 
 /// Raw checks every `interval` from `from` to `until`, through the live recording path
-/// (check row, buckets, state machine, automatic incidents); one transaction per hour.
+/// (check row, buckets, state machine, incident policy) on the writer; one job per hour.
 pub fn seed_checks(
-    db: &Db,
-    handles: &[std::sync::Arc<MonitorHandle>],
+    runtime: &tokio::runtime::Runtime,
+    writer: &Writer,
+    handles: &[std::sync::Arc<Monitor>],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     interval: Duration,
@@ -129,13 +130,14 @@ pub fn seed_checks(
             at += step;
         }
         written += results.len() as u64;
-        db.write_blocking(|tx| {
-            for (handle, result) in &results {
-                monitoring::record(tx, handle, result)?;
-            }
-            Ok(())
-        })
-        .expect("seed checks");
+        runtime
+            .block_on(writer.run(move |tx| {
+                for (handle, result) in &results {
+                    monitoring::record(tx, handle, result)?;
+                }
+                Ok(())
+            }))
+            .expect("seed checks");
     }
     written
 }

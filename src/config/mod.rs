@@ -1,18 +1,20 @@
 //! Configuration: TOML → [`Config`], with every problem reported as `file:line:column: message`.
 
-mod error;
 mod raw;
 mod validate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use url::Url;
 
-use crate::domain::monitor::MonitorSpec;
-pub use error::{ConfigError, ConfigErrors};
+use crate::domain::heartbeat::HeartbeatSpec;
+use crate::domain::monitor::{MonitorId, MonitorInfo, Schedule, Thresholds};
+pub use crate::keys::{ConfigError, ConfigErrors};
+use crate::probe::Probe;
 
 /// Environment variable that holds the admin API token (instead of `admin.token_sha256`).
 pub const ENV_ADMIN_TOKEN: &str = "SIGNALFIRE_ADMIN_TOKEN";
@@ -33,6 +35,65 @@ pub struct Config {
     /// When set, the server writes the static site here after every change (SPEC §6).
     pub publish: Option<PathBuf>,
     pub monitors: Vec<MonitorSpec>,
+}
+
+/// One `[[monitor]]`, fully parsed.
+#[derive(Debug, Clone)]
+pub struct MonitorSpec {
+    pub id: MonitorId,
+    pub name: String,
+    pub group: Option<String>,
+    pub schedule: Schedule,
+    pub timeout: Duration,
+    /// A successful check slower than this counts as degraded.
+    pub degraded_after: Option<Duration>,
+    pub thresholds: Thresholds,
+    pub watch: Watch,
+}
+
+/// How a monitor learns about its site.
+#[derive(Debug, Clone)]
+pub enum Watch {
+    /// We check it, with a probe of its kind.
+    Probe(Arc<dyn Probe>),
+    /// A background job pings us.
+    Heartbeat(HeartbeatSpec),
+}
+
+impl MonitorSpec {
+    pub fn kind(&self) -> &'static str {
+        match &self.watch {
+            Watch::Probe(probe) => probe.kind(),
+            Watch::Heartbeat(_) => "heartbeat",
+        }
+    }
+
+    /// What is checked, for people.
+    pub fn target(&self) -> String {
+        match &self.watch {
+            Watch::Probe(probe) => probe.target(),
+            Watch::Heartbeat(hb) => hb.target(),
+        }
+    }
+
+    /// Its probe; `None` for a heartbeat.
+    pub fn probe(&self) -> Option<&dyn Probe> {
+        match &self.watch {
+            Watch::Probe(probe) => Some(probe.as_ref()),
+            Watch::Heartbeat(_) => None,
+        }
+    }
+
+    /// What the database and the page keep of it.
+    pub fn info(&self) -> MonitorInfo {
+        MonitorInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            group: self.group.clone(),
+            kind: self.kind(),
+            target: self.target(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,10 @@
 //! The config file exactly as written: every field optional and spanned, so that
 //! `validate` can report every problem at once with its line and column.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use toml::Spanned;
 
-pub type Text = Option<Spanned<String>>;
-pub type Number = Option<Spanned<i64>>;
+pub use crate::keys::{Number, Text};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -66,6 +63,7 @@ pub struct RawConnectivity {
     pub check: Text,
 }
 
+/// The keys every `[[monitor]]` takes; each kind reads its own besides (`probe::KINDS`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RawMonitor {
@@ -73,88 +71,27 @@ pub struct RawMonitor {
     pub name: Text,
     pub group: Text,
     pub kind: Text,
-    pub url: Text,
     pub interval: Text,
     pub cron: Text,
     pub timeout: Text,
-    pub expect_status: Option<Spanned<Vec<Spanned<toml::Value>>>>,
-    pub expect_body: Text,
     pub degraded_after: Text,
     pub failures_before_down: Number,
     pub successes_before_up: Number,
-    pub tls_expiry_warn: Text,
-    pub method: Text,
-    pub headers: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
-    pub body: Text,
-    pub expect_body_absent: Text,
-    pub follow_redirects: Option<Spanned<bool>>,
-    pub tls_verify: Option<Spanned<bool>>,
-    pub tls_ca_file: Text,
-    pub max_body: Option<Spanned<toml::Value>>,
-    pub host: Text,
-    pub port: Number,
-    pub expect_address: Option<Spanned<Vec<Spanned<String>>>>,
-    pub resolver: Text,
-    pub grace: Text,
-    pub token: Text,
-    pub token_sha256: Text,
 }
 
-/// Keys that only some kinds of monitor take.
-pub const HTTP_KEYS: &[&str] = &[
-    "url",
-    "method",
-    "headers",
-    "body",
-    "expect_status",
-    "expect_body",
-    "expect_body_absent",
-    "follow_redirects",
-    "tls_verify",
-    "tls_ca_file",
-    "tls_expiry_warn",
-    "max_body",
+/// The keys of [`RawMonitor`].
+pub const MONITOR_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "group",
+    "kind",
+    "interval",
+    "cron",
+    "timeout",
+    "degraded_after",
+    "failures_before_down",
+    "successes_before_up",
 ];
-pub const TCP_KEYS: &[&str] = &["host", "port"];
-pub const DNS_KEYS: &[&str] = &["host", "expect_address", "resolver"];
-pub const HEARTBEAT_KEYS: &[&str] = &["grace", "token", "token_sha256"];
-
-impl RawMonitor {
-    /// The kind-specific keys this table sets, with where they are.
-    pub fn kind_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
-        let text = |name: &'static str, v: &Text| v.as_ref().map(|v| (name, v.span()));
-        [
-            text("url", &self.url),
-            text("method", &self.method),
-            self.headers.as_ref().map(|v| ("headers", v.span())),
-            text("body", &self.body),
-            self.expect_status
-                .as_ref()
-                .map(|v| ("expect_status", v.span())),
-            text("expect_body", &self.expect_body),
-            text("expect_body_absent", &self.expect_body_absent),
-            self.follow_redirects
-                .as_ref()
-                .map(|v| ("follow_redirects", v.span())),
-            self.tls_verify.as_ref().map(|v| ("tls_verify", v.span())),
-            text("tls_ca_file", &self.tls_ca_file),
-            text("tls_expiry_warn", &self.tls_expiry_warn),
-            self.max_body.as_ref().map(|v| ("max_body", v.span())),
-            text("host", &self.host),
-            self.port.as_ref().map(|v| ("port", v.span())),
-            self.expect_address
-                .as_ref()
-                .map(|v| ("expect_address", v.span())),
-            text("resolver", &self.resolver),
-            text("grace", &self.grace),
-            text("token", &self.token),
-            text("token_sha256", &self.token_sha256),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
-    }
-}
 
 /// The keys each table accepts, for "did you mean" hints on unknown keys.
 pub fn known_keys(table: &str) -> &'static [&'static str] {
@@ -174,37 +111,7 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
         "page" => &["title", "description", "timezone", "history_days"],
         "admin" => &["username", "token_sha256", "password_hash"],
         "retention" => &["raw_checks"],
-        "monitor" => &[
-            "id",
-            "name",
-            "group",
-            "kind",
-            "url",
-            "interval",
-            "cron",
-            "timeout",
-            "expect_status",
-            "expect_body",
-            "degraded_after",
-            "failures_before_down",
-            "successes_before_up",
-            "tls_expiry_warn",
-            "method",
-            "headers",
-            "body",
-            "expect_body_absent",
-            "follow_redirects",
-            "tls_verify",
-            "tls_ca_file",
-            "max_body",
-            "host",
-            "port",
-            "expect_address",
-            "resolver",
-            "grace",
-            "token",
-            "token_sha256",
-        ],
+        "monitor" => MONITOR_KEYS,
         _ => &[],
     }
 }
@@ -246,13 +153,7 @@ mod tests {
             "max_concurrent_checks"
             | "history_days"
             | "failures_before_down"
-            | "successes_before_up"
-            | "port"
-            | "max_body" => "1",
-            "expect_status" => "[200]",
-            "expect_address" => "[\"x\"]",
-            "headers" => "{ a = \"b\" }",
-            "follow_redirects" | "tls_verify" => "true",
+            | "successes_before_up" => "1",
             _ => "\"x\"",
         }
     }

@@ -10,16 +10,17 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use super::error::Collector;
-use super::raw::{self, Number, RawConfig, Text};
+use super::raw::{self, RawConfig};
 use super::{
     AdminConfig, Config, ConfigErrors, ConnectivityConfig, ENV_ADMIN_PASSWORD_HASH,
     ENV_ADMIN_TOKEN, PageConfig, RetentionConfig, ServerConfig,
 };
-use crate::domain::duration::parse_duration;
+use crate::keys::{
+    Collector, at_least, config_dir, did_you_mean, duration, number, sha256_hex, text,
+};
 
+mod heartbeat;
 mod monitor;
-mod probes;
 
 /// Parses and checks config text, reporting every problem found.
 pub fn parse(
@@ -43,6 +44,10 @@ pub fn parse(
     let parsed: Result<RawConfig, _> =
         serde_ignored::deserialize(deserializer, |p| ignored.push(segments(&p)));
     for key_path in &ignored {
+        // A monitor's keys depend on its kind: `monitor` checks them itself.
+        if matches!(key_path.first(), Some(Segment::Key(k)) if k == "monitor") {
+            continue;
+        }
         report_unknown_key(&mut c, root.get_ref(), key_path);
     }
     let raw = match parsed {
@@ -52,7 +57,7 @@ pub fn parse(
             return Err(fail(c, path));
         }
     };
-    let config = build(&mut c, raw, path, env);
+    let config = build(&mut c, raw, root.get_ref(), path, env);
     c.finish(path)?;
     Ok(config)
 }
@@ -67,6 +72,7 @@ fn fail(c: Collector<'_>, path: &Path) -> ConfigErrors {
 fn build(
     c: &mut Collector<'_>,
     raw: RawConfig,
+    root: &DeTable<'_>,
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Config {
@@ -91,7 +97,7 @@ fn build(
         );
     }
     let raw_checks = raw_checks.min(longest);
-    let monitors = monitor::monitors(c, &raw.monitors);
+    let monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path));
     let connectivity = raw.connectivity.check.as_ref().and_then(|check| {
         let parsed = check
             .get_ref()
@@ -185,13 +191,6 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
     }
 }
 
-/// The folder of the config file: relative paths in it (data_dir, publish dir) start here.
-fn config_dir(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
 fn fallback_url() -> Url {
     Url::parse("http://127.0.0.1:8080/").expect("a constant URL parses")
 }
@@ -223,15 +222,7 @@ fn admin(
     let from_env = env(ENV_ADMIN_TOKEN).filter(|t| !t.is_empty());
     let token_sha256 = match (from_env, &raw.token_sha256) {
         (Some(token), _) => Some(Sha256::digest(token.as_bytes()).into()),
-        (None, Some(hash)) => {
-            let decoded = hex::decode(hash.get_ref())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok());
-            if decoded.is_none() {
-                c.at(Some(hash.span()), "token_sha256 must be 64 hex digits; make one with: printf %s \"$TOKEN\" | sha256sum");
-            }
-            decoded
-        }
+        (None, Some(hash)) => sha256_hex(c, hash, "token_sha256"),
         (None, None) => None,
     };
     // The hash in effect is checked: the environment's overrides the file's.
@@ -254,82 +245,6 @@ fn admin(
         username: text(&raw.username).unwrap_or_else(|| "admin".to_string()),
         token_sha256,
         password_hash,
-    }
-}
-
-// ---- small helpers shared by the section builders ----
-
-pub(super) fn text(value: &Text) -> Option<String> {
-    value.as_ref().map(|v| v.get_ref().clone())
-}
-
-/// A duration key, or its default; reports a bad one and returns the default.
-pub(super) fn duration(c: &mut Collector<'_>, value: &Text, key: &str, default: &str) -> Duration {
-    let fallback = parse_duration(default).unwrap_or_default();
-    match value {
-        None => fallback,
-        Some(v) => parse_duration(v.get_ref()).unwrap_or_else(|e| {
-            c.at(Some(v.span()), format!("{key}: {e}"));
-            fallback
-        }),
-    }
-}
-
-pub(super) fn optional_duration(
-    c: &mut Collector<'_>,
-    value: &Text,
-    key: &str,
-) -> Option<Duration> {
-    let v = value.as_ref()?;
-    match parse_duration(v.get_ref()) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            c.at(Some(v.span()), format!("{key}: {e}"));
-            None
-        }
-    }
-}
-
-pub(super) fn at_least(
-    c: &mut Collector<'_>,
-    value: &Text,
-    got: Duration,
-    min: Duration,
-    key: &str,
-    min_text: &str,
-) -> Duration {
-    if got < min {
-        c.at(
-            value.as_ref().map(Spanned::span),
-            format!("{key} must be at least {min_text}"),
-        );
-        return min;
-    }
-    got
-}
-
-pub(super) fn number(
-    c: &mut Collector<'_>,
-    value: &Number,
-    key: &str,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> i64 {
-    match value {
-        None => default,
-        Some(v) if range.contains(v.get_ref()) => *v.get_ref(),
-        Some(v) => {
-            c.at(
-                Some(v.span()),
-                format!(
-                    "{key} = {} is out of range; use a whole number from {} to {}",
-                    v.get_ref(),
-                    range.start(),
-                    range.end()
-                ),
-            );
-            default
-        }
     }
 }
 
@@ -400,31 +315,4 @@ fn report_unknown_key(c: &mut Collector<'_>, root: &DeTable<'_>, path: &[Segment
     };
     let hint = did_you_mean(&name, raw::known_keys(&section));
     c.at(span, format!("unknown key \"{name}\" {place}; {hint}"));
-}
-
-fn did_you_mean(name: &str, known: &[&str]) -> String {
-    let close = known
-        .iter()
-        .min_by_key(|k| edit_distance(name, k))
-        .filter(|k| edit_distance(name, k) <= 3);
-    match close {
-        Some(k) => format!("did you mean \"{k}\"?"),
-        None => format!("remove it, or use one of: {}", known.join(", ")),
-    }
-}
-
-/// Levenshtein distance, for "did you mean" hints on a handful of short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{from_millis, to_millis};
 use crate::domain::incident::{Kind, Status};
+use crate::domain::policy::{OpenIncident, Window};
 use crate::domain::status::{ComponentStatus, Impact};
 
 /// A component as an incident lists it.
@@ -248,36 +249,50 @@ pub fn monitors_in_maintenance(
     rows.collect()
 }
 
-/// The open incident that already covers a monitor: the poller's own one first, else any
-/// open incident listing it as a component.
-pub fn open_for_monitor(
-    conn: &Connection,
-    monitor_row: i64,
-) -> rusqlite::Result<Option<OpenIncident>> {
-    conn.prepare_cached(
-        "SELECT i.id, i.status, i.monitor_id = ?1 FROM incidents i
+/// The open incidents that list a monitor: the poller's own one for it, and the owner's.
+pub fn open_covering(conn: &Connection, monitor_row: i64) -> rusqlite::Result<Vec<OpenIncident>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.id, i.status, i.monitor_id IS ?1 FROM incidents i
          WHERE i.kind = 'incident' AND i.resolved_at IS NULL
            AND (i.monitor_id = ?1 OR EXISTS (SELECT 1 FROM incident_components c
-                                              WHERE c.incident_id = i.id AND c.monitor_id = ?1))
-         ORDER BY (i.monitor_id = ?1) DESC, i.id DESC LIMIT 1",
-    )?
-    .query_row([monitor_row], |r| {
+                                              WHERE c.incident_id = i.id AND c.monitor_id = ?1))",
+    )?;
+    let rows = stmt.query_map([monitor_row], |r| {
         Ok(OpenIncident {
             id: r.get(0)?,
             status: parse_status(&r.get::<_, String>(1)?),
-            opened_for_it: r.get::<_, Option<bool>>(2)?.unwrap_or(false),
+            opened_for_it: r.get(2)?,
         })
-    })
-    .optional()
+    })?;
+    rows.collect()
 }
 
-/// An open incident covering a monitor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenIncident {
-    pub id: i64,
-    pub status: Status,
-    /// The poller opened it for this very monitor (else the owner wrote it).
-    pub opened_for_it: bool,
+/// The maintenance windows not yet over that list a monitor.
+pub fn windows_covering(conn: &Connection, monitor_row: i64) -> rusqlite::Result<Vec<Window>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.scheduled_for, i.scheduled_until FROM incidents i
+         JOIN incident_components c ON c.incident_id = i.id AND c.monitor_id = ?1
+         WHERE i.kind = 'maintenance' AND i.status != 'completed'
+           AND i.scheduled_for IS NOT NULL AND i.scheduled_until IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([monitor_row], |r| {
+        Ok(Window {
+            from: from_millis(r.get(0)?),
+            until: from_millis(r.get(1)?),
+            over: false,
+            monitors: vec![monitor_row],
+        })
+    })?;
+    rows.collect()
+}
+
+/// Removes every component from an incident or maintenance.
+pub fn clear_components(conn: &Connection, incident_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM incident_components WHERE incident_id = ?1",
+        [incident_id],
+    )?;
+    Ok(())
 }
 
 /// Which incidents to list.

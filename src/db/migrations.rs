@@ -130,9 +130,28 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
-/// Applies every pending migration, each in its own transaction.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Why a database cannot be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error(
+        "this database was written by a newer signalfire (schema version {found}; this build knows \
+         versions up to {known}): run that newer signalfire, or restore a backup made by this version"
+    )]
+    Newer { found: i64, known: i64 },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Applies every pending migration, each in its own transaction. A database from a newer
+/// signalfire is refused untouched: this build would misread what it does not know.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest_version() {
+        return Err(MigrationError::Newer {
+            found: current,
+            known: latest_version(),
+        });
+    }
     if current == 0 {
         // Only possible before the first table exists: lets retention hand pages back.
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
@@ -167,5 +186,21 @@ mod tests {
             )
             .expect("tables");
         assert!(tables >= 4);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_signalfire_is_refused_untouched() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .expect("version");
+        let error = migrate(&mut conn).expect_err("refused").to_string();
+        assert!(
+            error.contains("written by a newer signalfire") && error.contains("restore a backup"),
+            "{error}"
+        );
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .expect("tables");
+        assert_eq!(tables, 0);
     }
 }

@@ -35,8 +35,8 @@ pub struct Db {
     reads: Arc<AtomicU64>,
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+fn configure(conn: &Connection, busy: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
@@ -47,19 +47,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with_busy_timeout(path, BUSY_TIMEOUT)
+    }
+
+    /// [`Db::open`], waiting at most `busy` for a lock held by another connection.
+    pub fn open_with_busy_timeout(path: &Path, busy: Duration) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         }
         let mut writer = Connection::open(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        configure(&writer).context("cannot configure the database connection")?;
+        configure(&writer, busy).context("cannot configure the database connection")?;
         migrations::migrate(&mut writer)
             .with_context(|| format!("cannot migrate the database {}", path.display()))?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_init(|c| {
-                c.busy_timeout(BUSY_TIMEOUT)?;
+            .with_init(move |c| {
+                c.busy_timeout(busy)?;
                 c.execute_batch("PRAGMA foreign_keys = ON;")
             });
         let readers = r2d2::Pool::builder()
@@ -80,7 +85,8 @@ impl Db {
         &self.path
     }
 
-    /// Runs `f` on a reader connection, off the async executor.
+    /// Runs `f` on a reader connection in one read transaction, off the async executor: every
+    /// query in `f` sees the same committed state, however many writes commit meanwhile.
     pub async fn read<T, F>(&self, f: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
@@ -111,10 +117,14 @@ impl Db {
     ) -> anyhow::Result<T> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let conn = self.readers.get().context("no database reader available")?;
-        f(&conn)
+        let snapshot = conn
+            .unchecked_transaction()
+            .context("cannot begin a read transaction")?;
+        // Read-only: ending it by rollback (on drop) releases the snapshot all the same.
+        f(&snapshot)
     }
 
-    /// [`Db::write`] for code that is already on a blocking thread (CLI commands, tests).
+    /// [`Db::write`] for code that is already on a blocking thread (the writer, CLI commands).
     pub fn write_blocking<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>,
@@ -155,6 +165,19 @@ impl Db {
     }
 }
 
+/// Runs `f` inside a savepoint of the open transaction: its writes are kept when it returns
+/// true and undone when it returns false.
+pub fn in_savepoint(conn: &Connection, f: impl FnOnce() -> bool) -> rusqlite::Result<bool> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let keep = f();
+    if keep {
+        conn.execute_batch("RELEASE job")?;
+    } else {
+        conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+    }
+    Ok(keep)
+}
+
 /// Times are stored as Unix milliseconds.
 pub fn to_millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -162,4 +185,36 @@ pub fn to_millis(at: DateTime<Utc>) -> i64 {
 
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monitors(c: &Connection) -> rusqlite::Result<i64> {
+        c.query_row("SELECT count(*) FROM monitors", [], |r| r.get(0))
+    }
+
+    #[test]
+    fn a_read_sees_one_state_even_when_a_write_commits_during_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(&dir.path().join("t.db")).expect("db");
+        let (before, after) = db
+            .read_blocking(|c| {
+                let before = monitors(c)?;
+                db.write_blocking(|tx| {
+                    tx.execute(
+                        "INSERT INTO monitors (key, name, kind, target, position, created_at, updated_at)
+                         VALUES ('blog', 'Blog', 'http', 'x', 0, 0, 0)",
+                        [],
+                    )?;
+                    Ok(())
+                })?;
+                Ok((before, monitors(c)?))
+            })
+            .expect("read");
+        assert_eq!((before, after), (0, 0), "a render never mixes two states");
+        let now = db.read_blocking(|c| Ok(monitors(c)?)).expect("read");
+        assert_eq!(now, 1);
+    }
 }

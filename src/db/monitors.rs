@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{from_millis, to_millis};
 use crate::domain::check::{CheckResult, Verdict};
-use crate::domain::monitor::MonitorSpec;
+use crate::domain::monitor::MonitorInfo;
 use crate::domain::status::{Health, MonitorState};
 
 /// The last check of a monitor, as shown on the page.
@@ -37,7 +37,7 @@ pub struct MonitorRow {
 /// history stays. Returns the row ids in config order.
 pub fn sync(
     conn: &Connection,
-    specs: &[MonitorSpec],
+    specs: &[MonitorInfo],
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<i64>> {
     let now = to_millis(now);
@@ -62,8 +62,8 @@ pub fn sync(
                     spec.id.as_str(),
                     spec.name,
                     spec.group,
-                    spec.probe.kind(),
-                    spec.probe.target(),
+                    spec.kind,
+                    spec.target,
                     position as i64,
                     now
                 ],
@@ -127,50 +127,74 @@ pub fn save_state(
     Ok(())
 }
 
+const ROW_COLUMNS: &str = "id, key, name, group_name, kind, target, position, created_at,
+    updated_at, last_check_at, last_verdict, last_response_ms, last_reason";
+
 /// Every monitor in the current config, in config order.
 pub fn list_active(conn: &Connection) -> rusqlite::Result<Vec<MonitorRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, key, name, group_name, kind, target, position, created_at, updated_at,
-                last_check_at, last_verdict, last_response_ms, last_reason, {STATE_COLUMNS}
-         FROM monitors WHERE active = 1 ORDER BY position"
+        "SELECT {ROW_COLUMNS}, {STATE_COLUMNS} FROM monitors WHERE active = 1 ORDER BY position"
     ))?;
-    let rows = stmt.query_map([], |r| {
-        let last = match r.get::<_, Option<i64>>(9)? {
-            Some(at) => Some(LastCheck {
-                at: from_millis(at),
-                verdict: Verdict::from_code(r.get::<_, Option<i64>>(10)?.unwrap_or(0)),
-                response_ms: r.get::<_, Option<i64>>(11)?.unwrap_or(0),
-                reason: r.get(12)?,
-            }),
-            None => None,
-        };
-        Ok(MonitorRow {
-            row_id: r.get(0)?,
-            key: r.get(1)?,
-            name: r.get(2)?,
-            group: r.get(3)?,
-            kind: r.get(4)?,
-            target: r.get(5)?,
-            position: r.get(6)?,
-            created_at: from_millis(r.get(7)?),
-            updated_at: from_millis(r.get(8)?),
-            last,
-            state: state_from(r, 13)?,
-        })
-    })?;
+    let rows = stmt.query_map([], monitor_row)?;
     rows.collect()
 }
 
-/// What a monitor checks and why its last check failed, for automatic incident notes.
-pub fn target_and_reason(
-    conn: &Connection,
-    row_id: i64,
-) -> rusqlite::Result<(String, Option<String>)> {
-    conn.query_row(
-        "SELECT target, last_reason FROM monitors WHERE id = ?1",
-        [row_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+/// One monitor of the current config, by its id.
+pub fn get_active(conn: &Connection, key: &str) -> rusqlite::Result<Option<MonitorRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS}, {STATE_COLUMNS} FROM monitors WHERE active = 1 AND key = ?1"
+    ))?
+    .query_row([key], monitor_row)
+    .optional()
+}
+
+fn monitor_row(r: &Row<'_>) -> rusqlite::Result<MonitorRow> {
+    let last = match r.get::<_, Option<i64>>(9)? {
+        Some(at) => Some(LastCheck {
+            at: from_millis(at),
+            verdict: Verdict::from_code(r.get::<_, Option<i64>>(10)?.unwrap_or(0)),
+            response_ms: r.get::<_, Option<i64>>(11)?.unwrap_or(0),
+            reason: r.get(12)?,
+        }),
+        None => None,
+    };
+    Ok(MonitorRow {
+        row_id: r.get(0)?,
+        key: r.get(1)?,
+        name: r.get(2)?,
+        group: r.get(3)?,
+        kind: r.get(4)?,
+        target: r.get(5)?,
+        position: r.get(6)?,
+        created_at: from_millis(r.get(7)?),
+        updated_at: from_millis(r.get(8)?),
+        last,
+        state: state_from(r, 13)?,
+    })
+}
+
+/// What the incident policy needs of a monitor it did not just check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub name: String,
+    pub target: String,
+    pub state: MonitorState,
+    pub last_reason: Option<String>,
+}
+
+pub fn summary(conn: &Connection, row_id: i64) -> rusqlite::Result<Option<Summary>> {
+    conn.prepare_cached(&format!(
+        "SELECT name, target, last_reason, {STATE_COLUMNS} FROM monitors WHERE id = ?1"
+    ))?
+    .query_row([row_id], |r| {
+        Ok(Summary {
+            name: r.get(0)?,
+            target: r.get(1)?,
+            last_reason: r.get(2)?,
+            state: state_from(r, 3)?,
+        })
+    })
+    .optional()
 }
 
 /// The last heartbeat ping of a monitor: when, and whether the job reported a failure.

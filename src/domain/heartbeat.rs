@@ -8,6 +8,21 @@ use chrono::{DateTime, Utc};
 use super::check::CheckResult;
 use super::duration::{format_duration, format_span};
 
+/// A background job that pings us after every run; down when no ping came within `grace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatSpec {
+    pub grace: Duration,
+    /// SHA-256 of the ping token in the URL `/ping/{token}`.
+    pub token_sha256: [u8; 32],
+}
+
+impl HeartbeatSpec {
+    /// What is watched, for people.
+    pub fn target(&self) -> String {
+        format!("heartbeat, grace {}", format_duration(self.grace))
+    }
+}
+
 /// The last ping: when, and whether the job said it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ping {

@@ -1,8 +1,6 @@
 //! Incidents and maintenances: their status words and which changes are possible.
 //! Statuspage models scheduled maintenance as a kind of incident; so do we.
 
-use chrono::{DateTime, Utc};
-
 use super::status::{ComponentStatus, Health};
 
 /// An incident (something broke) or a maintenance (planned work).
@@ -167,11 +165,6 @@ pub fn component_status(
         .iter()
         .copied()
         .fold(base, ComponentStatus::worst)
-}
-
-/// True when `now` is inside a maintenance window.
-pub fn in_window(now: DateTime<Utc>, from: DateTime<Utc>, until: DateTime<Utc>) -> bool {
-    from <= now && now < until
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! Everything here takes values (and a `now` where time matters) and returns values.
 
 pub mod check;
+pub mod clock;
 pub mod duration;
+pub mod event;
 pub mod heartbeat;
 pub mod incident;
 pub mod monitor;
+pub mod policy;
 pub mod status;
 pub mod uptime;

@@ -1,11 +1,12 @@
 //! Strings from the API and the admin forms → typed requests; every error names its field.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::IncidentError;
 use crate::domain::incident::{Kind, Status};
 use crate::domain::status::{ComponentStatus, Impact};
-use crate::state::AppState;
 
 /// Longest incident name, and longest note, we accept.
 const MAX_NAME: usize = 200;
@@ -67,26 +68,48 @@ pub fn default_impact(components: &[(i64, ComponentStatus)]) -> Impact {
     }
 }
 
+/// The configured components: monitor ids and their database rows, in page order.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentIndex {
+    rows: HashMap<String, i64>,
+    keys: Vec<String>,
+}
+
+impl ComponentIndex {
+    pub fn new<'a>(entries: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
+        let mut index = Self::default();
+        for (key, row) in entries {
+            index.rows.insert(key.to_string(), row);
+            index.keys.push(key.to_string());
+        }
+        index
+    }
+
+    pub fn row(&self, key: &str) -> Option<i64> {
+        self.rows.get(key).copied()
+    }
+}
+
 /// A configured monitor id → its row.
-pub fn component(state: &AppState, field: &str, key: &str) -> Result<i64, IncidentError> {
-    state.monitor_row(key).ok_or_else(|| {
+pub fn component(known: &ComponentIndex, field: &str, key: &str) -> Result<i64, IncidentError> {
+    known.row(key).ok_or_else(|| {
         bad(format!(
             "{field}: \"{key}\" is not a component; known components: {}",
-            state.monitor_keys()
+            known.keys.join(", ")
         ))
     })
 }
 
 /// `{"monitor_id": "component status"}` pairs → rows and statuses.
 pub fn component_statuses<'a>(
-    state: &AppState,
+    known: &ComponentIndex,
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Vec<(i64, ComponentStatus)>, IncidentError> {
     pairs
         .into_iter()
         .map(|(key, value)| {
             let field = format!("components.{key}");
-            let row = component(state, &field, key)?;
+            let row = component(known, &field, key)?;
             let status = ComponentStatus::parse(value).ok_or_else(|| {
                 let words: Vec<&str> = ComponentStatus::ALL.iter().map(|s| s.as_str()).collect();
                 bad(format!(

@@ -1,23 +1,23 @@
 //! Maintenance windows: scheduled → in_progress at `scheduled_for` → completed at
-//! `scheduled_until`, each change an update. A component still down when its window ends gets
-//! the automatic incident its failure did not open during the window.
+//! `scheduled_until`, each change an update and an event. When a window ends — by the clock,
+//! or because the owner completed or cancelled it — the incident policy runs for its
+//! components, so a failure the window hid gets its incident then.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 
-use super::automatic::{self, Subject};
 use super::owner::not_found;
-use super::{IncidentError, write_update};
-use crate::db::incidents::{self, Filter, NewIncident};
-use crate::db::monitors;
+use super::{Author, IncidentError, Note, apply, write_update};
+use crate::db::incidents::{self, Filter, IncidentRecord, NewIncident};
 use crate::domain::incident::{Kind, Status};
-use crate::domain::status::{ComponentStatus, Health, Impact};
+use crate::domain::status::{ComponentStatus, Impact};
+use crate::events::{Event, MaintenanceChange};
+use crate::writer::Tx;
 
 /// A maintenance window, parsed and checked at the edge.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub name: String,
-    pub body: String,
+    pub note: Note,
     pub scheduled_for: DateTime<Utc>,
     pub scheduled_until: DateTime<Utc>,
     /// Monitor rows under maintenance.
@@ -34,7 +34,7 @@ fn check_window(s: &Schedule) -> Result<(), IncidentError> {
 }
 
 /// Schedules a maintenance (and starts it at once if its window has begun); returns its id.
-pub fn schedule(conn: &Connection, s: &Schedule, now: DateTime<Utc>) -> Result<i64, IncidentError> {
+pub fn schedule(tx: &mut Tx<'_>, s: &Schedule, now: DateTime<Utc>) -> Result<i64, IncidentError> {
     check_window(s)?;
     let new = NewIncident {
         kind: Kind::Maintenance,
@@ -46,72 +46,114 @@ pub fn schedule(conn: &Connection, s: &Schedule, now: DateTime<Utc>) -> Result<i
         scheduled_for: Some(s.scheduled_for),
         scheduled_until: Some(s.scheduled_until),
     };
-    let id = incidents::insert(conn, &new, now)?;
+    let id = incidents::insert(tx, &new, now)?;
     for row in &s.components {
-        incidents::set_component(conn, id, *row, ComponentStatus::UnderMaintenance)?;
+        incidents::set_component(tx, id, *row, ComponentStatus::UnderMaintenance)?;
     }
-    write_update(conn, id, Status::Scheduled, &s.body, false, now, &[])?;
-    advance(conn, now)?;
+    let update = write_update(tx, id, Status::Scheduled, &s.note, Author::Owner, now, &[])?;
+    emit(tx, id, MaintenanceChange::Scheduled, Some(update))?;
+    advance(tx, now)?;
     Ok(id)
+}
+
+fn emit(
+    tx: &mut Tx<'_>,
+    id: i64,
+    change: MaintenanceChange,
+    update: Option<i64>,
+) -> rusqlite::Result<()> {
+    tx.emit(Event::MaintenanceChanged {
+        maintenance: id,
+        change,
+        update,
+    })
+}
+
+fn maintenance(tx: &Tx<'_>, id: i64) -> Result<IncidentRecord, IncidentError> {
+    incidents::get(tx, id)?
+        .filter(|m| m.kind == Kind::Maintenance)
+        .ok_or_else(|| not_found(id))
+}
+
+/// `(row, from, to)` for every component of `m`.
+fn component_changes(
+    m: &IncidentRecord,
+    from: ComponentStatus,
+    to: ComponentStatus,
+) -> Vec<super::Change> {
+    m.components
+        .iter()
+        .map(|c| (c.monitor_row, from, to))
+        .collect()
 }
 
 /// Changes a maintenance's name, window and components; the note, if any, becomes an update.
 pub fn edit(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     id: i64,
     s: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentError> {
     check_window(s)?;
-    let current = incidents::get(conn, id)?
-        .filter(|m| m.kind == Kind::Maintenance)
-        .ok_or_else(|| not_found(id))?;
+    let current = maintenance(tx, id)?;
     if current.status == Status::Completed {
         return Err(IncidentError::Impossible(
             "this maintenance is completed; schedule a new one".into(),
         ));
     }
-    incidents::rename(conn, id, Some(&s.name), None, now)?;
-    incidents::set_schedule(conn, id, s.scheduled_for, s.scheduled_until, now)?;
-    conn.execute(
-        "DELETE FROM incident_components WHERE incident_id = ?1",
-        [id],
-    )?;
+    incidents::rename(tx, id, Some(&s.name), None, now)?;
+    incidents::set_schedule(tx, id, s.scheduled_for, s.scheduled_until, now)?;
+    incidents::clear_components(tx, id)?;
     for row in &s.components {
-        incidents::set_component(conn, id, *row, ComponentStatus::UnderMaintenance)?;
+        incidents::set_component(tx, id, *row, ComponentStatus::UnderMaintenance)?;
     }
     let active = matches!(current.status, Status::InProgress | Status::Verifying);
+    let mut update = None;
     if active && s.scheduled_for > now {
         // Moved into the future while running: it is scheduled again, its components freed.
-        let changes: Vec<_> = current
-            .components
-            .iter()
-            .map(|c| {
-                (
-                    c.monitor_row,
-                    ComponentStatus::UnderMaintenance,
-                    ComponentStatus::Operational,
-                )
-            })
-            .collect();
-        let body = if s.body.trim().is_empty() {
-            "This maintenance was rescheduled."
+        let changes = component_changes(
+            &current,
+            ComponentStatus::UnderMaintenance,
+            ComponentStatus::Operational,
+        );
+        let note = if s.note.markdown.trim().is_empty() {
+            Note::render("This maintenance was rescheduled.")
         } else {
-            s.body.as_str()
+            s.note.clone()
         };
-        write_update(conn, id, Status::Scheduled, body, false, now, &changes)?;
-    } else if !s.body.trim().is_empty() {
-        write_update(conn, id, current.status, &s.body, false, now, &[])?;
+        update = Some(write_update(
+            tx,
+            id,
+            Status::Scheduled,
+            &note,
+            Author::Owner,
+            now,
+            &changes,
+        )?);
+    } else if !s.note.markdown.trim().is_empty() {
+        update = Some(write_update(
+            tx,
+            id,
+            current.status,
+            &s.note,
+            Author::Owner,
+            now,
+            &[],
+        )?);
     }
-    advance(conn, now)?;
+    emit(tx, id, MaintenanceChange::Rescheduled, update)?;
+    if active {
+        // Components taken out of a running window: their hidden failures count again.
+        let released: Vec<i64> = current.components.iter().map(|c| c.monitor_row).collect();
+        apply::after_window(tx, &released, now)?;
+    }
+    advance(tx, now)?;
     Ok(())
 }
 
 /// Ends a maintenance early (or calls it off before it starts).
-pub fn cancel(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<(), IncidentError> {
-    let current = incidents::get(conn, id)?
-        .filter(|m| m.kind == Kind::Maintenance)
-        .ok_or_else(|| not_found(id))?;
+pub fn cancel(tx: &mut Tx<'_>, id: i64, now: DateTime<Utc>) -> Result<(), IncidentError> {
+    let current = maintenance(tx, id)?;
     if current.status == Status::Completed {
         return Err(IncidentError::Impossible(
             "this maintenance is already completed".into(),
@@ -122,90 +164,86 @@ pub fn cancel(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<(), Inci
     } else {
         "This maintenance ended early."
     };
-    complete(conn, &current, body, now)?;
+    finish(
+        tx,
+        &current,
+        &Note::render(body),
+        Author::Owner,
+        MaintenanceChange::Cancelled,
+        now,
+    )?;
     Ok(())
 }
 
 /// Moves every maintenance whose time has come; returns true when anything changed.
-pub fn advance(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<bool> {
+pub fn advance(tx: &mut Tx<'_>, now: DateTime<Utc>) -> rusqlite::Result<bool> {
     let mut changed = false;
-    for m in incidents::list(conn, Filter::PlannedMaintenances, now)?
+    for m in incidents::list(tx, Filter::PlannedMaintenances, now)?
         .into_iter()
-        .chain(incidents::list(conn, Filter::OverdueMaintenances, now)?)
+        .chain(incidents::list(tx, Filter::OverdueMaintenances, now)?)
     {
         let (Some(from), Some(until)) = (m.scheduled_for, m.scheduled_until) else {
             continue;
         };
         if now >= until {
-            complete(conn, &m, "Maintenance completed.", now)?;
+            let note = Note::render("Maintenance completed.");
+            complete(tx, &m, &note, Author::Automatic, now)?;
             changed = true;
         } else if now >= from && m.status == Status::Scheduled {
-            let changes: Vec<_> = m
-                .components
-                .iter()
-                .map(|c| {
-                    (
-                        c.monitor_row,
-                        ComponentStatus::Operational,
-                        ComponentStatus::UnderMaintenance,
-                    )
-                })
-                .collect();
-            write_update(
-                conn,
+            let changes = component_changes(
+                &m,
+                ComponentStatus::Operational,
+                ComponentStatus::UnderMaintenance,
+            );
+            let note = Note::render("Maintenance is in progress.");
+            let update = write_update(
+                tx,
                 m.id,
                 Status::InProgress,
-                "Maintenance is in progress.",
-                true,
+                &note,
+                Author::Automatic,
                 now,
                 &changes,
             )?;
+            emit(tx, m.id, MaintenanceChange::Started, Some(update))?;
             changed = true;
         }
     }
     Ok(changed)
 }
 
-/// Completes a maintenance; components still failing get their automatic incident now.
-fn complete(
-    conn: &Connection,
-    m: &incidents::IncidentRecord,
-    body: &str,
+/// Completes a maintenance (the clock ended it, or the owner did): its components leave the
+/// window, and the incident policy tells the failures it hid.
+pub(super) fn complete(
+    tx: &mut Tx<'_>,
+    m: &IncidentRecord,
+    note: &Note,
+    author: Author,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    finish(tx, m, note, author, MaintenanceChange::Completed, now)
+}
+
+fn finish(
+    tx: &mut Tx<'_>,
+    m: &IncidentRecord,
+    note: &Note,
+    author: Author,
+    change: MaintenanceChange,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let was_active = m.status != Status::Scheduled;
-    let changes: Vec<_> = if was_active {
-        m.components
-            .iter()
-            .map(|c| {
-                (
-                    c.monitor_row,
-                    ComponentStatus::UnderMaintenance,
-                    ComponentStatus::Operational,
-                )
-            })
-            .collect()
+    let changes = if was_active {
+        component_changes(
+            m,
+            ComponentStatus::UnderMaintenance,
+            ComponentStatus::Operational,
+        )
     } else {
         Vec::new()
     };
-    write_update(conn, m.id, Status::Completed, body, true, now, &changes)?;
-    let in_other_windows = incidents::monitors_in_maintenance(conn, now)?;
-    for c in &m.components {
-        let still_in_window = in_other_windows.contains(&c.monitor_row);
-        let state = monitors::load_state(conn, c.monitor_row)?;
-        if state.health == Health::Down
-            && !still_in_window
-            && incidents::open_for_monitor(conn, c.monitor_row)?.is_none()
-        {
-            let (target, reason) = monitors::target_and_reason(conn, c.monitor_row)?;
-            let subject = Subject {
-                row: c.monitor_row,
-                name: &c.name,
-                target: &target,
-            };
-            let reason = reason.unwrap_or_else(|| "check failed".to_string());
-            automatic::went_down(conn, subject, &reason, state.since.unwrap_or(now), now)?;
-        }
-    }
-    Ok(())
+    let update = write_update(tx, m.id, Status::Completed, note, author, now, &changes)?;
+    emit(tx, m.id, change, Some(update))?;
+    let rows: Vec<i64> = m.components.iter().map(|c| c.monitor_row).collect();
+    apply::after_window(tx, &rows, now)
 }

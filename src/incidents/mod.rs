@@ -1,7 +1,8 @@
-//! Incidents and maintenances: what the owner writes, what the poller writes, and what the
-//! clock does to maintenance windows. Every function runs inside the caller's transaction.
+//! Incidents and maintenances inside the write transaction: what the owner writes (`owner`),
+//! what the incident policy decides for the poller (`apply`), and what the clock and the owner
+//! do to maintenance windows (`maintenance`). Every change emits its domain event on the [`Tx`].
 
-pub mod automatic;
+pub mod apply;
 pub mod input;
 pub mod maintenance;
 pub mod owner;
@@ -14,6 +15,7 @@ use crate::domain::incident::Status;
 use crate::domain::status::ComponentStatus;
 use crate::error::AppError;
 use crate::markdown;
+use crate::writer::Tx;
 
 /// Why an incident operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,24 @@ impl From<IncidentError> for AppError {
             IncidentError::Db(e) => {
                 AppError::Internal(anyhow::Error::new(e).context("incident storage failed"))
             }
+        }
+    }
+}
+
+/// A note as written (Markdown) and as shown (sanitized HTML). Rendering a long note takes a
+/// while: owner notes are rendered before their write, never inside the write transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub markdown: String,
+    pub html: String,
+}
+
+impl Note {
+    /// Renders `markdown` (slow for long notes: call it off the async executor).
+    pub fn render(markdown: &str) -> Self {
+        Self {
+            markdown: markdown.to_string(),
+            html: markdown::render(markdown),
         }
     }
 }
@@ -87,26 +107,54 @@ fn close_components(
     Ok(changes)
 }
 
-/// Writes one update (rendering its Markdown) and moves the incident to its status.
+/// Who wrote an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Author {
+    /// The poller or the clock.
+    Automatic,
+    Owner,
+}
+
+/// Writes one update and moves the incident to its status; returns the update's id. The caller
+/// emits the event that says what the update means.
 fn write_update(
     conn: &Connection,
     incident_id: i64,
     status: Status,
-    body: &str,
-    automatic: bool,
+    note: &Note,
+    author: Author,
     now: DateTime<Utc>,
     changes: &[Change],
 ) -> rusqlite::Result<i64> {
-    let html = markdown::render(body);
     let update = incidents::NewUpdate {
         incident_id,
         status,
-        body,
-        body_html: &html,
-        automatic,
+        body: &note.markdown,
+        body_html: &note.html,
+        automatic: author == Author::Automatic,
         at: now,
     };
     let id = incidents::insert_update(conn, &update, changes)?;
     incidents::set_status(conn, incident_id, status, now)?;
     Ok(id)
+}
+
+/// Writes an incident update and emits [`crate::events::Event::IncidentUpdated`].
+fn write_incident_update(
+    tx: &mut Tx<'_>,
+    incident: i64,
+    status: Status,
+    note: &Note,
+    author: Author,
+    now: DateTime<Utc>,
+    changes: &[Change],
+) -> rusqlite::Result<i64> {
+    let update = write_update(tx, incident, status, note, author, now, changes)?;
+    tx.emit(crate::events::Event::IncidentUpdated {
+        incident,
+        update,
+        status,
+        automatic: author == Author::Automatic,
+    })?;
+    Ok(update)
 }

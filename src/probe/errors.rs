@@ -1,90 +1,116 @@
-//! Turns transport errors into the few words a status page shows.
+//! Turns transport errors into the few words a status page shows. Errors are classified by
+//! their type, never by their message text, and a reason never carries a library's own
+//! wording (often Rust debug text): it is public, on the page and in feeds.
 
 use std::error::Error as StdError;
 use std::io;
 
+use super::http::{RedirectLoop, TooManyRedirects};
+use super::resolve::DnsFailed;
+
 /// A short reason for a failed request: "connection refused", "TLS: certificate not trusted".
 pub fn describe(error: &reqwest::Error) -> String {
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
-    let mut innermost = error.to_string();
     while let Some(e) = source {
         if let Some(reason) = known(e) {
             return reason;
         }
-        innermost = e.to_string();
         // io::Error hides a custom inner error from source(); step into it instead.
         source = match e.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => e.source(),
         };
     }
-    if error.is_connect() {
-        return format!("cannot connect: {innermost}");
-    }
-    innermost
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else if error.is_body() || error.is_decode() {
+        "reading the response failed"
+    } else if error.is_redirect() {
+        "a redirect could not be followed"
+    } else {
+        "the request failed"
+    };
+    what.to_string()
 }
 
 /// The reason for one error in the chain, when it is one we know.
 fn known(e: &(dyn StdError + 'static)) -> Option<String> {
-    if let Some(redirect) = e.downcast_ref::<super::http::RedirectLoop>() {
+    if let Some(redirect) = e.downcast_ref::<RedirectLoop>() {
         return Some(redirect.to_string());
     }
-    if let Some(redirect) = e.downcast_ref::<super::http::TooManyRedirects>() {
+    if let Some(redirect) = e.downcast_ref::<TooManyRedirects>() {
         return Some(redirect.to_string());
+    }
+    if let Some(dns) = e.downcast_ref::<DnsFailed>() {
+        return Some(dns.to_string());
     }
     if let Some(tls) = e.downcast_ref::<rustls::Error>() {
         return Some(describe_tls(tls));
     }
-    if let Some(reason) = e.downcast_ref::<io::Error>().and_then(describe_io) {
-        return Some(reason);
-    }
-    let text = e.to_string();
-    if text.contains("connection closed before message completed") {
+    if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+        && hyper.is_incomplete_message()
+    {
         return Some("connection closed before a response".to_string());
     }
-    if text.contains("dns error") || text.contains("failed to lookup address") {
-        return Some("DNS lookup failed".to_string());
-    }
-    None
+    let io = e.downcast_ref::<io::Error>()?;
+    known_io(io).map(str::to_string)
 }
 
-pub fn describe_io(e: &io::Error) -> Option<String> {
+/// The reason for a failed connection.
+pub fn describe_io(e: &io::Error) -> String {
+    known_io(e).unwrap_or("cannot connect").to_string()
+}
+
+fn known_io(e: &io::Error) -> Option<&'static str> {
     use io::ErrorKind as K;
-    let text = match e.kind() {
+    Some(match e.kind() {
         K::ConnectionRefused => "connection refused",
         K::ConnectionReset => "connection reset by the server",
         K::ConnectionAborted => "connection aborted",
         K::UnexpectedEof => "connection closed before a response",
         K::TimedOut => "connection timed out",
         K::HostUnreachable | K::NetworkUnreachable => "host unreachable",
+        K::AddrNotAvailable | K::NetworkDown => "the network is down",
         _ => return None,
-    };
-    Some(text.to_string())
+    })
 }
 
 fn describe_tls(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
-    match e {
+    let text = match e {
         rustls::Error::InvalidCertificate(cert) => match cert {
             C::UnknownIssuer | C::BadSignature | C::UnknownRevocationStatus => {
-                "TLS: certificate not trusted (unknown issuer or self-signed)".to_string()
+                "certificate not trusted (unknown issuer or self-signed)"
             }
             C::ExpiredContext { not_after, .. } => {
                 let date = chrono::DateTime::from_timestamp(not_after.as_secs() as i64, 0)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                format!("TLS: certificate expired on {date}")
+                return format!("TLS: certificate expired on {date}");
             }
-            C::Expired => "TLS: certificate expired".to_string(),
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "TLS: certificate not valid yet".to_string()
-            }
-            C::Revoked => "TLS: certificate revoked".to_string(),
+            C::Expired => "certificate expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet",
+            C::Revoked => "certificate revoked",
             C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "TLS: certificate is not valid for this host name".to_string()
+                "certificate is not valid for this host name"
             }
-            other => format!("TLS: certificate not trusted ({other:?})"),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "certificate is not meant for a web server"
+            }
+            _ => "certificate not accepted",
         },
-        other => format!("TLS: {other}"),
-    }
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => {
+            "the server did not answer in TLS (is this port plain HTTP?)"
+        }
+        rustls::Error::AlertReceived(_) => "the server refused the handshake",
+        rustls::Error::PeerIncompatible(_) => {
+            "the server offers no protocol version or cipher we accept"
+        }
+        _ => "handshake failed",
+    };
+    format!("TLS: {text}")
 }

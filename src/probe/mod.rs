@@ -1,119 +1,97 @@
-//! Probes: run one check of a monitor and describe what happened. A probe never returns an
-//! error — every failure is a [`CheckResult`] with a short human reason.
+//! Check kinds. Each kind is one module that implements [`Probe`] and reads its own config
+//! keys; [`KINDS`] registers it. A probe never returns an error — every failure is a
+//! [`CheckResult`] with a short human reason.
+//!
+//! Adding a kind: its module here (a `Kind` with its name, keys and parser, and the `Probe`
+//! it parses into), one line in [`KINDS`], and its tests.
 
-mod dns;
+pub mod dns;
 mod errors;
-mod http;
-mod tcp;
+pub mod http;
+mod resolve;
+pub mod tcp;
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use chrono::Utc;
+use futures_util::future::BoxFuture;
 
 use crate::domain::check::CheckResult;
-use crate::domain::monitor::{HttpProbe, MonitorSpec, ProbeSpec};
+use crate::keys::{Collector, MonitorTable};
 
-/// How many redirects an http check follows before calling it a loop.
-pub const MAX_REDIRECTS: usize = 10;
+/// One configured check of some kind: what it probes, and how.
+pub trait Probe: fmt::Debug + Send + Sync {
+    /// The kind's name, as in `kind = "http"`.
+    fn kind(&self) -> &'static str;
 
-/// HTTP clients differ only in these; one client per combination, built once.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ClientKey {
-    follow_redirects: bool,
-    tls_verify: bool,
-    tls_ca_file: Option<PathBuf>,
-}
+    /// What is probed, for people: a URL, `host:port`, a host name. It appears on the public
+    /// page and in feeds, so it carries no credentials or query strings.
+    fn target(&self) -> String;
 
-impl ClientKey {
-    fn of(http: &HttpProbe) -> Self {
-        Self {
-            follow_redirects: http.follow_redirects,
-            tls_verify: http.tls_verify,
-            tls_ca_file: http.tls_ca_file.clone(),
-        }
+    /// Adds the shared clients this probe needs, once, before the first check.
+    fn prepare(&self, _tools: &mut Tools) -> anyhow::Result<()> {
+        Ok(())
     }
+
+    /// Checks once, within `timeout`.
+    fn check<'a>(&'a self, tools: &'a Tools, timeout: Duration) -> BoxFuture<'a, CheckResult>;
 }
 
-/// Runs checks with shared clients (connections are reused across checks) and resolvers.
-#[derive(Clone)]
-pub struct Prober {
-    clients: HashMap<ClientKey, reqwest::Client>,
+/// A check kind: its name in `kind = "…"`, the keys it takes besides the common ones, and the
+/// parser that turns a `[[monitor]]` table into its [`Probe`] (reporting every problem).
+pub struct Kind {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub parse: fn(&MonitorTable<'_>, &mut Collector<'_>) -> Option<Arc<dyn Probe>>,
+}
+
+/// Every check kind, the default (`http`) first.
+pub const KINDS: &[Kind] = &[http::KIND, tcp::KIND, dns::KIND];
+
+/// The kind named `name`.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// Clients shared by every check (connections are reused across checks), built once.
+#[derive(Default)]
+pub struct Tools {
+    http: HashMap<http::ClientKey, reqwest::Client>,
     resolvers: HashMap<Option<SocketAddr>, dns::Resolver>,
 }
 
-fn build_client(key: &ClientKey) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!(
-            "signalfire/",
-            env!("CARGO_PKG_VERSION"),
-            " (status checker)"
-        ))
-        .redirect(http::redirect_policy(key.follow_redirects))
-        .tls_info(true)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tls_danger_accept_invalid_certs(!key.tls_verify);
-    if let Some(path) = &key.tls_ca_file {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read tls_ca_file {}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
-            format!("tls_ca_file {} holds no usable certificate", path.display())
-        })?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder.build().context("cannot build the HTTP client")
+/// Runs checks with the shared [`Tools`].
+#[derive(Clone)]
+pub struct Prober {
+    tools: Arc<Tools>,
 }
 
 impl Prober {
-    /// Builds the clients and resolvers `monitors` need. Needs a rustls crypto provider.
-    pub fn new(monitors: &[MonitorSpec]) -> anyhow::Result<Self> {
-        let default_key = ClientKey {
-            follow_redirects: true,
-            tls_verify: true,
-            tls_ca_file: None,
-        };
-        let mut clients = HashMap::new();
-        clients.insert(default_key.clone(), build_client(&default_key)?);
-        let mut resolvers = HashMap::new();
-        for spec in monitors {
-            match &spec.probe {
-                ProbeSpec::Http(http) => {
-                    let key = ClientKey::of(http);
-                    if let Entry::Vacant(slot) = clients.entry(key) {
-                        let client = build_client(slot.key())?;
-                        slot.insert(client);
-                    }
-                }
-                ProbeSpec::Dns(d) => {
-                    if let Entry::Vacant(slot) = resolvers.entry(d.resolver) {
-                        slot.insert(dns::resolver(d.resolver)?);
-                    }
-                }
-                ProbeSpec::Tcp(_) | ProbeSpec::Heartbeat(_) => {}
-            }
+    /// Builds what `probes` need. Needs a rustls crypto provider installed.
+    pub fn new<'a>(probes: impl IntoIterator<Item = &'a dyn Probe>) -> anyhow::Result<Self> {
+        let mut tools = Tools::default();
+        for probe in probes {
+            probe.prepare(&mut tools)?;
         }
-        Ok(Self { clients, resolvers })
+        Ok(Self {
+            tools: Arc::new(tools),
+        })
     }
 
-    /// Checks a monitor once. Heartbeats are not probed (they ping us): `None`.
-    pub async fn check(&self, spec: &MonitorSpec) -> Option<CheckResult> {
-        let result = match &spec.probe {
-            ProbeSpec::Http(probe) => {
-                let client = self.clients.get(&ClientKey::of(probe))?;
-                http::check(client, probe, spec.timeout).await
-            }
-            ProbeSpec::Tcp(probe) => tcp::check(probe, spec.timeout).await,
-            ProbeSpec::Dns(probe) => match self.resolvers.get(&probe.resolver) {
-                Some(resolver) => dns::check(resolver, probe, spec.timeout).await,
-                None => CheckResult::down(Utc::now(), Duration::ZERO, "no resolver configured"),
-            },
-            ProbeSpec::Heartbeat(_) => return None,
-        };
-        Some(result.with_slowness(spec.degraded_after))
+    /// Checks once; a good answer slower than `degraded_after` is degraded.
+    pub async fn check(
+        &self,
+        probe: &dyn Probe,
+        timeout: Duration,
+        degraded_after: Option<Duration>,
+    ) -> CheckResult {
+        probe
+            .check(&self.tools, timeout)
+            .await
+            .with_slowness(degraded_after)
     }
 
     /// True when a TCP connection to `host:port` opens within `timeout` (the connectivity guard).
@@ -122,5 +100,43 @@ impl Prober {
             tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await,
             Ok(Ok(_))
         )
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Values tried for a key, until one is of the type its kind reads.
+    const SAMPLES: &[&str] = &["\"x\"", "1", "true", "[\"x\"]", "[200]", "{ a = \"b\" }"];
+
+    /// Every key in a kind's list is read by its keys struct (none would be reported unknown).
+    pub(crate) fn assert_keys_match<T: serde::de::DeserializeOwned>(keys: &[&str]) {
+        for key in keys {
+            let read = SAMPLES.iter().any(|sample| {
+                let doc = format!("{key} = {sample}\n");
+                let Ok(table) = toml::de::DeTable::parse(&doc) else {
+                    return false;
+                };
+                let mut ignored = Vec::new();
+                let de = toml::Deserializer::from(table);
+                serde_ignored::deserialize::<_, _, T>(de, |p| ignored.push(p.to_string())).is_ok()
+                    && ignored.is_empty()
+            });
+            assert!(read, "{key} is listed but not read");
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_own_name_and_no_common_keys() {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        for kind in KINDS {
+            for common in ["id", "name", "group", "kind", "interval", "cron", "timeout"] {
+                assert!(!kind.keys.contains(&common), "{} takes {common}", kind.name);
+            }
+        }
     }
 }

@@ -1,25 +1,55 @@
 //! The in-memory cache of rendered pages, keyed by their path in the static site.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use tokio::sync::Notify;
 
-use super::snapshot::Snapshot;
+use super::changes::Changes;
+use crate::events::{Event, Subscriber};
+use crate::views::model::Snapshot;
 
-/// One rendered file, ready to serve.
+/// One rendered file, ready to serve, as it is and gzipped (compressed once per change, on
+/// the renderer's thread, never per request).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub body: Bytes,
+    pub gzip: Bytes,
     pub content_type: &'static str,
-    /// Strong validator: a hash of the body.
+    /// Strong validator of `body`: a hash of it.
     pub etag: String,
+    /// Strong validator of `gzip`: another representation, so another tag (RFC 9110 §8.8.3).
+    pub gzip_etag: String,
     /// When the body last changed (not when it was last rendered).
     pub last_modified: DateTime<Utc>,
+}
+
+impl Rendered {
+    /// Validators and the gzipped body for `file`. Slow for big files: call it off the executor.
+    pub fn new(file: File, now: DateTime<Utc>) -> Self {
+        let hash = hex::encode(&Sha256::digest(&file.body)[..12]);
+        Self {
+            gzip: gzip(&file.body),
+            body: file.body,
+            content_type: file.content_type,
+            etag: format!("\"{hash}\""),
+            gzip_etag: format!("\"{hash}-gzip\""),
+            last_modified: now,
+        }
+    }
+}
+
+fn gzip(body: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    Bytes::from(encoder.finish().unwrap_or_default())
 }
 
 /// A file produced by a render, before it gets its validators.
@@ -38,15 +68,16 @@ pub struct PageCache {
     lazy: RwLock<HashMap<String, Arc<Rendered>>>,
     /// The data of the last render (badges with custom labels read it).
     snapshot: RwLock<Option<Arc<Snapshot>>>,
-    /// One refresh at a time, so an older snapshot never replaces a newer one.
-    refreshing: tokio::sync::Mutex<()>,
-    /// Bumped on every change, so a page rendered from older data is not kept.
-    generation: AtomicU64,
-    dirty: Notify,
+    /// The changes heard and rendered; a change also forgets the lazily rendered pages.
+    pub changes: Changes,
 }
 
-fn validators(body: &Bytes) -> String {
-    format!("\"{}\"", hex::encode(&Sha256::digest(body)[..12]))
+impl Subscriber for PageCache {
+    fn notify(&self, events: &[Event]) {
+        if self.changes.take_note(events) {
+            self.forget_lazy();
+        }
+    }
 }
 
 impl PageCache {
@@ -67,11 +98,6 @@ impl PageCache {
             .cloned()
     }
 
-    /// Held for the whole of a refresh (load, render, store).
-    pub async fn refresh_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.refreshing.lock().await
-    }
-
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.snapshot
             .read()
@@ -83,44 +109,26 @@ impl PageCache {
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(snapshot));
     }
 
-    /// Asks the renderer to re-render soon and forgets lazily rendered pages.
-    pub fn invalidate(&self) {
-        self.forget_lazy();
-        self.dirty.notify_one();
-    }
-
-    /// Forgets lazily rendered pages, for a caller that re-renders the site itself.
-    pub fn forget_lazy(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Forgets lazily rendered pages: they may show what just changed.
+    fn forget_lazy(&self) {
         self.lazy.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// The current generation; pass it back to [`PageCache::insert_lazy`].
+    /// The current generation (changes heard); pass it back to [`PageCache::insert_lazy`].
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.changes.heard()
     }
 
     /// Keeps a page rendered on request, unless something changed since `generation`.
-    pub fn insert_lazy(&self, file: File, generation: u64, now: DateTime<Utc>) -> Arc<Rendered> {
-        let rendered = Arc::new(Rendered {
-            etag: validators(&file.body),
-            body: file.body,
-            content_type: file.content_type,
-            last_modified: now,
-        });
+    pub fn insert_lazy(&self, path: String, rendered: Arc<Rendered>, generation: u64) {
         let mut lazy = self.lazy.write().unwrap_or_else(|p| p.into_inner());
         if self.generation() == generation {
-            lazy.insert(file.path, rendered.clone());
+            lazy.insert(path, rendered);
         }
-        rendered
     }
 
-    /// Resolves when someone called [`PageCache::invalidate`].
-    pub async fn changed(&self) {
-        self.dirty.notified().await;
-    }
-
-    /// Replaces the whole set; unchanged files keep their ETag and Last-Modified.
+    /// Replaces the whole set; unchanged files keep their ETag and Last-Modified. Compresses
+    /// what changed: call it off the async executor.
     pub fn store(&self, files: Vec<File>, now: DateTime<Utc>) {
         let old = self
             .entries
@@ -130,15 +138,9 @@ impl PageCache {
         let next: HashMap<String, Arc<Rendered>> = files
             .into_iter()
             .map(|file| {
-                let etag = validators(&file.body);
                 let rendered = match old.get(&file.path) {
-                    Some(prev) if prev.etag == etag => prev.clone(),
-                    _ => Arc::new(Rendered {
-                        body: file.body,
-                        content_type: file.content_type,
-                        etag,
-                        last_modified: now,
-                    }),
+                    Some(prev) if prev.body == file.body => prev.clone(),
+                    _ => Arc::new(Rendered::new(file.clone(), now)),
                 };
                 (file.path, rendered)
             })

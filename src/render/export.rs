@@ -5,20 +5,28 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use tokio_util::sync::CancellationToken;
 
-use super::site::{self, HTML, Links};
-use super::{Snapshot, pages};
+use super::changes::Changes;
+use super::site::{self, HTML};
+use super::{pages, snapshot};
 use crate::assets;
 use crate::config::Config;
-use crate::db::incidents;
-use crate::views::{Site, error_page};
+use crate::db::{Db, incidents};
+use crate::domain::clock::Clock;
+use crate::events::{Event, Subscriber};
+use crate::views::{Links, Site, error_page};
+
+/// Changes arriving within this window are exported together.
+const DEBOUNCE: Duration = Duration::from_millis(100);
 
 /// What one export wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +60,7 @@ impl Exporter {
         now: DateTime<Utc>,
         offline_since: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Written> {
-        let mut snapshot = Snapshot::load(conn, config.page.history_days, now)?;
+        let mut snapshot = snapshot::load(conn, config.page.history_days, now)?;
         snapshot.checker_offline_since = offline_since;
         let mut files = site::render(config, &snapshot, &Links::export(0))?;
         // The 404 page is served at any depth: its links start at the host's root.
@@ -154,4 +162,77 @@ fn remove_unknown_incident_pages(out: &Path, paths: &HashSet<String>) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// The server's side of `[publish] dir`: a subscriber of the change stream that writes the
+/// static site again after every change (SPEC §6).
+pub struct Publisher {
+    db: Db,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    dir: PathBuf,
+    exporter: Exporter,
+    changes: Changes,
+}
+
+impl Subscriber for Publisher {
+    fn notify(&self, events: &[Event]) {
+        self.changes.take_note(events);
+    }
+}
+
+impl Publisher {
+    pub fn new(db: Db, config: Arc<Config>, clock: Arc<dyn Clock>, dir: PathBuf) -> Self {
+        Self {
+            db,
+            config,
+            clock,
+            dir,
+            exporter: Exporter::default(),
+            changes: Changes::default(),
+        }
+    }
+
+    /// Writes the site now (off the async executor).
+    pub async fn publish(self: &Arc<Self>) -> anyhow::Result<Written> {
+        let heard = self.changes.heard();
+        let offline_since = self.changes.offline_since();
+        let now = self.clock.now();
+        let this = self.clone();
+        let written = self
+            .db
+            .read(move |conn| {
+                this.exporter
+                    .export(&this.config, conn, &this.dir, now, offline_since)
+            })
+            .await?;
+        self.changes.rendered(heard);
+        Ok(written)
+    }
+
+    /// Resolves once every change published so far is on disk.
+    pub async fn settled(&self) {
+        self.changes.settled().await;
+    }
+
+    /// Publishes once at start, then after every change, until `stop`.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        self.changes.wake();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.changes.woken() => {}
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(DEBOUNCE) => {}
+            }
+            if let Err(e) = self.publish().await {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "publishing the static site failed"
+                );
+            }
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! The read side: everything public is rendered once per change (and once a minute for the
-//! "last checked" times) into memory; a request is a lookup.
+//! "last checked" times) into memory; a request is a lookup. The renderer hears of changes on
+//! the change stream (the [`PageCache`] is a subscriber); the static export is another.
 
 pub mod badge;
 pub mod cache;
+pub mod changes;
 pub mod export;
 pub mod feeds;
 pub mod pages;
@@ -10,17 +12,19 @@ pub mod site;
 pub mod snapshot;
 pub mod statuspage;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 pub use cache::{PageCache, Rendered};
-pub use snapshot::Snapshot;
 
 use crate::config::Config;
-use crate::state::AppState;
-use site::Links;
+use crate::db::Db;
+use crate::domain::clock::Clock;
+use crate::metrics::Metrics;
+use crate::views::Links;
 
 /// Pages are re-rendered at least this often, so "last checked" stays fresh.
 const REFRESH_EVERY: Duration = Duration::from_secs(60);
@@ -29,89 +33,136 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// However slow renders get, a change shows on the page within this (plus one render).
 const MAX_PAUSE: Duration = Duration::from_secs(10);
 
-/// Loads a snapshot and re-renders every public page into the cache.
-pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
-    let _one_at_a_time = state.cache.refresh_lock().await;
-    let days = state.config.page.history_days;
-    let mut snapshot = state
-        .db
-        .read(move |conn| Ok(Snapshot::load(conn, days, Utc::now())?))
-        .await?;
-    snapshot.checker_offline_since = state.connectivity.offline_since();
-    let files = site::render(&state.config, &snapshot, &Links::server())?;
-    for c in &snapshot.components {
-        state.metrics.set_status(&c.monitor.key, c.status);
+/// Renders the public site into the [`PageCache`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Renderer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    config: Arc<Config>,
+    cache: Arc<PageCache>,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+    /// One refresh at a time, so an older snapshot never replaces a newer one.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl Renderer {
+    pub fn new(db: Db, config: Arc<Config>, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                cache: Arc::new(PageCache::new()),
+                metrics,
+                clock,
+                refreshing: tokio::sync::Mutex::new(()),
+            }),
+        }
     }
-    state.cache.store(files, snapshot.generated_at);
-    let offline_since = snapshot.checker_offline_since;
-    state.cache.set_snapshot(snapshot);
-    if let Some(dir) = state.config.publish.clone() {
-        let (config, exporter) = (state.config.clone(), state.exporter.clone());
-        let published = state
+
+    /// The rendered pages; also the subscriber that hears of changes.
+    pub fn cache(&self) -> &Arc<PageCache> {
+        &self.inner.cache
+    }
+
+    /// Loads a snapshot in one read transaction and re-renders every public page, off the
+    /// async executor.
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        let inner = &self.inner;
+        let _one_at_a_time = inner.refreshing.lock().await;
+        let heard = inner.cache.changes.heard();
+        let offline_since = inner.cache.changes.offline_since();
+        let (config, cache, metrics) = (
+            inner.config.clone(),
+            inner.cache.clone(),
+            inner.metrics.clone(),
+        );
+        let now = inner.clock.now();
+        inner
             .db
-            .read(move |conn| exporter.export(&config, conn, &dir, Utc::now(), offline_since))
-            .await;
-        if let Err(e) = published {
-            tracing::error!(
-                error = format!("{e:#}"),
-                "publishing the static site failed"
-            );
-        }
+            .read(move |conn| {
+                let days = config.page.history_days;
+                let mut snapshot = snapshot::load(conn, days, now)?;
+                snapshot.checker_offline_since = offline_since;
+                let files = site::render(&config, &snapshot, &Links::server())?;
+                for c in &snapshot.components {
+                    metrics.set_status(&c.monitor.key, c.status);
+                }
+                cache.store(files, snapshot.generated_at);
+                cache.set_snapshot(snapshot);
+                Ok(())
+            })
+            .await?;
+        inner.cache.changes.rendered(heard);
+        Ok(())
     }
-    Ok(())
-}
 
-/// A page rendered on first request: from the cache, or rendered now by `render` and kept
-/// until the next change. `None` when `render` finds nothing to show.
-pub async fn lazy_page<F>(
-    state: &AppState,
-    path: &str,
-    render: F,
-) -> anyhow::Result<Option<std::sync::Arc<Rendered>>>
-where
-    F: FnOnce(
-            &Config,
-            &rusqlite::Connection,
-            &Links,
-            chrono::DateTime<Utc>,
-        ) -> rusqlite::Result<Option<cache::File>>
-        + Send
-        + 'static,
-{
-    if let Some(found) = state.cache.get(path) {
-        return Ok(Some(found));
+    /// Resolves once every change published so far shows on the pages.
+    pub async fn settled(&self) {
+        self.inner.cache.changes.settled().await;
     }
-    let generation = state.cache.generation();
-    let config = state.config.clone();
-    let file = state
-        .db
-        .read(move |conn| Ok(render(&config, conn, &Links::server(), Utc::now())?))
-        .await?;
-    Ok(file.map(|f| state.cache.insert_lazy(f, generation, Utc::now())))
-}
 
-/// Re-renders on every invalidation and every [`REFRESH_EVERY`], until `stop`. Changes that
-/// arrive while waiting are rendered together; the wait grows with the cost of a render (twice
-/// the last one), so a page of thousands of components never takes more than a third of a core.
-pub async fn run(state: AppState, stop: CancellationToken) {
-    let mut pause = DEBOUNCE;
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = state.cache.changed() => {}
-            () = tokio::time::sleep(REFRESH_EVERY) => {}
+    /// A page rendered on first request: from the cache, or rendered now (off the executor)
+    /// by `render` and kept until the next change. `None` when `render` finds nothing to show.
+    pub async fn lazy_page<F>(&self, path: &str, render: F) -> anyhow::Result<Option<Arc<Rendered>>>
+    where
+        F: FnOnce(
+                &Config,
+                &rusqlite::Connection,
+                &Links,
+                DateTime<Utc>,
+            ) -> rusqlite::Result<Option<cache::File>>
+            + Send
+            + 'static,
+    {
+        let inner = &self.inner;
+        if let Some(found) = inner.cache.get(path) {
+            return Ok(Some(found));
         }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(pause) => {}
+        let generation = inner.cache.generation();
+        let config = inner.config.clone();
+        let now = inner.clock.now();
+        let rendered = inner
+            .db
+            .read(move |conn| {
+                let file = render(&config, conn, &Links::server(), now)?;
+                Ok(file.map(|f| (f.path.clone(), Arc::new(Rendered::new(f, now)))))
+            })
+            .await?;
+        Ok(rendered.map(|(path, page)| {
+            inner.cache.insert_lazy(path, page.clone(), generation);
+            page
+        }))
+    }
+
+    /// Re-renders on every change and every [`REFRESH_EVERY`], until `stop`. Changes that
+    /// arrive while waiting are rendered together; the wait grows with the cost of a render
+    /// (twice the last one), so a page of thousands of components never takes more than a
+    /// third of a core.
+    pub async fn run(self, stop: CancellationToken) {
+        let changes = &self.inner.cache.changes;
+        let mut pause = DEBOUNCE;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = changes.woken() => {}
+                () = tokio::time::sleep(REFRESH_EVERY) => {}
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            let started = std::time::Instant::now();
+            if let Err(e) = self.refresh().await {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "re-rendering the public pages failed"
+                );
+            }
+            pause = (started.elapsed() * 2).clamp(DEBOUNCE, MAX_PAUSE);
         }
-        let started = std::time::Instant::now();
-        if let Err(e) = refresh(&state).await {
-            tracing::error!(
-                error = format!("{e:#}"),
-                "re-rendering the public pages failed"
-            );
-        }
-        pause = (started.elapsed() * 2).clamp(DEBOUNCE, MAX_PAUSE);
     }
 }

@@ -6,11 +6,11 @@ use rusqlite::Connection;
 
 use super::cache::File;
 use super::feeds::{self, FEED_DAYS, FEED_LIMIT};
-use super::site::{HTML, Links};
+use super::site::HTML;
 use crate::config::Config;
 use crate::db::incidents::{self, Filter};
 use crate::views::history_page::{self, HistoryView, MONTHS_PER_PAGE, Month};
-use crate::views::{Site, incident_page};
+use crate::views::{Links, Site, incident_page};
 
 fn html(path: String, markup: maud::Markup) -> File {
     File {
@@ -134,10 +134,7 @@ pub fn component_feed(
     format: &str,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Option<File>> {
-    let Some(monitor) = crate::db::monitors::list_active(conn)?
-        .into_iter()
-        .find(|m| m.key == key)
-    else {
+    let Some(monitor) = crate::db::monitors::get_active(conn, key)? else {
         return Ok(None);
     };
     let entries = crate::db::feed::recent_updates(

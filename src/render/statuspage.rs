@@ -4,10 +4,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::snapshot::{ComponentView, Snapshot};
 use crate::config::Config;
 use crate::db::incidents::IncidentRecord;
 use crate::domain::status::ComponentStatus;
+use crate::views::model::{ComponentView, Snapshot};
 
 /// Statuspage writes times as RFC 3339 with milliseconds and `Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {

@@ -13,7 +13,8 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let file = path.into_inner();
     let doc = state
-        .cache
+        .renderer
+        .cache()
         .get(&format!("api/v2/{file}"))
         .filter(|_| file.ends_with(".json"))
         .ok_or_else(|| AppError::NotFound(format!("no API document at /api/v2/{file}")))?;

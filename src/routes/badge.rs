@@ -23,12 +23,13 @@ pub async fn get(
     let key = file.strip_suffix(".svg").ok_or_else(unknown)?;
     let Some(label) = query.into_inner().label.filter(|l| !l.trim().is_empty()) else {
         let cached_badge = state
-            .cache
+            .renderer
+            .cache()
             .get(&format!("badge/{key}.svg"))
             .ok_or_else(unknown)?;
         return Ok(cached::respond(&req, &cached_badge));
     };
-    let snapshot = state.cache.snapshot().ok_or_else(unknown)?;
+    let snapshot = state.renderer.cache().snapshot().ok_or_else(unknown)?;
     let component = snapshot
         .components
         .iter()

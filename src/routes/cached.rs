@@ -1,4 +1,5 @@
-//! Serving a rendered file with validators: ETag, Last-Modified, and 304 when unchanged.
+//! Serving a rendered file: gzipped when the client takes it (compressed once per change, not
+//! per request), with validators per representation, and 304 when the client's copy is current.
 
 use std::time::SystemTime;
 
@@ -12,15 +13,17 @@ const MAX_AGE_SECONDS: u32 = 60;
 
 /// Answers with the cached file, or 304 Not Modified when the client's copy is current.
 pub fn respond(req: &HttpRequest, file: &Rendered) -> HttpResponse {
+    let gzip = accepts_gzip(req);
+    let etag = if gzip { &file.gzip_etag } else { &file.etag };
     let last_modified = HttpDate::from(SystemTime::from(file.last_modified));
-    let fresh = is_fresh(req, file);
+    let fresh = is_fresh(req, etag, file);
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::ETAG, file.etag.clone()))
+        .insert_header((header::ETAG, etag.clone()))
         .insert_header((header::LAST_MODIFIED, last_modified.to_string()))
         .insert_header((
             header::CACHE_CONTROL,
@@ -30,13 +33,39 @@ pub fn respond(req: &HttpRequest, file: &Rendered) -> HttpResponse {
     if fresh {
         return response.finish();
     }
-    response
-        .content_type(file.content_type)
-        .body(file.body.clone())
+    response.content_type(file.content_type);
+    if gzip {
+        response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(file.gzip.clone())
+    } else {
+        response.body(file.body.clone())
+    }
+}
+
+/// True when `Accept-Encoding` takes gzip (named, or `*`) with a non-zero quality.
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .filter_map(|q| q.trim().parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && quality > 0.0
+    })
 }
 
 /// RFC 9110: If-None-Match wins over If-Modified-Since.
-fn is_fresh(req: &HttpRequest, file: &Rendered) -> bool {
+fn is_fresh(req: &HttpRequest, etag: &str, file: &Rendered) -> bool {
     if let Some(value) = req.headers().get(header::IF_NONE_MATCH) {
         let Ok(value) = value.to_str() else {
             return false;
@@ -44,23 +73,20 @@ fn is_fresh(req: &HttpRequest, file: &Rendered) -> bool {
         return value
             .split(',')
             .map(|tag| tag.trim().trim_start_matches("W/"))
-            .any(|tag| tag == "*" || tag == file.etag);
+            .any(|tag| tag == "*" || tag == etag);
     }
     if let Some(since) = req.headers().get(header::IF_MODIFIED_SINCE) {
         let since = since.to_str().ok().and_then(|s| s.parse::<HttpDate>().ok());
         if let Some(since) = since {
             let since = SystemTime::from(since);
-            let modified = SystemTime::from(file.last_modified.with_timezone(&chrono::Utc));
+            let modified = SystemTime::from(file.last_modified);
             // HTTP dates have whole seconds.
-            let modified_secs = modified
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let since_secs = since
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            return modified_secs <= since_secs;
+            let seconds = |t: SystemTime| {
+                t.duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            };
+            return seconds(modified) <= seconds(since);
         }
     }
     false

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cached;
 use crate::error::AppError;
-use crate::render::{self, pages};
+use crate::render::pages;
 use crate::state::AppState;
 
 pub async fn page_feed(
@@ -13,7 +13,7 @@ pub async fn page_feed(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let name = req.path().trim_start_matches('/');
-    let feed = state.cache.get(name).ok_or_else(|| {
+    let feed = state.renderer.cache().get(name).ok_or_else(|| {
         AppError::Unavailable("the feed is being rendered; try again in a moment".into())
     })?;
     Ok(cached::respond(&req, &feed))
@@ -34,11 +34,18 @@ pub async fn component_feed(
             )));
         }
     };
+    let unknown = || AppError::NotFound("no component with this id".into());
+    // Known components are in memory: an unknown one costs no database read.
+    if state.roster.get(&key).is_none() {
+        return Err(unknown());
+    }
     let cache_path = pages::component_feed_path(&key, format);
-    let feed = render::lazy_page(&state, &cache_path, move |config, conn, _, now| {
-        pages::component_feed(config, conn, &key, format, now)
-    })
-    .await?
-    .ok_or_else(|| AppError::NotFound("no component with this id".into()))?;
+    let feed = state
+        .renderer
+        .lazy_page(&cache_path, move |config, conn, _, now| {
+            pages::component_feed(config, conn, &key, format, now)
+        })
+        .await?
+        .ok_or_else(unknown)?;
     Ok(cached::respond(&req, &feed))
 }

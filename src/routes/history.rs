@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{cached, not_found};
 use crate::error::AppError;
-use crate::render::{self, pages};
+use crate::render::pages;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -23,12 +23,13 @@ pub async fn get(
         Some(Ok(n)) if n >= 1 => n,
         Some(_) => return Ok(not_found::page(&state)),
     };
-    let found = render::lazy_page(
-        &state,
-        &pages::history_path(page),
-        move |config, conn, links, now| pages::history(config, conn, page, links, now),
-    )
-    .await?;
+    let found = state
+        .renderer
+        .lazy_page(
+            &pages::history_path(page),
+            move |config, conn, links, now| pages::history(config, conn, page, links, now),
+        )
+        .await?;
     Ok(match found {
         Some(found) => cached::respond(&req, &found),
         None => not_found::page(&state),

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{cached, not_found};
 use crate::error::AppError;
-use crate::render::{self, pages};
+use crate::render::pages;
 use crate::state::AppState;
 
 pub async fn get(
@@ -15,12 +15,13 @@ pub async fn get(
     let Ok(id) = id.parse::<i64>() else {
         return Ok(not_found::page(&state));
     };
-    let page = render::lazy_page(
-        &state,
-        &pages::incident_path(id),
-        move |config, conn, links, now| pages::incident(config, conn, id, links, now),
-    )
-    .await?;
+    let page = state
+        .renderer
+        .lazy_page(
+            &pages::incident_path(id),
+            move |config, conn, links, now| pages::incident(config, conn, id, links, now),
+        )
+        .await?;
     Ok(match page {
         Some(page) => cached::respond(&req, &page),
         None => not_found::page(&state),

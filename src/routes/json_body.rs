@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use super::MAX_BODY_BYTES;
 use crate::error::AppError;
-use crate::startup::MAX_BODY_BYTES;
 
 /// Reads and parses the body; errors are 400 naming the field, or 413 when too large.
 pub async fn read<T: DeserializeOwned>(

@@ -1,4 +1,6 @@
-//! The route table: one function, one small file per route group.
+//! The route table: one function, one small file per route group. Everything a request
+//! touches is bounded here: the body size, and the work done on actix's workers (rendering and
+//! Markdown go to the blocking pool).
 
 mod admin;
 mod admin_api;
@@ -6,6 +8,7 @@ mod api_v2;
 mod assets;
 mod badge;
 mod cached;
+pub mod errors;
 mod feeds;
 mod health;
 mod history;
@@ -14,9 +17,27 @@ mod json_body;
 mod metrics;
 mod not_found;
 mod ping;
+mod robots;
 mod status_page;
 
 use actix_web::{Route, web};
+
+use crate::error::AppError;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Runs `f` on the blocking pool: rendering, Markdown and parsing that includes them never
+/// hold an actix worker.
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("a blocking task failed")))
+}
 
 /// GET and HEAD for the same handler (HEAD answers without a body).
 fn get_or_head<F, Args>(path: &str, handler: F) -> actix_web::Resource
@@ -45,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/incidents/{id}", incident::get))
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
+        .service(get_or_head("/robots.txt", robots::get))
         .service(get_or_head("/metrics", metrics::get))
         .service(get_or_head("/feed.rss", feeds::page_feed))
         .service(get_or_head("/feed.atom", feeds::page_feed))

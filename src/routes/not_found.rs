@@ -21,7 +21,7 @@ pub async fn handle(
 /// The 404 page for people.
 pub fn page(state: &AppState) -> HttpResponse {
     let mut response = HttpResponse::NotFound();
-    match state.cache.get("404.html") {
+    match state.renderer.cache().get("404.html") {
         Some(page) => response
             .content_type(page.content_type)
             .body(page.body.clone()),

@@ -3,14 +3,15 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::monitoring;
+use crate::monitoring::heartbeat;
 use crate::state::AppState;
 
 async fn record(state: &AppState, token: &str, failed: bool) -> Result<HttpResponse, AppError> {
     let monitor = state
+        .roster
         .heartbeat_by_token(token)
         .ok_or_else(|| AppError::NotFound("no heartbeat monitor has this token".into()))?;
-    monitoring::ping(state, &monitor, failed).await?;
+    heartbeat::ping(&state.checker, &monitor, failed).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/plain; charset=utf-8")

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let page = state.cache.get("index.html").ok_or_else(|| {
+    let page = state.renderer.cache().get("index.html").ok_or_else(|| {
         AppError::Unavailable("the page is being rendered; try again in a moment".into())
     })?;
     Ok(cached::respond(&req, &page))

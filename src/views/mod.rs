@@ -7,13 +7,15 @@ pub mod error_page;
 pub mod history_page;
 pub mod incident_page;
 pub mod layout;
+pub mod links;
+pub mod model;
 pub mod status_page;
 pub mod timeline;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::PageConfig;
-use crate::render::site::Links;
+pub use links::Links;
 
 /// What every page needs: the page settings and where links point.
 pub struct Site<'a> {

@@ -3,11 +3,11 @@
 use maud::{Markup, html};
 
 use super::components::{DayLabels, indicator_class, status_pill, uptime_bars};
+use super::model::{ComponentView, Snapshot};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
 use crate::domain::check::Verdict;
 use crate::domain::uptime::{day_bars, format_percent, overall_uptime};
-use crate::render::snapshot::{ComponentView, Snapshot};
 
 /// Narrow screens show this many of the most recent days (see style.css).
 const NARROW_DAYS: u32 = 30;

@@ -2,14 +2,12 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Behavior, FakeSite, TestApp, eventually, http_monitor, spawn_app};
+use crate::helpers::{Behavior, FakeSite, TestApp, http_monitor, spawn_app};
 
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
 
 async fn incident_count(app: &TestApp) -> usize {
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.settle().await;
     app.get_json("/api/v2/incidents.json").await["incidents"]
         .as_array()
         .map_or(0, Vec::len)
@@ -24,11 +22,9 @@ async fn failing_one_check_in_three_opens_no_incident_over_sixty_checks() {
         &format!("{NEVER}failures_before_down = 3\n"),
     ))
     .await;
-    let monitor = app.state.monitors[0].clone();
+    let monitor = app.monitor();
     for _ in 0..60 {
-        signalfire::monitoring::run_check(&app.state, &monitor)
-            .await
-            .expect("check");
+        app.state.checker.run_check(&monitor).await.expect("check");
     }
     assert_eq!(site.hits.load(std::sync::atomic::Ordering::Relaxed), 60);
     assert_eq!(incident_count(&app).await, 0);
@@ -47,16 +43,12 @@ async fn a_hard_outage_is_down_after_exactly_failures_before_down_failures() {
         &format!("{NEVER}failures_before_down = 3\n"),
     ))
     .await;
-    let monitor = app.state.monitors[0].clone();
+    let monitor = app.monitor();
     for n in 1..=2 {
-        let change = signalfire::monitoring::run_check(&app.state, &monitor)
-            .await
-            .expect("check");
+        let change = app.state.checker.run_check(&monitor).await.expect("check");
         assert!(change.is_none(), "failure {n} changes nothing");
     }
-    let change = signalfire::monitoring::run_check(&app.state, &monitor)
-        .await
-        .expect("check");
+    let change = app.state.checker.run_check(&monitor).await.expect("check");
     assert!(
         change.is_some_and(|c| c.to == signalfire::domain::status::Health::Down),
         "the third failure"
@@ -98,9 +90,7 @@ async fn heartbeats_in_time_are_up_late_or_failed_are_down() {
     assert_eq!(ping(on_time, "", false).await, 200);
     assert_eq!(ping(late, "", true).await, 200);
     assert_eq!(ping("not-a-token-at-all", "", false).await, 404);
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.settle().await;
     assert_eq!(
         app.component_status("comments").await.as_deref(),
         Some("operational")
@@ -110,10 +100,8 @@ async fn heartbeats_in_time_are_up_late_or_failed_are_down() {
         Some("operational")
     );
 
-    let went_down = eventually(Duration::from_secs(6), || async {
-        app.component_status("stats").await.as_deref() == Some("major_outage")
-    })
-    .await;
+    app.tick(Duration::from_secs(3)).await;
+    let went_down = app.component_status("stats").await.as_deref() == Some("major_outage");
     assert!(
         went_down,
         "a job that stops pinging is down after its grace"
@@ -133,9 +121,7 @@ async fn heartbeats_in_time_are_up_late_or_failed_are_down() {
     );
 
     assert_eq!(ping(on_time, "/fail", true).await, 200);
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.settle().await;
     assert_eq!(
         app.component_status("comments").await.as_deref(),
         Some("major_outage")
@@ -147,9 +133,7 @@ async fn heartbeats_in_time_are_up_late_or_failed_are_down() {
     );
 
     assert_eq!(ping(late, "", false).await, 200);
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.settle().await;
     assert_eq!(
         app.component_status("stats").await.as_deref(),
         Some("operational")
@@ -171,16 +155,16 @@ async fn with_the_guard_down_failures_open_no_incident_and_the_page_says_the_che
         http_monitor("shop", &b.url(), fast)
     ))
     .await;
-    let offline = eventually(Duration::from_secs(5), || async {
-        let page = app.get_html("/").await;
-        let selector = scraper::Selector::parse(".notice--offline h2").expect("selector");
-        page.select(&selector)
-            .next()
-            .is_some_and(|h| h.text().collect::<String>() == "The checker is offline")
-    })
-    .await;
+    app.tick(Duration::from_secs(1)).await;
+    let page = app.get_html("/").await;
+    let selector = scraper::Selector::parse(".notice--offline h2").expect("selector");
+    let offline = page
+        .select(&selector)
+        .next()
+        .is_some_and(|h| h.text().collect::<String>() == "The checker is offline");
     assert!(offline, "the page says the checker is offline");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.tick(Duration::from_secs(1)).await;
+    app.tick(Duration::from_secs(1)).await;
     assert_eq!(
         incident_count(&app).await,
         0,

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -50,7 +49,7 @@ fn assert_links_resolve(root: &Path, file: &Path) {
 async fn export_writes_the_whole_public_site_with_relative_links() {
     let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
     let id = app.open_incident(json!({"name": "Blog is slow", "body": "Looking.", "components": {"blog": "degraded_performance"}})).await;
-    let (config_text, dir) = app.stop().await;
+    let (config_text, dir, _) = app.stop().await;
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config_text).expect("write config");
     let out = tempfile::tempdir().expect("out");
@@ -151,6 +150,6 @@ async fn the_server_publishes_the_static_site_after_every_change() {
             .status(),
         204
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.settle().await;
     assert!(!page.exists(), "a deleted incident's page goes too");
 }

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::json;
 use signalfire::domain::check::CheckResult;
 
@@ -29,7 +28,7 @@ async fn app_with_history() -> (TestApp, String) {
     )
     .await;
     let down = CheckResult::down(
-        Utc::now(),
+        app.clock.now(),
         Duration::from_millis(4),
         "HTTP 503 Service Unavailable",
     );
@@ -252,6 +251,7 @@ async fn every_feed_and_json_document_answers_conditional_gets_with_304() {
         }
         etags.push(etag);
     }
+    app.clock.advance(Duration::from_secs(60));
     let response = app.post_update(&id, "postmortem", "Written up.").await;
     assert_eq!(response.status(), 201);
     for (path, old) in paths.iter().zip(&etags) {

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use signalfire::config::Config;
-use signalfire::startup::{Application, install_crypto_provider};
+use signalfire::domain::clock::ManualClock;
+use signalfire::monitoring::Monitor;
+use signalfire::startup::{Application, Options, install_crypto_provider};
 use signalfire::state::AppState;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +23,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The app's clock: it moves only when the test moves it.
+    pub clock: Arc<ManualClock>,
     pub data_dir: Arc<TempDir>,
     config_text: String,
     stop: CancellationToken,
@@ -56,12 +60,17 @@ pub fn parse_config(text: &str) -> Config {
 pub async fn spawn_app(extra: &str) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let text = test_config(dir.path(), extra);
-    start(text, dir).await
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    start(text, dir, clock).await
 }
 
-async fn start(config_text: String, data_dir: Arc<TempDir>) -> TestApp {
+async fn start(config_text: String, data_dir: Arc<TempDir>, clock: Arc<ManualClock>) -> TestApp {
     install_crypto_provider();
-    let app = Application::build(parse_config(&config_text))
+    let options = Options {
+        clock: clock.clone(),
+        manual_schedule: true,
+    };
+    let app = Application::build_with(parse_config(&config_text), options)
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -76,6 +85,7 @@ async fn start(config_text: String, data_dir: Arc<TempDir>) -> TestApp {
         address,
         client,
         state,
+        clock,
         data_dir,
         config_text,
         stop,
@@ -121,17 +131,45 @@ impl TestApp {
         .await
     }
 
-    /// Applies one result to the first monitor `times` times, then re-renders the pages.
+    /// The first configured monitor.
+    pub fn monitor(&self) -> Arc<Monitor> {
+        self.state.roster.iter().next().expect("a monitor").clone()
+    }
+
+    /// Applies one result to the first monitor `times` times, then waits for the pages.
     pub async fn apply_times(&self, result: &signalfire::domain::check::CheckResult, times: usize) {
-        let monitor = self.state.monitors[0].clone();
+        let monitor = self.monitor();
         for _ in 0..times {
-            signalfire::monitoring::apply(&self.state, &monitor, result.clone())
+            self.state
+                .checker
+                .apply(&monitor, result.clone())
                 .await
                 .expect("apply");
         }
-        signalfire::render::refresh(&self.state)
+        self.settle().await;
+    }
+
+    /// Renders the pages now (after writes that bypass the domain, such as seeded buckets).
+    pub async fn render(&self) {
+        self.state.renderer.refresh().await.expect("render");
+    }
+
+    /// Waits until every change written so far shows on the pages (and in the export).
+    pub async fn settle(&self) {
+        self.state.settled().await;
+    }
+
+    /// Moves the clock by `by`, runs every check then due, and waits for the pages.
+    pub async fn tick(&self, by: Duration) -> usize {
+        self.clock.advance(by);
+        let ran = self
+            .state
+            .scheduler
+            .run_due()
             .await
-            .expect("render");
+            .expect("due checks run");
+        self.settle().await;
+        ran
     }
 
     /// Opens an incident through the API and returns its id.
@@ -164,7 +202,7 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) -> (String, Arc<TempDir>) {
+    pub async fn stop(mut self) -> (String, Arc<TempDir>, Arc<ManualClock>) {
         self.stop.cancel();
         if let Some(task) = self.task.take() {
             let result = tokio::time::timeout(Duration::from_secs(5), task).await;
@@ -173,37 +211,23 @@ impl TestApp {
                 .expect("task")
                 .expect("clean stop");
         }
-        (self.config_text.clone(), self.data_dir.clone())
+        (
+            self.config_text.clone(),
+            self.data_dir.clone(),
+            self.clock.clone(),
+        )
     }
 
-    /// Stops and starts again on the same data dir and config.
+    /// Stops and starts again on the same data dir, config and clock.
     pub async fn restart(self) -> TestApp {
-        let (text, dir) = self.stop().await;
-        start(text, dir).await
+        let (text, dir, clock) = self.stop().await;
+        start(text, dir, clock).await
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
-    }
-}
-
-/// Polls `check` every 100 ms until it is true or `limit` passes.
-pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if check().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -5,9 +5,10 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 use serde_json::json;
 
-use crate::helpers::{Behavior, FakeSite, TestApp, eventually, http_monitor, spawn_app};
+use crate::helpers::{Behavior, FakeSite, TestApp, http_monitor, spawn_app};
 
 const FAST: &str = "interval = \"1s\"\nfailures_before_down = 2\nsuccesses_before_up = 2\n";
+const SECOND: Duration = Duration::from_secs(1);
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
 
 fn texts(doc: &Html, css: &str) -> Vec<String> {
@@ -29,13 +30,12 @@ async fn an_outage_opens_exactly_one_incident_that_resolves_with_its_downtime_ac
     let site = FakeSite::start(Behavior::Status(503)).await;
     let app = spawn_app(&http_monitor("proofs", &site.url(), FAST)).await;
 
-    let opened = eventually(Duration::from_secs(6), || async {
-        incidents(&app, "/api/v2/incidents/unresolved.json")
-            .await
-            .len()
-            == 1
-    })
-    .await;
+    app.tick(SECOND).await;
+    app.tick(SECOND).await;
+    let opened = incidents(&app, "/api/v2/incidents/unresolved.json")
+        .await
+        .len()
+        == 1;
     assert!(opened, "no incident opened");
     let incident = incidents(&app, "/api/v2/incidents/unresolved.json")
         .await
@@ -69,9 +69,11 @@ async fn an_outage_opens_exactly_one_incident_that_resolves_with_its_downtime_ac
     );
 
     // More failures and a restart open no second incident.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.tick(SECOND).await;
+    app.tick(SECOND).await;
     let app = app.restart().await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.tick(SECOND).await;
+    app.tick(SECOND).await;
     assert_eq!(incidents(&app, "/api/v2/incidents.json").await.len(), 1);
     assert_eq!(
         incidents(&app, "/api/v2/incidents/unresolved.json")
@@ -81,12 +83,11 @@ async fn an_outage_opens_exactly_one_incident_that_resolves_with_its_downtime_ac
     );
 
     site.set(Behavior::Ok("back".into()));
-    let resolved = eventually(Duration::from_secs(6), || async {
-        incidents(&app, "/api/v2/incidents/unresolved.json")
-            .await
-            .is_empty()
-    })
-    .await;
+    app.tick(SECOND).await;
+    app.tick(SECOND).await;
+    let resolved = incidents(&app, "/api/v2/incidents/unresolved.json")
+        .await
+        .is_empty();
     assert!(resolved, "the incident was not resolved");
     let all = incidents(&app, "/api/v2/incidents.json").await;
     assert_eq!(all.len(), 1, "exactly one incident for the outage");
@@ -199,7 +200,7 @@ async fn the_owner_api_writes_a_four_step_timeline_with_markdown() {
 async fn a_maintenance_window_opens_no_incident_until_it_ends() {
     let site = FakeSite::start(Behavior::Status(500)).await;
     let app = spawn_app(&http_monitor("orders", &site.url(), FAST)).await;
-    let now = chrono::Utc::now();
+    let now = app.clock.now();
     let response = app
         .admin(
             "POST",
@@ -219,7 +220,9 @@ async fn a_maintenance_window_opens_no_incident_until_it_ends() {
         .await;
     assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress");
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    for _ in 0..3 {
+        app.tick(SECOND).await;
+    }
     assert_eq!(
         app.component_status("orders").await.as_deref(),
         Some("under_maintenance")
@@ -229,13 +232,12 @@ async fn a_maintenance_window_opens_no_incident_until_it_ends() {
         "no incident during the window"
     );
 
-    let opened = eventually(Duration::from_secs(8), || async {
-        incidents(&app, "/api/v2/incidents/unresolved.json")
-            .await
-            .len()
-            == 1
-    })
-    .await;
+    app.tick(SECOND).await;
+    app.tick(SECOND).await;
+    let opened = incidents(&app, "/api/v2/incidents/unresolved.json")
+        .await
+        .len()
+        == 1;
     assert!(
         opened,
         "after the window the same failure opens an incident"
@@ -261,7 +263,7 @@ async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_
         .open_incident(json!({"name": "Host migration", "body": "Moving hosts.", "components": {"blog": "degraded_performance"}}))
         .await;
     let down = CheckResult::down(
-        chrono::Utc::now(),
+        app.clock.now(),
         Duration::from_millis(5),
         "HTTP 502 Bad Gateway",
     );
@@ -278,7 +280,7 @@ async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_
     );
     assert_eq!(all[0]["components"][0]["status"], "major_outage");
 
-    let up = CheckResult::up(chrono::Utc::now(), Duration::from_millis(5));
+    let up = CheckResult::up(app.clock.now(), Duration::from_millis(5));
     app.apply_times(&up, 2).await;
     let all = incidents(&app, "/api/v2/incidents.json").await;
     assert_eq!(all[0]["id"], id.as_str());
@@ -296,9 +298,8 @@ async fn the_poller_writes_onto_the_owners_open_incident_instead_of_opening_its_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintenance_moves_from_scheduled_to_in_progress_to_completed_on_the_clock() {
-    use signalfire::housekeeping::advance_maintenances;
     let app = spawn_app(&http_monitor("orders", "http://127.0.0.1:9/", NEVER)).await;
-    let start = chrono::Utc::now() + chrono::Duration::hours(1);
+    let start = app.clock.now() + chrono::Duration::hours(1);
     let end = start + chrono::Duration::minutes(30);
     let response = app
         .admin(
@@ -317,24 +318,26 @@ async fn maintenance_moves_from_scheduled_to_in_progress_to_completed_on_the_clo
         Some("operational")
     );
 
+    let housekeeping = app.state.scheduler.housekeeping();
     assert!(
-        !advance_maintenances(&app.state, start - chrono::Duration::seconds(1))
+        !housekeeping
+            .advance_maintenances(start - chrono::Duration::seconds(1))
             .await
             .expect("advance")
     );
     assert!(
-        advance_maintenances(&app.state, start + chrono::Duration::seconds(1))
+        housekeeping
+            .advance_maintenances(start + chrono::Duration::seconds(1))
             .await
             .expect("advance")
     );
     assert!(
-        advance_maintenances(&app.state, end + chrono::Duration::seconds(1))
+        housekeeping
+            .advance_maintenances(end + chrono::Duration::seconds(1))
             .await
             .expect("advance")
     );
-    signalfire::render::refresh(&app.state)
-        .await
-        .expect("render");
+    app.settle().await;
     let all = app.get_json("/api/v2/scheduled-maintenances.json").await;
     let statuses: Vec<&str> = all["scheduled_maintenances"][0]["incident_updates"]
         .as_array()

@@ -35,17 +35,16 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)])
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_and_move_when_a_monitor_goes_down() {
     let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
-    let monitor = app.state.monitors[0].clone();
-    signalfire::monitoring::apply(
-        &app.state,
-        &monitor,
-        CheckResult::up(Utc::now(), Duration::from_millis(120)),
-    )
-    .await
-    .expect("apply");
-    signalfire::render::refresh(&app.state)
+    let monitor = app.monitor();
+    app.state
+        .checker
+        .apply(
+            &monitor,
+            CheckResult::up(Utc::now(), Duration::from_millis(120)),
+        )
         .await
-        .expect("render");
+        .expect("apply");
+    app.settle().await;
     let before = scrape(&app).await;
     assert_eq!(
         value(&before, "signalfire_monitor_up", &[("monitor", "blog")]),

@@ -4,8 +4,8 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use signalfire::config::MonitorSpec;
 use signalfire::domain::check::{CheckResult, Verdict};
-use signalfire::domain::monitor::MonitorSpec;
 use signalfire::probe::Prober;
 use signalfire::startup::install_crypto_provider;
 
@@ -21,11 +21,9 @@ fn spec_from(table: &str) -> MonitorSpec {
 
 async fn run(spec: MonitorSpec) -> CheckResult {
     install_crypto_provider();
-    let prober = Prober::new(std::slice::from_ref(&spec)).expect("prober");
-    prober
-        .check(&spec)
-        .await
-        .expect("a probed monitor gives a result")
+    let probe = spec.probe().expect("a probed monitor");
+    let prober = Prober::new([probe]).expect("prober");
+    prober.check(probe, spec.timeout, spec.degraded_after).await
 }
 
 async fn check(url: &str, extra: &str) -> CheckResult {

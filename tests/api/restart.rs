@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
+use crate::helpers::{Behavior, FakeSite, http_monitor, spawn_app};
 use chrono::Utc;
 use signalfire::db::checks;
 use signalfire::domain::check::CheckResult;
-use signalfire::monitoring;
-
-use crate::helpers::{Behavior, FakeSite, eventually, http_monitor, spawn_app};
 
 const FAST: &str = "interval = \"1s\"\nfailures_before_down = 2\nsuccesses_before_up = 2\n";
 
@@ -39,13 +37,12 @@ async fn restart_keeps_checks_buckets_and_a_down_state() {
         .concat(),
     )
     .await;
-    let down = eventually(Duration::from_secs(5), || async {
-        app.component_status("failing").await.as_deref() == Some("major_outage")
-            && app.component_status("up").await.as_deref() == Some("operational")
-    })
-    .await;
+    app.tick(Duration::from_secs(1)).await;
+    app.tick(Duration::from_secs(1)).await;
+    let down = app.component_status("failing").await.as_deref() == Some("major_outage")
+        && app.component_status("up").await.as_deref() == Some("operational");
     assert!(down);
-    let row = app.state.monitors[0].row_id;
+    let row = app.monitor().row;
     let before = counts(&app, row).await;
     assert!(
         before.0 >= 2 && before.1 >= 2,
@@ -80,18 +77,23 @@ async fn a_restarted_down_monitor_reports_no_fresh_transition() {
             "HTTP 503 Service Unavailable",
         )
     };
-    let monitor = app.state.monitors[0].clone();
+    let monitor = app.monitor();
     assert!(
-        monitoring::apply(&app.state, &monitor, failure())
+        app.state
+            .checker
+            .apply(&monitor, failure())
             .await
             .expect("apply")
             .is_none()
     );
-    let change = monitoring::apply(&app.state, &monitor, failure())
+    let change = app
+        .state
+        .checker
+        .apply(&monitor, failure())
         .await
         .expect("apply");
     assert!(change.is_some(), "second failure makes it down");
-    let row = monitor.row_id;
+    let row = monitor.row;
     let before = counts(&app, row).await;
 
     let app = app.restart().await;
@@ -100,9 +102,12 @@ async fn a_restarted_down_monitor_reports_no_fresh_transition() {
         before,
         "checks and buckets survive the restart"
     );
-    let monitor = app.state.monitors[0].clone();
-    assert_eq!(monitor.row_id, row, "the monitor keeps its row");
-    let change = monitoring::apply(&app.state, &monitor, failure())
+    let monitor = app.monitor();
+    assert_eq!(monitor.row, row, "the monitor keeps its row");
+    let change = app
+        .state
+        .checker
+        .apply(&monitor, failure())
         .await
         .expect("apply");
     assert!(
@@ -111,13 +116,13 @@ async fn a_restarted_down_monitor_reports_no_fresh_transition() {
     );
     let up = CheckResult::up(Utc::now(), Duration::from_millis(3));
     assert!(
-        monitoring::apply(&app.state, &monitor, up.clone())
+        app.state
+            .checker
+            .apply(&monitor, up.clone())
             .await
             .expect("apply")
             .is_none()
     );
-    let recovered = monitoring::apply(&app.state, &monitor, up)
-        .await
-        .expect("apply");
+    let recovered = app.state.checker.apply(&monitor, up).await.expect("apply");
     assert!(recovered.is_some(), "two successes bring it back up");
 }

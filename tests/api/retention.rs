@@ -5,8 +5,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use scraper::{Html, Selector};
 use signalfire::domain::check::CheckResult;
-use signalfire::housekeeping::apply_retention;
-use signalfire::{monitoring, render};
 
 use crate::helpers::{TestApp, http_monitor, spawn_app};
 
@@ -22,7 +20,7 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 
 /// One check per `(days ago, up)`, through the same path as live checks.
 async fn checks_at(app: &TestApp, checks: &[(i64, bool)]) {
-    let monitor = app.state.monitors[0].clone();
+    let monitor = app.monitor();
     for (days, up) in checks {
         let at: DateTime<Utc> =
             Utc::now() - chrono::Duration::days(*days) - chrono::Duration::minutes(5);
@@ -35,7 +33,9 @@ async fn checks_at(app: &TestApp, checks: &[(i64, bool)]) {
                 "HTTP 500 Internal Server Error",
             )
         };
-        monitoring::apply(&app.state, &monitor, result)
+        app.state
+            .checker
+            .apply(&monitor, result)
             .await
             .expect("apply");
     }
@@ -74,7 +74,11 @@ async fn retention_deletes_only_old_checks_and_keeps_every_bucket() {
     let daily_before = count(&app, "SELECT count(*) FROM uptime_daily").await;
     let hourly_before = count(&app, "SELECT count(*) FROM uptime_hourly").await;
 
-    let report = apply_retention(&app.state, Utc::now())
+    let report = app
+        .state
+        .scheduler
+        .housekeeping()
+        .apply_retention(Utc::now())
         .await
         .expect("retention");
     assert_eq!(report.checks_deleted, 4, "the checks older than 7 days");
@@ -95,7 +99,11 @@ async fn retention_deletes_only_old_checks_and_keeps_every_bucket() {
         hourly_before - 1
     );
 
-    let again = apply_retention(&app.state, Utc::now())
+    let again = app
+        .state
+        .scheduler
+        .housekeeping()
+        .apply_retention(Utc::now())
         .await
         .expect("retention");
     assert_eq!(
@@ -112,15 +120,19 @@ async fn the_page_shows_the_same_bars_after_retention() {
         .flat_map(|d| [(d, true), (d, d % 4 != 0), (d, true)])
         .collect();
     checks_at(&app, &history).await;
-    render::refresh(&app.state).await.expect("render");
+    app.render().await;
     let before = bars(&app.get("/").await.text().await.expect("page"));
     assert_eq!(before.len(), 90);
 
-    let report = apply_retention(&app.state, Utc::now())
+    let report = app
+        .state
+        .scheduler
+        .housekeeping()
+        .apply_retention(Utc::now())
         .await
         .expect("retention");
     assert!(report.checks_deleted > 90, "{report:?}");
-    render::refresh(&app.state).await.expect("render");
+    app.render().await;
     let after = bars(&app.get("/").await.text().await.expect("page"));
     assert_eq!(before, after);
 }
@@ -130,12 +142,14 @@ async fn serving_the_public_pages_reads_nothing_from_the_database_even_while_it_
     let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
     let path = app.state.config.database_path();
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let locker = std::thread::spawn(move || {
         let conn = rusqlite::Connection::open(path).expect("open");
         conn.execute_batch("BEGIN EXCLUSIVE; UPDATE monitors SET name = name;")
             .expect("lock the database");
         locked_tx.send(()).expect("signal");
-        std::thread::sleep(Duration::from_secs(3));
+        // Held until the requests are done.
+        let _ = done_rx.recv();
         drop(conn);
     });
     locked_rx.recv().expect("locked");
@@ -164,5 +178,6 @@ async fn serving_the_public_pages_reads_nothing_from_the_database_even_while_it_
         reads_before,
         "120 requests, no database read"
     );
+    drop(done_tx);
     locker.join().expect("locker");
 }

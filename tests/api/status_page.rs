@@ -5,9 +5,8 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 use signalfire::db::uptime::{self, BucketDelta, Table};
 use signalfire::domain::uptime::{date_key, format_percent};
-use signalfire::render;
 
-use crate::helpers::{Behavior, FakeSite, eventually, http_monitor, spawn_app};
+use crate::helpers::{Behavior, FakeSite, http_monitor, spawn_app};
 
 const FAST: &str = "interval = \"1s\"\nfailures_before_down = 2\nsuccesses_before_up = 2\n";
 /// A schedule that never fires during a test, for tests that feed results themselves.
@@ -41,12 +40,11 @@ async fn up_failing_and_silent_sites_show_operational_and_major_outage_then_reco
     )
     .await;
 
-    let settled = eventually(Duration::from_secs(5), || async {
-        app.component_status("up").await.as_deref() == Some("operational")
-            && app.component_status("failing").await.as_deref() == Some("major_outage")
-            && app.component_status("silent").await.as_deref() == Some("major_outage")
-    })
-    .await;
+    app.tick(Duration::from_secs(1)).await;
+    app.tick(Duration::from_secs(1)).await;
+    let settled = app.component_status("up").await.as_deref() == Some("operational")
+        && app.component_status("failing").await.as_deref() == Some("major_outage")
+        && app.component_status("silent").await.as_deref() == Some("major_outage");
     assert!(
         settled,
         "statuses did not settle within 5 s: {}",
@@ -88,17 +86,16 @@ async fn up_failing_and_silent_sites_show_operational_and_major_outage_then_reco
     );
 
     failing.set(Behavior::Ok("fixed".into()));
-    let recovered = eventually(Duration::from_secs(5), || async {
-        app.component_status("failing").await.as_deref() == Some("operational")
-    })
-    .await;
+    app.tick(Duration::from_secs(1)).await;
+    app.tick(Duration::from_secs(1)).await;
+    let recovered = app.component_status("failing").await.as_deref() == Some("operational");
     assert!(recovered, "the repaired site did not become operational");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ninety_days_of_buckets_become_ninety_labelled_bars() {
     let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
-    let row = app.state.monitors[0].row_id;
+    let row = app.monitor().row;
     let today = chrono::Utc::now().date_naive();
     let days: Vec<_> = (0..90u64)
         .map(|back| today - chrono::Days::new(back))
@@ -122,7 +119,7 @@ async fn ninety_days_of_buckets_become_ninety_labelled_bars() {
         })
         .await
         .expect("seed buckets");
-    render::refresh(&app.state).await.expect("render");
+    app.render().await;
 
     let page = app.get_html("/").await;
     let bars = select(&page, "#component-blog ol.bars > li");

@@ -1,8 +1,5 @@
 //! The Statuspage v2 API against Atlassian's own example: every key, with the same JSON type.
 
-use std::time::Duration;
-
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, http_monitor, spawn_app};
@@ -101,7 +98,7 @@ async fn busy_app() -> TestApp {
     let id = app.open_incident(json!({"name": "Proof galleries load slowly", "body": "Looking.", "components": {"proofs": "partial_outage"}})).await;
     let r = app.post_update(&id, "identified", "CDN.").await;
     assert_eq!(r.status(), 201);
-    let now = Utc::now();
+    let now = app.clock.now();
     for (from, until) in [
         (
             now + chrono::Duration::days(2),
@@ -121,7 +118,7 @@ async fn busy_app() -> TestApp {
             .await;
         assert_eq!(r.status(), 201);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.settle().await;
     app
 }
 

@@ -1,15 +1,27 @@
-//! `[[monitor]]` tables → [`MonitorSpec`]s.
+//! `[[monitor]]` tables → [`MonitorSpec`]s: the common keys here, the kind's own keys by the
+//! kind (`probe::KINDS`, or `heartbeat`).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
-use super::super::error::Collector;
-use super::super::raw::{DNS_KEYS, HEARTBEAT_KEYS, HTTP_KEYS, RawMonitor, TCP_KEYS};
-use super::{at_least, duration, number, optional_duration, probes, text};
+use super::super::raw::{MONITOR_KEYS, RawMonitor};
+use super::super::{MonitorSpec, Watch};
+use super::heartbeat;
 use crate::domain::duration::format_duration;
-use crate::domain::monitor::{MonitorId, MonitorSpec, ProbeSpec, Schedule, Thresholds};
+use crate::domain::monitor::{MonitorId, Schedule, Thresholds};
+use crate::keys::{
+    Collector, MonitorTable, at_least, did_you_mean, duration, number, optional_duration, text,
+};
+use crate::probe;
+
+/// The kind a monitor is when it says none.
+const DEFAULT_KIND: &str = "http";
+/// The kind that is fed by pings rather than probed.
+const HEARTBEAT: &str = "heartbeat";
 
 /// The shortest interval we accept; faster polling only hammers the owner's own sites.
 const MIN_INTERVAL: Duration = Duration::from_secs(1);
@@ -20,10 +32,19 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Heartbeats are evaluated this often at most (and at least every quarter of their grace).
 const HEARTBEAT_EVALUATION: Duration = Duration::from_secs(60);
 
-pub fn monitors(c: &mut Collector<'_>, raw: &[Spanned<RawMonitor>]) -> Vec<MonitorSpec> {
+pub fn monitors(
+    c: &mut Collector<'_>,
+    raw: &[Spanned<RawMonitor>],
+    root: &DeTable<'_>,
+    dir: &Path,
+) -> Vec<MonitorSpec> {
+    let tables = monitor_tables(root);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (index, m) in raw.iter().enumerate() {
+        let Some(table) = tables.get(index) else {
+            continue;
+        };
         let mut duplicate = false;
         if let Some(id) = &m.get_ref().id {
             if let Some(first) = seen.get(id.get_ref()) {
@@ -36,25 +57,87 @@ pub fn monitors(c: &mut Collector<'_>, raw: &[Spanned<RawMonitor>]) -> Vec<Monit
                 seen.insert(id.get_ref().clone(), index);
             }
         }
-        if let Some(spec) = monitor(c, m).filter(|_| !duplicate) {
+        let table = MonitorTable::new(table.clone(), dir);
+        if let Some(spec) = monitor(c, m, &table).filter(|_| !duplicate) {
             out.push(spec);
         }
     }
     out
 }
 
-/// The keys a kind accepts besides the common ones.
+/// Every `[[monitor]]` table as written, in order.
+fn monitor_tables<'a>(root: &DeTable<'a>) -> Vec<Spanned<DeTable<'a>>> {
+    let Some((_, value)) = root.iter().find(|(k, _)| k.get_ref() == "monitor") else {
+        return Vec::new();
+    };
+    let DeValue::Array(list) = value.get_ref() else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|item| match item.get_ref() {
+            DeValue::Table(t) => Some(Spanned::new(item.span(), t.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The keys a kind takes besides the common ones; `None` for an unknown kind.
 fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "http" => Some(HTTP_KEYS),
-        "tcp" => Some(TCP_KEYS),
-        "dns" => Some(DNS_KEYS),
-        "heartbeat" => Some(HEARTBEAT_KEYS),
-        _ => None,
+    if kind == HEARTBEAT {
+        return Some(heartbeat::KEYS);
+    }
+    probe::kind(kind).map(|k| k.keys)
+}
+
+/// Every kind's name, for the message about an unknown one: `"http", "tcp" or "heartbeat"`.
+fn kind_names() -> String {
+    let names: Vec<String> = probe::KINDS
+        .iter()
+        .map(|k| k.name)
+        .chain([HEARTBEAT])
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
     }
 }
 
-fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<MonitorSpec> {
+/// Reports keys that are neither common nor the kind's: another kind's key, or a misspelling.
+fn check_keys(c: &mut Collector<'_>, table: &DeTable<'_>, kind: &str, allowed: &[&str]) {
+    for (key, _) in table.iter() {
+        let name: &str = key.get_ref();
+        if MONITOR_KEYS.contains(&name) || allowed.contains(&name) {
+            continue;
+        }
+        let other_kind = probe::KINDS
+            .iter()
+            .map(|k| k.keys)
+            .chain([heartbeat::KEYS])
+            .any(|keys| keys.contains(&name));
+        if other_kind {
+            c.at(Some(key.span()), format!(
+                "{name} does not apply to a {kind} monitor; remove it (a {kind} monitor takes {})",
+                allowed.join(", ")
+            ));
+        } else {
+            let known: Vec<&str> = MONITOR_KEYS.iter().chain(allowed).copied().collect();
+            c.at(
+                Some(key.span()),
+                format!(
+                    "unknown key \"{name}\" in [monitor]; {}",
+                    did_you_mean(name, &known)
+                ),
+            );
+        }
+    }
+}
+
+fn monitor(
+    c: &mut Collector<'_>,
+    spanned: &Spanned<RawMonitor>,
+    table: &MonitorTable<'_>,
+) -> Option<MonitorSpec> {
     let m = spanned.get_ref();
     let id = match &m.id {
         None => {
@@ -68,30 +151,25 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
             .map_err(|e| c.at(Some(id.span()), e))
             .ok(),
     };
-    let kind = m.kind.as_ref().map_or("http", |k| k.get_ref().as_str());
+    let kind = m
+        .kind
+        .as_ref()
+        .map_or(DEFAULT_KIND, |k| k.get_ref().as_str());
     let Some(allowed) = kind_keys(kind) else {
         let span = m.kind.as_ref().map(Spanned::span);
         c.at(
             span,
-            format!(
-                "kind \"{kind}\" is not known; use \"http\", \"tcp\", \"dns\" or \"heartbeat\""
-            ),
+            format!("kind \"{kind}\" is not known; use {}", kind_names()),
         );
         return None;
     };
-    for (key, span) in m.kind_keys() {
-        if !allowed.contains(&key) {
-            c.at(Some(span), format!("{key} does not apply to a {kind} monitor; remove it (a {kind} monitor takes {})", allowed.join(", ")));
-        }
-    }
-    let probe = match kind {
-        "tcp" => probes::tcp(c, spanned).map(ProbeSpec::Tcp),
-        "dns" => probes::dns(c, spanned).map(ProbeSpec::Dns),
-        "heartbeat" => probes::heartbeat(c, spanned).map(ProbeSpec::Heartbeat),
-        _ => probes::http(c, spanned).map(|h| ProbeSpec::Http(Box::new(h))),
+    check_keys(c, table.table(), kind, allowed);
+    let watch = match probe::kind(kind) {
+        Some(k) => (k.parse)(table, c).map(Watch::Probe),
+        None => heartbeat::parse(table, c).map(Watch::Heartbeat),
     };
-    let default_interval = match &probe {
-        Some(ProbeSpec::Heartbeat(hb)) => (hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION),
+    let default_interval = match &watch {
+        Some(Watch::Heartbeat(hb)) => (hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION),
         _ => DEFAULT_INTERVAL,
     };
     let (schedule, interval) = schedule(c, m, default_interval);
@@ -125,7 +203,7 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
         ));
     }
     // A missed heartbeat deadline is already confirmed; one is enough.
-    let default_threshold = if kind == "heartbeat" { (1, 1) } else { (3, 2) };
+    let default_threshold = if kind == HEARTBEAT { (1, 1) } else { (3, 2) };
     let thresholds = Thresholds {
         failures_before_down: number(
             c,
@@ -151,7 +229,7 @@ fn monitor(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Monit
         timeout,
         degraded_after,
         thresholds,
-        probe: probe?,
+        watch: watch?,
     })
 }
 

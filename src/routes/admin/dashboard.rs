@@ -2,9 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 
-use super::{Owner, html, with_site};
+use super::{Owner, page};
 use crate::db::incidents::{self, Filter};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -14,7 +13,7 @@ use crate::views::admin::dashboard::{self, DashboardView};
 const RECENT: usize = 20;
 
 pub async fn get(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let (open, planned, recent) = state
         .db
         .read(move |c| {
@@ -31,8 +30,8 @@ pub async fn get(owner: Owner, state: web::Data<AppState>) -> Result<HttpRespons
         planned,
         recent,
     };
-    Ok(html(
-        StatusCode::OK,
-        with_site(&state, |site| dashboard::render(site, &view)),
-    ))
+    page(&state, StatusCode::OK, move |site| {
+        dashboard::render(site, &view)
+    })
+    .await
 }

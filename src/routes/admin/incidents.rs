@@ -2,45 +2,46 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 
-use super::{Owner, OwnerForm, choices, html, redirect, with_site};
+use super::{Owner, OwnerForm, page, redirect, refill};
 use crate::db::incidents;
 use crate::domain::incident::Kind;
+use crate::domain::status::ComponentStatus;
 use crate::error::AppError;
-use crate::incidents::{IncidentError, input, owner};
+use crate::incidents::input::ComponentIndex;
+use crate::incidents::{IncidentError, Note, input, owner};
 use crate::routes::admin_api::change;
-use crate::routes::not_found;
+use crate::routes::{blocking, not_found};
 use crate::state::AppState;
 use crate::views::admin::{FormState, FormValues, incident_form};
 
-pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> HttpResponse {
+pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let form = FormState {
         csrf: owner.csrf,
         ..FormState::default()
     };
-    html(
-        StatusCode::OK,
-        with_site(&state, |site| {
-            incident_form::new_incident(site, &form, &choices(&state))
-        }),
-    )
+    let choices = state.choices();
+    page(&state, StatusCode::OK, move |site| {
+        incident_form::new_incident(site, &form, &choices)
+    })
+    .await
 }
 
 fn component_fields(
-    state: &AppState,
+    known: &ComponentIndex,
     values: &FormValues,
-) -> Result<Vec<(i64, crate::domain::status::ComponentStatus)>, IncidentError> {
+) -> Result<Vec<(i64, ComponentStatus)>, IncidentError> {
     input::component_statuses(
-        state,
+        known,
         values
             .with_prefix("component.")
             .filter(|(_, v)| !v.is_empty()),
     )
 }
 
-fn parse_new(state: &AppState, v: &FormValues) -> Result<owner::OpenIncident, IncidentError> {
-    let components = component_fields(state, v)?;
+/// The checked form, its note rendered: call it off the executor.
+fn parse_new(known: &ComponentIndex, v: &FormValues) -> Result<owner::OpenIncident, IncidentError> {
+    let components = component_fields(known, v)?;
     Ok(owner::OpenIncident {
         name: input::name(v.get("name"))?,
         status: input::status(v.value("status"), Kind::Incident)?,
@@ -48,8 +49,19 @@ fn parse_new(state: &AppState, v: &FormValues) -> Result<owner::OpenIncident, In
             "" => input::default_impact(&components),
             i => input::impact(i)?,
         },
-        body: input::body(v.get("body"))?,
+        note: Note::render(&input::body(v.get("body"))?),
         components,
+    })
+}
+
+fn parse_update(
+    known: &ComponentIndex,
+    v: &FormValues,
+) -> Result<owner::PostUpdate, IncidentError> {
+    Ok(owner::PostUpdate {
+        status: input::status(v.value("status"), Kind::Incident)?,
+        note: Note::render(&input::body(v.get("body"))?),
+        components: component_fields(known, v)?,
     })
 }
 
@@ -62,23 +74,28 @@ pub async fn create(form: OwnerForm, state: web::Data<AppState>) -> Result<HttpR
     };
     let result = match form.values.value("action") {
         "preview" => Err(None),
-        _ => match parse_new(&state, &form.values) {
-            Ok(open) => change(&state, move |tx| owner::open(tx, &open, Utc::now()))
-                .await
-                .map_err(Some),
-            Err(e) => Err(Some(e.into())),
-        },
+        _ => {
+            let (known, values) = (state.components.clone(), form.values.clone());
+            match blocking(move || parse_new(&known, &values)).await? {
+                Ok(open) => {
+                    let now = state.clock.now();
+                    change(&state, move |tx| owner::open(tx, &open, now))
+                        .await
+                        .map_err(Some)
+                }
+                Err(e) => Err(Some(e.into())),
+            }
+        }
     };
     match result {
         Ok(id) => Ok(redirect(&format!("/admin/incidents/{id}"))),
         Err(e) => {
-            let status = form.refill(e);
-            Ok(html(
-                status,
-                with_site(&state, |site| {
-                    incident_form::new_incident(site, &form, &choices(&state))
-                }),
-            ))
+            let status = refill(&mut form, e).await;
+            let choices = state.choices();
+            page(&state, status, move |site| {
+                incident_form::new_incident(site, &form, &choices)
+            })
+            .await
         }
     }
 }
@@ -86,7 +103,7 @@ pub async fn create(form: OwnerForm, state: web::Data<AppState>) -> Result<HttpR
 async fn show(
     state: &AppState,
     id: i64,
-    form: &FormState,
+    form: FormState,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let record = state.db.read(move |c| Ok(incidents::get(c, id)?)).await?;
@@ -96,12 +113,11 @@ async fn show(
     if record.kind == Kind::Maintenance && form.values.0.is_empty() {
         return Ok(redirect(&format!("/admin/maintenances/{id}")));
     }
-    Ok(html(
-        status,
-        with_site(state, |site| {
-            incident_form::detail(site, form, &record, &choices(state))
-        }),
-    ))
+    let choices = state.choices();
+    page(state, status, move |site| {
+        incident_form::detail(site, &form, &record, &choices)
+    })
+    .await
 }
 
 pub async fn detail(
@@ -113,7 +129,7 @@ pub async fn detail(
         csrf: owner.csrf,
         ..FormState::default()
     };
-    show(&state, id.into_inner(), &form, StatusCode::OK).await
+    show(&state, id.into_inner(), form, StatusCode::OK).await
 }
 
 pub async fn update(
@@ -128,27 +144,25 @@ pub async fn update(
         values,
         ..FormState::default()
     };
-    let parsed = (|| {
-        Ok::<_, IncidentError>(owner::PostUpdate {
-            status: input::status(form.values.value("status"), Kind::Incident)?,
-            body: input::body(form.values.get("body"))?,
-            components: component_fields(&state, &form.values)?,
-        })
-    })();
-    let result = match (form.values.value("action"), parsed) {
-        ("preview", _) => Err(None),
-        (_, Err(e)) => Err(Some(AppError::from(e))),
-        (_, Ok(update)) => change(&state, move |tx| {
-            owner::post_update(tx, id, &update, Utc::now())
-        })
-        .await
-        .map_err(Some),
+    let result = if form.values.value("action") == "preview" {
+        Err(None)
+    } else {
+        let (known, values) = (state.components.clone(), form.values.clone());
+        match blocking(move || parse_update(&known, &values)).await? {
+            Err(e) => Err(Some(AppError::from(e))),
+            Ok(update) => {
+                let now = state.clock.now();
+                change(&state, move |tx| owner::post_update(tx, id, &update, now))
+                    .await
+                    .map_err(Some)
+            }
+        }
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/admin/incidents/{id}"))),
         Err(e) => {
-            let status = form.refill(e);
-            show(&state, id, &form, status).await
+            let status = refill(&mut form, e).await;
+            show(&state, id, form, status).await
         }
     }
 }

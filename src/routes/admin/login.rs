@@ -4,29 +4,25 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{
-    LOGIN_COOKIE, Owner, OwnerForm, SESSION_COOKIE, cookie, csrf_ok, html, read_form, redirect,
-    with_site,
-};
+use super::{LOGIN_COOKIE, Owner, OwnerForm, SESSION_COOKIE, cookie, csrf_ok, read_form, redirect};
 use crate::auth;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::admin::login;
 
-fn page(
+async fn page(
     state: &AppState,
     status: StatusCode,
     csrf: &str,
     username: &str,
-    error: Option<&str>,
-) -> HttpResponse {
+    error: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
     let enabled = state.config.admin.password_hash.is_some();
-    html(
-        status,
-        with_site(state, |site| {
-            login::render(site, csrf, username, error, enabled)
-        }),
-    )
+    let (csrf, username) = (csrf.to_string(), username.to_string());
+    super::page(state, status, move |site| {
+        login::render(site, &csrf, &username, error, enabled)
+    })
+    .await
 }
 
 /// The login form, with a fresh token in a cookie and in the form (double submit).
@@ -38,7 +34,7 @@ pub async fn form(
         return Ok(redirect("/admin"));
     }
     let token = auth::random_token()?;
-    let mut response = page(&state, StatusCode::OK, &token, "", None);
+    let mut response = page(&state, StatusCode::OK, &token, "", None).await?;
     response
         .add_cookie(&cookie(&state, LOGIN_COOKIE, token))
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -56,7 +52,7 @@ pub async fn login(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     if expected.is_empty() || !csrf_ok(&form, &expected) {
-        return Ok(super::csrf_refused(&state));
+        return Ok(super::csrf_refused(&state).await);
     }
     let username = form.value("username").to_string();
     let ip = req
@@ -66,13 +62,14 @@ pub async fn login(
     if !state.sessions.begin_attempt(ip) {
         tracing::warn!(client = %ip, "login refused: too many failed attempts");
         let message = "Too many failed logins from your address. Wait a minute and try again.";
-        return Ok(page(
+        return page(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
             &expected,
             &username,
             Some(message),
-        ));
+        )
+        .await;
     }
     let password = form.value("password").to_string();
     let hash = state.config.admin.password_hash.clone();
@@ -88,13 +85,14 @@ pub async fn login(
     };
     if !(user_ok && password_ok) {
         tracing::warn!(client = %ip, "failed login");
-        return Ok(page(
+        return page(
             &state,
             StatusCode::UNAUTHORIZED,
             &expected,
             &username,
             Some("Wrong user name or password."),
-        ));
+        )
+        .await;
     }
     state.sessions.succeeded(ip);
     let session = state.sessions.create()?;

@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::{Owner, OwnerForm, choices, html, redirect, with_site};
+use super::{Owner, OwnerForm, redirect, refill};
 use crate::db::incidents;
 use crate::domain::incident::Kind;
 use crate::error::AppError;
-use crate::incidents::{IncidentError, input, maintenance};
+use crate::incidents::input::ComponentIndex;
+use crate::incidents::{IncidentError, Note, input, maintenance};
 use crate::routes::admin_api::change;
-use crate::routes::not_found;
+use crate::routes::{blocking, not_found};
 use crate::state::AppState;
 use crate::views::admin::{FormState, FormValues, maintenance_form};
 
@@ -34,40 +35,44 @@ fn local_time(tz: Tz, field: &str, value: &str) -> Result<DateTime<Utc>, Inciden
         })
 }
 
-fn parse(state: &AppState, v: &FormValues) -> Result<maintenance::Schedule, IncidentError> {
-    let tz = state.config.page.timezone;
+/// The checked form, its note rendered: call it off the executor.
+fn parse(
+    known: &ComponentIndex,
+    tz: Tz,
+    v: &FormValues,
+) -> Result<maintenance::Schedule, IncidentError> {
     let components = v
         .with_prefix("component.")
-        .map(|(key, _)| input::component(state, &format!("component.{key}"), key))
+        .map(|(key, _)| input::component(known, &format!("component.{key}"), key))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(maintenance::Schedule {
         name: input::name(v.get("name"))?,
-        body: input::body(v.get("body"))?,
+        note: Note::render(&input::body(v.get("body"))?),
         scheduled_for: local_time(tz, "scheduled_for", v.value("scheduled_for"))?,
         scheduled_until: local_time(tz, "scheduled_until", v.value("scheduled_until"))?,
         components,
     })
 }
 
-fn page(state: &AppState, status: StatusCode, form: &FormState, id: Option<i64>) -> HttpResponse {
-    html(
-        status,
-        with_site(state, |site| {
-            maintenance_form::render(site, form, &choices(state), id)
-        }),
-    )
+async fn page(
+    state: &AppState,
+    status: StatusCode,
+    form: FormState,
+    id: Option<i64>,
+) -> Result<HttpResponse, AppError> {
+    let choices = state.choices();
+    super::page(state, status, move |site| {
+        maintenance_form::render(site, &form, &choices, id)
+    })
+    .await
 }
 
-pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> HttpResponse {
-    page(
-        &state,
-        StatusCode::OK,
-        &FormState {
-            csrf: owner.csrf,
-            ..FormState::default()
-        },
-        None,
-    )
+pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let form = FormState {
+        csrf: owner.csrf,
+        ..FormState::default()
+    };
+    page(&state, StatusCode::OK, form, None).await
 }
 
 pub async fn edit_form(
@@ -100,7 +105,7 @@ pub async fn edit_form(
         values: FormValues(values),
         ..FormState::default()
     };
-    Ok(page(&state, StatusCode::OK, &form, Some(id)))
+    page(&state, StatusCode::OK, form, Some(id)).await
 }
 
 async fn submit(
@@ -114,25 +119,34 @@ async fn submit(
         values,
         ..FormState::default()
     };
-    let result = match (form.values.value("action"), parse(state, &form.values)) {
-        ("preview", _) => Err(None),
-        (_, Err(e)) => Err(Some(AppError::from(e))),
-        (_, Ok(s)) => match id {
-            None => change(state, move |tx| maintenance::schedule(tx, &s, Utc::now()))
+    let result = if form.values.value("action") == "preview" {
+        Err(None)
+    } else {
+        let (known, tz, values) = (
+            state.components.clone(),
+            state.config.page.timezone,
+            form.values.clone(),
+        );
+        let now = state.clock.now();
+        match blocking(move || parse(&known, tz, &values)).await? {
+            Err(e) => Err(Some(AppError::from(e))),
+            Ok(s) => match id {
+                None => change(state, move |tx| maintenance::schedule(tx, &s, now))
+                    .await
+                    .map_err(Some),
+                Some(id) => change(state, move |tx| {
+                    maintenance::edit(tx, id, &s, now).map(|()| id)
+                })
                 .await
                 .map_err(Some),
-            Some(id) => change(state, move |tx| {
-                maintenance::edit(tx, id, &s, Utc::now()).map(|()| id)
-            })
-            .await
-            .map_err(Some),
-        },
+            },
+        }
     };
     match result {
         Ok(_) => Ok(redirect("/admin")),
         Err(e) => {
-            let status = form.refill(e);
-            Ok(page(state, status, &form, id))
+            let status = refill(&mut form, e).await;
+            page(state, status, form, id).await
         }
     }
 }
@@ -155,6 +169,7 @@ pub async fn cancel(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    change(&state, move |tx| maintenance::cancel(tx, id, Utc::now())).await?;
+    let now = state.clock.now();
+    change(&state, move |tx| maintenance::cancel(tx, id, now)).await?;
     Ok(redirect("/admin"))
 }

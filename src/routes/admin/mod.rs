@@ -13,13 +13,12 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use maud::Markup;
 
+use super::{MAX_BODY_BYTES, blocking};
 use crate::auth;
 use crate::error::AppError;
-use crate::render::site::Links;
-use crate::startup::MAX_BODY_BYTES;
 use crate::state::AppState;
-use crate::views::Site;
 use crate::views::admin::{FormState, FormValues};
+use crate::views::{Links, Site};
 
 pub use dashboard::get as dashboard;
 pub use incidents::{create as create_incident, update as update_incident};
@@ -114,7 +113,10 @@ impl FromRequest for OwnerForm {
             let owner = owner?;
             let values = read_form(body.await?).await?;
             if !csrf_ok(&values, &owner.csrf) {
-                let page = state.map(|s| csrf_refused_page(&s)).unwrap_or_default();
+                let page = match state {
+                    Some(state) => csrf_refused_page(&state).await,
+                    None => String::new(),
+                };
                 return Err(FormRefused(page).into());
             }
             Ok(OwnerForm { owner, values })
@@ -148,17 +150,16 @@ pub async fn read_form(mut payload: web::Payload) -> Result<FormValues, AppError
         .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))
 }
 
-impl FormState {
-    /// After a preview (`None`) or a refused save: keeps the error for the page, renders the
-    /// note for the preview box, and returns the status to answer with.
-    pub fn refill(&mut self, refused: Option<AppError>) -> StatusCode {
-        let status = refused
-            .as_ref()
-            .map_or(StatusCode::OK, ResponseError::status_code);
-        self.error = refused.map(|e| e.to_string());
-        self.preview = Some(crate::markdown::render(self.values.value("body")));
-        status
-    }
+/// After a preview (`None`) or a refused save: keeps the error for the page, renders the note
+/// for the preview box (off the executor), and returns the status to answer with.
+pub async fn refill(form: &mut FormState, refused: Option<AppError>) -> StatusCode {
+    let status = refused
+        .as_ref()
+        .map_or(StatusCode::OK, ResponseError::status_code);
+    form.error = refused.map(|e| e.to_string());
+    let body = form.values.value("body").to_string();
+    form.preview = blocking(move || crate::markdown::render(&body)).await.ok();
+    status
 }
 
 /// True when the form's CSRF token is the expected one.
@@ -166,51 +167,59 @@ pub fn csrf_ok(form: &FormValues, expected: &str) -> bool {
     auth::same_secret(form.value("csrf").as_bytes(), expected.as_bytes())
 }
 
-/// Runs `f` with the page settings and server links a view needs.
-pub fn with_site<T>(state: &AppState, f: impl FnOnce(&Site<'_>) -> T) -> T {
-    let links = Links::server();
-    f(&Site {
-        page: &state.config.page,
-        links: &links,
+/// Renders a view with the page settings and server links, off the async executor.
+pub async fn render<F>(state: &AppState, view: F) -> Result<String, AppError>
+where
+    F: FnOnce(&Site<'_>) -> Markup + Send + 'static,
+{
+    let config = state.config.clone();
+    blocking(move || {
+        let links = Links::server();
+        view(&Site {
+            page: &config.page,
+            links: &links,
+        })
+        .into_string()
     })
+    .await
 }
 
-/// An admin page: never cached.
-pub fn html(status: StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status)
+/// An admin page, rendered off the executor and never cached.
+pub async fn page<F>(
+    state: &AppState,
+    status: StatusCode,
+    view: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&Site<'_>) -> Markup + Send + 'static,
+{
+    let body = render(state, view).await?;
+    Ok(HttpResponse::build(status)
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/html; charset=utf-8")
-        .body(markup.into_string())
+        .body(body))
 }
 
 /// The page for a form posted without its token (or with a stale one).
-fn csrf_refused_page(state: &AppState) -> String {
-    with_site(state, |site| {
+async fn csrf_refused_page(state: &AppState) -> String {
+    render(state, |site| {
         crate::views::error_page::message(
             site,
             "Form expired",
             "This form is missing its security token or it has expired. Go back, reload the page and try again.",
         )
     })
-    .into_string()
+    .await
+    .unwrap_or_default()
 }
 
 /// A form was posted without its token (or with a stale one).
-pub fn csrf_refused(state: &AppState) -> HttpResponse {
-    FormRefused(csrf_refused_page(state)).error_response()
+pub async fn csrf_refused(state: &AppState) -> HttpResponse {
+    FormRefused(csrf_refused_page(state).await).error_response()
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", to.to_string()))
         .finish()
-}
-
-/// The components the owner can pick: `(id, name)` in page order.
-pub fn choices(state: &AppState) -> Vec<(String, String)> {
-    state
-        .monitors
-        .iter()
-        .map(|m| (m.spec.id.to_string(), m.spec.name.clone()))
-        .collect()
 }

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{Admin, change, incident_json, parse_id};
-use crate::domain::incident::Kind;
+use crate::domain::incident::{Kind, Status};
+use crate::domain::status::ComponentStatus;
 use crate::error::AppError;
-use crate::incidents::{input, owner};
-use crate::routes::json_body;
+use crate::incidents::{IncidentError, Note, input, owner};
+use crate::routes::{blocking, json_body};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -41,9 +41,27 @@ pub struct PatchBody {
 fn components(
     state: &AppState,
     map: &Option<BTreeMap<String, String>>,
-) -> Result<Vec<(i64, crate::domain::status::ComponentStatus)>, AppError> {
+) -> Result<Vec<(i64, ComponentStatus)>, IncidentError> {
     let pairs = map.iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
-    Ok(input::component_statuses(state, pairs)?)
+    input::component_statuses(&state.components, pairs)
+}
+
+/// The checked request, its note rendered (off the executor: long notes take a while).
+fn parse_create(state: &AppState, body: CreateBody) -> Result<owner::OpenIncident, IncidentError> {
+    let components = components(state, &body.components)?;
+    Ok(owner::OpenIncident {
+        name: input::name(body.name.as_deref())?,
+        status: match body.status.as_deref() {
+            Some(s) => input::status(s, Kind::Incident)?,
+            None => Status::Investigating,
+        },
+        impact: match body.impact.as_deref() {
+            Some(i) => input::impact(i)?,
+            None => input::default_impact(&components),
+        },
+        note: Note::render(&input::body(body.body.as_deref())?),
+        components,
+    })
 }
 
 pub async fn create(
@@ -53,22 +71,23 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let body: CreateBody = json_body::read(&req, payload).await?;
-    let components = components(&state, &body.components)?;
-    let open = owner::OpenIncident {
-        name: input::name(body.name.as_deref())?,
-        status: match body.status.as_deref() {
-            Some(s) => input::status(s, Kind::Incident)?,
-            None => crate::domain::incident::Status::Investigating,
-        },
-        impact: match body.impact.as_deref() {
-            Some(i) => input::impact(i)?,
-            None => input::default_impact(&components),
-        },
-        body: input::body(body.body.as_deref())?,
-        components,
-    };
-    let id = change(&state, move |tx| owner::open(tx, &open, Utc::now())).await?;
+    let parse_state = state.clone();
+    let open = blocking(move || parse_create(&parse_state, body)).await??;
+    let now = state.clock.now();
+    let id = change(&state, move |tx| owner::open(tx, &open, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
+}
+
+fn parse_update(state: &AppState, body: UpdateBody) -> Result<owner::PostUpdate, IncidentError> {
+    let status = body
+        .status
+        .as_deref()
+        .ok_or_else(|| IncidentError::BadRequest("status: is required".into()))?;
+    Ok(owner::PostUpdate {
+        status: input::status(status, Kind::Incident)?,
+        note: Note::render(&input::body(body.body.as_deref())?),
+        components: components(state, &body.components)?,
+    })
 }
 
 pub async fn post_update(
@@ -80,19 +99,10 @@ pub async fn post_update(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let body: UpdateBody = json_body::read(&req, payload).await?;
-    let status = body
-        .status
-        .as_deref()
-        .ok_or_else(|| AppError::BadRequest("status: is required".into()))?;
-    let update = owner::PostUpdate {
-        status: input::status(status, Kind::Incident)?,
-        body: input::body(body.body.as_deref())?,
-        components: components(&state, &body.components)?,
-    };
-    change(&state, move |tx| {
-        owner::post_update(tx, id, &update, Utc::now())
-    })
-    .await?;
+    let parse_state = state.clone();
+    let update = blocking(move || parse_update(&parse_state, body)).await??;
+    let now = state.clock.now();
+    change(&state, move |tx| owner::post_update(tx, id, &update, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
 }
 
@@ -111,8 +121,9 @@ pub async fn patch(
         .map(|n| input::name(Some(n)))
         .transpose()?;
     let impact = body.impact.as_deref().map(input::impact).transpose()?;
+    let now = state.clock.now();
     change(&state, move |tx| {
-        owner::patch(tx, id, name.as_deref(), impact, Utc::now())
+        owner::patch(tx, id, name.as_deref(), impact, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(incident_json(&state, id).await?))

@@ -1,13 +1,12 @@
 //! `POST /api/admin/maintenances`
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{Admin, change, incident_json};
 use crate::error::AppError;
-use crate::incidents::{input, maintenance};
-use crate::routes::json_body;
+use crate::incidents::{IncidentError, Note, input, maintenance};
+use crate::routes::{blocking, json_body};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -20,6 +19,23 @@ pub struct CreateBody {
     components: Option<Vec<String>>,
 }
 
+fn parse(state: &AppState, body: CreateBody) -> Result<maintenance::Schedule, IncidentError> {
+    let components = body
+        .components
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, key)| input::component(&state.components, &format!("components[{i}]"), key))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(maintenance::Schedule {
+        name: input::name(body.name.as_deref())?,
+        note: Note::render(&input::body(body.body.as_deref())?),
+        scheduled_for: input::time("scheduled_for", body.scheduled_for.as_deref())?,
+        scheduled_until: input::time("scheduled_until", body.scheduled_until.as_deref())?,
+        components,
+    })
+}
+
 pub async fn create(
     _: Admin,
     req: HttpRequest,
@@ -27,23 +43,9 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let body: CreateBody = json_body::read(&req, payload).await?;
-    let components = body
-        .components
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, key)| input::component(&state, &format!("components[{i}]"), key))
-        .collect::<Result<Vec<_>, _>>()?;
-    let schedule = maintenance::Schedule {
-        name: input::name(body.name.as_deref())?,
-        body: input::body(body.body.as_deref())?,
-        scheduled_for: input::time("scheduled_for", body.scheduled_for.as_deref())?,
-        scheduled_until: input::time("scheduled_until", body.scheduled_until.as_deref())?,
-        components,
-    };
-    let id = change(&state, move |tx| {
-        maintenance::schedule(tx, &schedule, Utc::now())
-    })
-    .await?;
+    let parse_state = state.clone();
+    let schedule = blocking(move || parse(&parse_state, body)).await??;
+    let now = state.clock.now();
+    let id = change(&state, move |tx| maintenance::schedule(tx, &schedule, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
 }

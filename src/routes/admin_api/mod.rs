@@ -11,8 +11,12 @@ use crate::auth;
 use crate::db;
 use crate::error::AppError;
 use crate::incidents::IncidentError;
-use crate::render::{self, statuspage};
+use crate::render::{site, statuspage};
 use crate::state::AppState;
+use crate::writer::Tx;
+
+/// How long an owner's write waits for the pages to show it before answering anyway.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub use incidents::{
     create as create_incident, delete as delete_incident, patch as patch_incident, post_update,
@@ -42,30 +46,27 @@ impl FromRequest for Admin {
     }
 }
 
-/// Runs an incident change in one transaction (rolled back on refusal), then re-renders the
-/// public pages before answering, so the owner sees their change at once.
+/// Runs an owner's change in one write transaction (rolled back on refusal), then waits until
+/// the public pages show it, so the owner sees their change at once.
 pub async fn change<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, IncidentError> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> Result<T, IncidentError> + Send + 'static,
 {
     let value = state
-        .db
-        .write(move |tx| f(tx).map_err(anyhow::Error::from))
+        .writer
+        .run(move |tx| f(tx).map_err(anyhow::Error::from))
         .await
         .map_err(|e| match e.downcast::<IncidentError>() {
             Ok(refused) => AppError::from(refused),
             Err(other) => AppError::Internal(other),
         })?;
-    // Re-rendered right here, so the background renderer need not do it again.
-    state.cache.forget_lazy();
-    // The change is saved: a failed render must not make the client retry it.
-    if let Err(e) = render::refresh(state).await {
-        tracing::error!(
-            error = format!("{e:#}"),
-            "re-rendering after an owner change failed"
-        );
-        state.cache.invalidate(); // the background renderer tries again
+    // The change is saved: a slow render must not make the client retry it.
+    if tokio::time::timeout(SETTLE_WAIT, state.settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the pages did not show an owner's change within 5 s; they will");
     }
     Ok(value)
 }
@@ -80,7 +81,7 @@ pub async fn incident_json(
         .read(move |c| Ok(db::incidents::get(c, id)?))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no incident with id {id}")))?;
-    let base = render::site::base_url(&state.config);
+    let base = site::base_url(&state.config);
     Ok(statuspage::incident_json(
         &record,
         &base,

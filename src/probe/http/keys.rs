@@ -1,17 +1,17 @@
-//! The kind-specific part of a `[[monitor]]`: http, tcp, dns, heartbeat.
+//! The keys of an `http` monitor, read and checked with their positions.
 
-use std::net::{IpAddr, SocketAddr};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use super::super::error::Collector;
-use super::super::raw::RawMonitor;
-use super::{duration, optional_duration, text};
-use crate::domain::monitor::{DnsProbe, HeartbeatSpec, HttpProbe, StatusMatcher, TcpProbe};
+use super::{HttpProbe, StatusMatcher};
+use crate::keys::{Collector, MonitorTable, Text, optional_duration, required, text};
+use crate::probe::Probe;
 
 /// Certificates expiring sooner than this make an https monitor degraded, unless configured.
 const DEFAULT_TLS_EXPIRY_WARN: Duration = Duration::from_secs(14 * 86_400);
@@ -20,23 +20,45 @@ const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 const MAX_BODY_LIMIT: usize = 64 * 1024 * 1024;
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-fn required<'a>(
-    c: &mut Collector<'_>,
-    spanned: &Spanned<RawMonitor>,
-    value: &'a Option<Spanned<String>>,
-    what: &str,
-) -> Option<&'a Spanned<String>> {
-    if value.is_none() {
-        c.at(Some(spanned.span()), what.to_string());
-    }
-    value.as_ref()
+pub const KEYS: &[&str] = &[
+    "url",
+    "method",
+    "headers",
+    "body",
+    "expect_status",
+    "expect_body",
+    "expect_body_absent",
+    "follow_redirects",
+    "tls_verify",
+    "tls_ca_file",
+    "tls_expiry_warn",
+    "max_body",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HttpKeys {
+    url: Text,
+    method: Text,
+    headers: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    body: Text,
+    expect_status: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    expect_body: Text,
+    expect_body_absent: Text,
+    follow_redirects: Option<Spanned<bool>>,
+    tls_verify: Option<Spanned<bool>>,
+    tls_ca_file: Text,
+    tls_expiry_warn: Text,
+    max_body: Option<Spanned<toml::Value>>,
 }
 
-pub fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<HttpProbe> {
-    let m = spanned.get_ref();
-    let url = required(c, spanned, &m.url, "an http monitor needs url = \"https://…\"").and_then(|u| {
-        match Url::parse(u.get_ref()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+pub fn parse(table: &MonitorTable<'_>, c: &mut Collector<'_>) -> Option<Arc<dyn Probe>> {
+    let m: HttpKeys = table.keys(c)?;
+    let url = required(c, table.span(), &m.url, "an http monitor needs url = \"https://…\"")
+        .and_then(|u| match Url::parse(u.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
             Ok(_) | Err(_) => {
                 c.at(Some(u.span()), format!(
                     "url \"{}\" is not an absolute http:// or https:// URL; write e.g. \"https://example.com/\"",
@@ -44,8 +66,7 @@ pub fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Http
                 ));
                 None
             }
-        }
-    });
+        });
     let method = match &m.method {
         None => "GET".to_string(),
         Some(v) => {
@@ -63,8 +84,8 @@ pub fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Http
             upper
         }
     };
-    let headers = headers(c, m);
-    let tls_ca_file = m.tls_ca_file.as_ref().and_then(|f| ca_file(c, f));
+    let headers = headers(c, &m);
+    let tls_ca_file = m.tls_ca_file.as_ref().and_then(|f| ca_file(c, table, f));
     let is_https = url.as_ref().is_some_and(|u| u.scheme() == "https");
     let tls_expiry_warn = match &m.tls_expiry_warn {
         None if is_https => Some(DEFAULT_TLS_EXPIRY_WARN),
@@ -73,23 +94,24 @@ pub fn http(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<Http
             optional_duration(c, &m.tls_expiry_warn, "tls_expiry_warn").filter(|d| !d.is_zero())
         }
     };
-    Some(HttpProbe {
+    let probe = HttpProbe {
         url: url?,
         method,
         headers,
         body: text(&m.body),
-        expect_status: expect_status(c, m),
+        expect_status: expect_status(c, &m),
         expect_body: text(&m.expect_body).filter(|k| !k.is_empty()),
         expect_body_absent: text(&m.expect_body_absent).filter(|k| !k.is_empty()),
         follow_redirects: m.follow_redirects.as_ref().is_none_or(|v| *v.get_ref()),
         tls_verify: m.tls_verify.as_ref().is_none_or(|v| *v.get_ref()),
         tls_ca_file,
         tls_expiry_warn,
-        max_body: max_body(c, m),
-    })
+        max_body: max_body(c, &m),
+    };
+    Some(Arc::new(probe))
 }
 
-fn headers(c: &mut Collector<'_>, m: &RawMonitor) -> Vec<(String, String)> {
+fn headers(c: &mut Collector<'_>, m: &HttpKeys) -> Vec<(String, String)> {
     use reqwest::header::{HeaderName, HeaderValue};
     let Some(map) = &m.headers else {
         return Vec::new();
@@ -110,8 +132,14 @@ fn headers(c: &mut Collector<'_>, m: &RawMonitor) -> Vec<(String, String)> {
     out
 }
 
-fn ca_file(c: &mut Collector<'_>, file: &Spanned<String>) -> Option<PathBuf> {
-    let path = PathBuf::from(file.get_ref());
+/// The CA file, resolved from the config file's folder like `data_dir` (not from wherever the
+/// server was started), and checked to hold a certificate.
+fn ca_file(
+    c: &mut Collector<'_>,
+    table: &MonitorTable<'_>,
+    file: &Spanned<String>,
+) -> Option<PathBuf> {
+    let path = table.path(file.get_ref());
     match std::fs::read_to_string(&path) {
         Ok(pem) if pem.contains("BEGIN CERTIFICATE") => Some(path),
         Ok(_) => {
@@ -132,7 +160,7 @@ fn ca_file(c: &mut Collector<'_>, file: &Spanned<String>) -> Option<PathBuf> {
 }
 
 /// `max_body = 1048576`, `"512KiB"`, `"2MiB"`, `"1MB"`.
-fn max_body(c: &mut Collector<'_>, m: &RawMonitor) -> usize {
+fn max_body(c: &mut Collector<'_>, m: &HttpKeys) -> usize {
     let Some(value) = &m.max_body else {
         return DEFAULT_MAX_BODY;
     };
@@ -171,7 +199,7 @@ fn parse_size(text: &str) -> Option<usize> {
     n.checked_mul(factor)
 }
 
-fn expect_status(c: &mut Collector<'_>, m: &RawMonitor) -> StatusMatcher {
+fn expect_status(c: &mut Collector<'_>, m: &HttpKeys) -> StatusMatcher {
     let Some(list) = &m.expect_status else {
         return StatusMatcher::SuccessOrRedirect;
     };
@@ -211,153 +239,9 @@ fn status_range(value: &toml::Value) -> Option<(u16, u16)> {
     }
 }
 
-fn host(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>, kind: &str) -> Option<String> {
-    let m = spanned.get_ref();
-    let host = required(
-        c,
-        spanned,
-        &m.host,
-        &format!("a {kind} monitor needs host = \"mail.example.com\""),
-    )?;
-    let valid = !host.get_ref().is_empty()
-        && host
-            .get_ref()
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ".-_:[]".contains(ch));
-    if !valid {
-        c.at(
-            Some(host.span()),
-            format!(
-                "host \"{}\" is not a host name or IP address",
-                host.get_ref()
-            ),
-        );
-        return None;
-    }
-    Some(host.get_ref().trim_matches(['[', ']']).to_string())
-}
-
-pub fn tcp(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<TcpProbe> {
-    let m = spanned.get_ref();
-    let host = host(c, spanned, "tcp");
-    let port = match &m.port {
-        None => {
-            c.at(
-                Some(spanned.span()),
-                "a tcp monitor needs port = 587 (1 to 65535)",
-            );
-            None
-        }
-        Some(p) => u16::try_from(*p.get_ref())
-            .ok()
-            .filter(|p| *p > 0)
-            .or_else(|| {
-                c.at(
-                    Some(p.span()),
-                    format!("port {} is not a port number from 1 to 65535", p.get_ref()),
-                );
-                None
-            }),
-    };
-    Some(TcpProbe {
-        host: host?,
-        port: port?,
-    })
-}
-
-pub fn dns(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<DnsProbe> {
-    let m = spanned.get_ref();
-    let host = host(c, spanned, "dns");
-    let mut expect_address = Vec::new();
-    for item in m.expect_address.iter().flat_map(|l| l.get_ref()) {
-        match item.get_ref().parse::<IpAddr>() {
-            Ok(ip) => expect_address.push(ip),
-            Err(_) => c.at(
-                Some(item.span()),
-                format!(
-                    "expect_address \"{}\" is not an IP address like \"203.0.113.7\"",
-                    item.get_ref()
-                ),
-            ),
-        }
-    }
-    let resolver = m.resolver.as_ref().and_then(|r| {
-        let text = r.get_ref();
-        let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
-            text.parse::<IpAddr>()
-                .ok()
-                .map(|ip| SocketAddr::new(ip, 53))
-        });
-        if parsed.is_none() {
-            c.at(
-                Some(r.span()),
-                format!(
-                    "resolver \"{text}\" is not an address like \"127.0.0.1:53\" or \"9.9.9.9\""
-                ),
-            );
-        }
-        parsed
-    });
-    Some(DnsProbe {
-        host: host?,
-        expect_address,
-        resolver,
-    })
-}
-
-pub fn heartbeat(c: &mut Collector<'_>, spanned: &Spanned<RawMonitor>) -> Option<HeartbeatSpec> {
-    let m = spanned.get_ref();
-    let grace = required(
-        c,
-        spanned,
-        &m.grace,
-        "a heartbeat monitor needs grace = \"1h\" (how late a ping may be)",
-    )
-    .map(|_| duration(c, &m.grace, "grace", "1h"))?;
-    let token_sha256 = match (&m.token, &m.token_sha256) {
-        (Some(t), None) if t.get_ref().len() >= 16 => {
-            Some(Sha256::digest(t.get_ref().as_bytes()).into())
-        }
-        (Some(t), None) => {
-            c.at(
-                Some(t.span()),
-                "token must be at least 16 characters (it is the only secret in the ping URL)",
-            );
-            None
-        }
-        (None, Some(h)) => {
-            let decoded = hex::decode(h.get_ref())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok());
-            if decoded.is_none() {
-                c.at(Some(h.span()), "token_sha256 must be 64 hex digits; make one with: printf %s \"$TOKEN\" | sha256sum");
-            }
-            decoded
-        }
-        (Some(_), Some(h)) => {
-            c.at(
-                Some(h.span()),
-                "give either token or token_sha256, not both",
-            );
-            None
-        }
-        (None, None) => {
-            c.at(
-                Some(spanned.span()),
-                "a heartbeat monitor needs token = \"…\" (16+ characters) or token_sha256",
-            );
-            None
-        }
-    };
-    Some(HeartbeatSpec {
-        grace,
-        token_sha256: token_sha256?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::*;
 
     #[test]
     fn sizes_take_decimal_and_binary_units() {
@@ -365,5 +249,10 @@ mod tests {
         assert_eq!(parse_size("2MB"), Some(2_000_000));
         assert_eq!(parse_size("100"), Some(100));
         assert_eq!(parse_size("1GiB"), None);
+    }
+
+    #[test]
+    fn the_key_list_matches_the_keys_read() {
+        crate::probe::tests::assert_keys_match::<HttpKeys>(KEYS);
     }
 }

@@ -1,18 +1,155 @@
-//! The http probe: status code, keywords in a streamed and capped body, a hard deadline,
-//! redirects (loops reported), certificate expiry.
+//! The `http` kind: status code, keywords in a streamed and capped body, a hard deadline,
+//! redirects (loops reported), certificate expiry. Its keys are read in `keys.rs`.
 
+mod keys;
+
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use reqwest::Response;
 use reqwest::redirect::Policy;
+use url::Url;
 
-use super::{MAX_REDIRECTS, errors};
+use super::{Kind, Probe, Tools, errors};
 use crate::domain::check::CheckResult;
 use crate::domain::duration::{format_duration, format_span};
-use crate::domain::monitor::HttpProbe;
+
+/// The `http` kind (the default).
+pub const KIND: Kind = Kind {
+    name: "http",
+    keys: keys::KEYS,
+    parse: keys::parse,
+};
+
+/// How many redirects an http check follows before calling it a loop.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Which HTTP status codes count as success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusMatcher {
+    /// Any 2xx or 3xx after redirects.
+    SuccessOrRedirect,
+    /// One of these inclusive ranges.
+    Ranges(Vec<(u16, u16)>),
+}
+
+impl StatusMatcher {
+    pub fn accepts(&self, status: u16) -> bool {
+        match self {
+            Self::SuccessOrRedirect => (200..400).contains(&status),
+            Self::Ranges(ranges) => ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status)),
+        }
+    }
+}
+
+/// An HTTP(S) check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpProbe {
+    pub url: Url,
+    /// GET, HEAD, POST, …
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub expect_status: StatusMatcher,
+    /// A keyword that must appear in the body.
+    pub expect_body: Option<String>,
+    /// Text that must not appear (an error page's words).
+    pub expect_body_absent: Option<String>,
+    pub follow_redirects: bool,
+    /// Off only for hosts whose certificate cannot be trusted on purpose.
+    pub tls_verify: bool,
+    /// An extra CA (PEM) to trust besides the system roots, resolved from the config's folder.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Degraded when the certificate expires sooner than this.
+    pub tls_expiry_warn: Option<Duration>,
+    /// The most of the body a check reads.
+    pub max_body: usize,
+}
+
+impl Probe for HttpProbe {
+    fn kind(&self) -> &'static str {
+        "http"
+    }
+
+    /// The URL without its user, password, query and fragment (where tokens live).
+    fn target(&self) -> String {
+        redacted(&self.url)
+    }
+
+    fn prepare(&self, tools: &mut Tools) -> anyhow::Result<()> {
+        let key = ClientKey::of(self);
+        if let std::collections::hash_map::Entry::Vacant(slot) = tools.http.entry(key) {
+            let client = build_client(slot.key())?;
+            slot.insert(client);
+        }
+        Ok(())
+    }
+
+    fn check<'a>(&'a self, tools: &'a Tools, timeout: Duration) -> BoxFuture<'a, CheckResult> {
+        Box::pin(async move {
+            match tools.http.get(&ClientKey::of(self)) {
+                Some(client) => check(client, self, timeout).await,
+                None => CheckResult::down(Utc::now(), Duration::ZERO, "no HTTP client prepared"),
+            }
+        })
+    }
+}
+
+/// A URL as people may see it: no user, password, query or fragment.
+pub fn redacted(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// HTTP clients differ only in these; one client per combination, built once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct ClientKey {
+    follow_redirects: bool,
+    tls_verify: bool,
+    tls_ca_file: Option<PathBuf>,
+}
+
+impl ClientKey {
+    fn of(http: &HttpProbe) -> Self {
+        Self {
+            follow_redirects: http.follow_redirects,
+            tls_verify: http.tls_verify,
+            tls_ca_file: http.tls_ca_file.clone(),
+        }
+    }
+}
+
+fn build_client(key: &ClientKey) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!(
+            "signalfire/",
+            env!("CARGO_PKG_VERSION"),
+            " (status checker)"
+        ))
+        .redirect(redirect_policy(key.follow_redirects))
+        .dns_resolver(std::sync::Arc::new(super::resolve::SystemResolver))
+        .tls_info(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tls_danger_accept_invalid_certs(!key.tls_verify);
+    if let Some(path) = &key.tls_ca_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read tls_ca_file {}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+            format!("tls_ca_file {} holds no usable certificate", path.display())
+        })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().context("cannot build the HTTP client")
+}
 
 /// A redirect that leads back to a page already visited.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +167,8 @@ pub fn redirect_policy(follow: bool) -> Policy {
     }
     Policy::custom(|attempt| {
         if attempt.previous().iter().any(|seen| seen == attempt.url()) {
-            let url = attempt.url().to_string();
+            // The reason is public: the URL goes without its query and credentials.
+            let url = redacted(attempt.url());
             attempt.error(RedirectLoop(url))
         } else if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error(TooManyRedirects)
@@ -194,7 +332,27 @@ fn certificate_not_after(response: &Response) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
-    use super::contains;
+    use super::*;
+
+    #[test]
+    fn targets_shown_to_people_carry_no_credentials() {
+        let url = Url::parse("https://user:secret@example.com/health?token=abc#x").expect("url");
+        assert_eq!(redacted(&url), "https://example.com/health");
+    }
+
+    #[test]
+    fn default_status_matcher_takes_2xx_and_3xx() {
+        let m = StatusMatcher::SuccessOrRedirect;
+        assert!(m.accepts(200) && m.accepts(204) && m.accepts(302));
+        assert!(!m.accepts(404) && !m.accepts(500) && !m.accepts(199));
+    }
+
+    #[test]
+    fn ranges_are_inclusive() {
+        let m = StatusMatcher::Ranges(vec![(200, 200), (401, 403)]);
+        assert!(m.accepts(200) && m.accepts(401) && m.accepts(403));
+        assert!(!m.accepts(201) && !m.accepts(404));
+    }
 
     #[test]
     fn finds_keywords_and_accepts_empty_ones() {

@@ -1,0 +1,326 @@
+//! The one writer: a generic "run this in the write transaction" service. It knows nothing of
+//! monitors or incidents. Jobs queue up and are written in batches — one transaction for
+//! everything that arrived while the previous batch was being written, each job in its own
+//! savepoint — so thousands of checks cost few commits and one refused job loses only itself.
+//!
+//! A job records its changes as domain events with [`Tx::emit`]. Events are published on the
+//! change stream after the transaction commits, never before and never for a job that was
+//! rolled back. [`Tx::emit`] is also where rows that must commit with the change are written:
+//! every [`InTransaction`] hook (the notifier's outbox) stages its rows there, inside the job's
+//! savepoint, so a notification is written if and only if its cause is.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{self, Db};
+use crate::events::{Bus, Event};
+
+/// Jobs written in one transaction at most.
+const MAX_BATCH: usize = 512;
+/// Jobs waiting to be written before senders wait (back-pressure on the probes).
+const QUEUE: usize = 4_096;
+
+/// Writes rows in the same transaction as the change that causes them.
+pub trait InTransaction: Send + Sync {
+    /// Called for every event a job emits, inside the job's savepoint. An error rolls the job back.
+    fn stage(&self, conn: &Connection, event: &Event) -> rusqlite::Result<()>;
+}
+
+/// A job's view of the write transaction: the connection, and the events its changes cause.
+pub struct Tx<'a> {
+    conn: &'a Connection,
+    hooks: &'a [Arc<dyn InTransaction>],
+    staged: Vec<Event>,
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl<'a> Tx<'a> {
+    fn new(conn: &'a Connection, hooks: &'a [Arc<dyn InTransaction>]) -> Self {
+        Self {
+            conn,
+            hooks,
+            staged: Vec::new(),
+        }
+    }
+
+    /// Records a change: staged rows are written now, the event is published after commit.
+    pub fn emit(&mut self, event: Event) -> rusqlite::Result<()> {
+        for hook in self.hooks {
+            hook.stage(self.conn, &event)?;
+        }
+        self.staged.push(event);
+        Ok(())
+    }
+}
+
+/// One queued job, its result kept until the batch's fate is known.
+trait Work: Send {
+    /// Runs the job; true when it succeeded (its savepoint is kept).
+    fn run(&mut self, tx: &mut Tx<'_>) -> bool;
+    /// Answers the waiter: the job's own result, or why the batch was not committed.
+    fn finish(self: Box<Self>, batch_failure: Option<&str>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<anyhow::Result<T>>,
+    reply: oneshot::Sender<anyhow::Result<T>>,
+}
+
+impl<T, F> Work for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut Tx<'_>) -> anyhow::Result<T> + Send,
+{
+    fn run(&mut self, tx: &mut Tx<'_>) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = work(tx);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, batch_failure: Option<&str>) {
+        let result = match (self.result, batch_failure) {
+            (Some(Err(refused)), _) => Err(refused),
+            (_, Some(why)) => Err(anyhow::anyhow!("the write was not committed: {why}")),
+            (Some(done), None) => done,
+            (None, None) => Err(anyhow::anyhow!("the write never ran")),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+/// Handle to the writer task; cheap to clone. The task ends when every clone is dropped.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Box<dyn Work>>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn start(db: Db, bus: Bus, hooks: Vec<Arc<dyn InTransaction>>) -> Self {
+        let (queue, mut jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
+        let hooks: Arc<[Arc<dyn InTransaction>]> = hooks.into();
+        tokio::spawn(async move {
+            while let Some(first) = jobs.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match jobs.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (db, bus, hooks) = (db.clone(), bus.clone(), hooks.clone());
+                let written =
+                    tokio::task::spawn_blocking(move || write_batch(&db, &bus, &hooks, batch))
+                        .await;
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// Runs `f` in a write transaction and returns its result once that has committed (and
+    /// its events have been published). An `Err` from `f` rolls back `f`'s writes only.
+    pub async fn run<T, F>(&self, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> anyhow::Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Pending {
+            work: Some(f),
+            result: None,
+            reply,
+        };
+        self.queue
+            .send(Box::new(job))
+            .await
+            .map_err(|_| anyhow::anyhow!("the writer has stopped"))?;
+        answer
+            .await
+            .context("the writer dropped a write (it failed while writing)")?
+    }
+}
+
+/// One transaction for the batch, each job in its own savepoint. Events of committed jobs are
+/// published before anyone is answered, so a caller that hears "done" finds subscribers told.
+fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<Box<dyn Work>>) {
+    let mut pending = batch;
+    let mut done: Vec<Box<dyn Work>> = Vec::with_capacity(pending.len());
+    let mut events = Vec::new();
+    let outcome = db.write_blocking(|conn| {
+        for mut job in pending.drain(..) {
+            let mut tx = Tx::new(conn, hooks);
+            let kept = db::in_savepoint(conn, || job.run(&mut tx))?;
+            if kept {
+                events.append(&mut tx.staged);
+            }
+            done.push(job);
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => {
+            bus.publish(&events);
+            for job in done {
+                job.finish(None);
+            }
+        }
+        Err(e) => {
+            // BEGIN, a savepoint or COMMIT failed: nothing of the batch was written.
+            let why = format!("{e:#}");
+            tracing::error!(error = %why, jobs = done.len() + pending.len(), "a write batch failed");
+            for job in done.into_iter().chain(pending) {
+                job.finish(Some(&why));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::events::Subscriber;
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<Event>>);
+
+    impl Subscriber for Heard {
+        fn notify(&self, events: &[Event]) {
+            self.0.lock().expect("lock").extend(events.iter().cloned());
+        }
+    }
+
+    fn event(n: i64) -> Event {
+        Event::IncidentDeleted { incident: n }
+    }
+
+    fn setup(busy: Duration) -> (tempfile::TempDir, Db, Bus, Arc<Heard>) {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open_with_busy_timeout(&dir.path().join("t.db"), busy).expect("db");
+        let bus = Bus::new();
+        let heard = Arc::new(Heard::default());
+        bus.subscribe(heard.clone());
+        (dir, db, bus, heard)
+    }
+
+    fn count(db: &Db) -> i64 {
+        db.read_blocking(|c| Ok(c.query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))?))
+            .expect("count")
+    }
+
+    fn insert(tx: &Tx<'_>) -> rusqlite::Result<usize> {
+        tx.execute(
+            "INSERT INTO incidents (kind, name, status, impact, created_at, updated_at, started_at)
+             VALUES ('incident', 'x', 'investigating', 'none', 0, 0, 0)",
+            [],
+        )
+    }
+
+    #[tokio::test]
+    async fn a_refused_job_loses_only_its_own_writes_and_events() {
+        let (_dir, db, bus, heard) = setup(Duration::from_secs(5));
+        let writer = Writer::start(db.clone(), bus, Vec::new());
+        let kept = writer.run(|tx| {
+            insert(tx)?;
+            tx.emit(event(1))?;
+            Ok(1)
+        });
+        let refused = writer.run(|tx| -> anyhow::Result<()> {
+            insert(tx)?;
+            tx.emit(event(2))?;
+            anyhow::bail!("refused")
+        });
+        let (kept, refused) = tokio::join!(kept, refused);
+        assert_eq!(kept.expect("kept"), 1);
+        assert_eq!(refused.expect_err("refused").to_string(), "refused");
+        assert_eq!(count(&db), 1);
+        assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
+    }
+
+    struct FailingHook;
+
+    impl InTransaction for FailingHook {
+        fn stage(&self, conn: &Connection, event: &Event) -> rusqlite::Result<()> {
+            conn.execute(
+                "INSERT INTO incidents (kind, name, status, impact, created_at, updated_at, started_at)
+                 VALUES ('incident', 'staged', 'investigating', 'none', 0, 0, 0)",
+                [],
+            )?;
+            match event {
+                Event::IncidentDeleted { incident: 2 } => Err(rusqlite::Error::InvalidQuery),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_staged_by_a_hook_commit_or_roll_back_with_their_cause() {
+        let (_dir, db, bus, heard) = setup(Duration::from_secs(5));
+        let writer = Writer::start(db.clone(), bus, vec![Arc::new(FailingHook)]);
+        writer
+            .run(|tx| Ok(tx.emit(event(1))?))
+            .await
+            .expect("staged");
+        assert_eq!(count(&db), 1, "the hook's row is written with the change");
+        let failed = writer
+            .run(|tx| {
+                insert(tx)?;
+                Ok(tx.emit(event(2))?)
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(count(&db), 1, "neither the change nor the hook's row");
+        assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn when_begin_fails_every_waiter_hears_why() {
+        let (dir, db, bus, heard) = setup(Duration::from_millis(50));
+        let writer = Writer::start(db.clone(), bus, Vec::new());
+        let blocker = Connection::open(dir.path().join("t.db")).expect("second connection");
+        blocker
+            .execute_batch("BEGIN EXCLUSIVE")
+            .expect("exclusive lock");
+        let a = writer.run(|tx| Ok(tx.emit(event(1))?));
+        let b = writer.run(|tx| Ok(tx.emit(event(2))?));
+        let (a, b) = tokio::join!(a, b);
+        for result in [a, b] {
+            let error = format!("{:#}", result.expect_err("not written"));
+            assert!(
+                error.contains("cannot begin a write transaction")
+                    && error.contains("database is locked"),
+                "{error}"
+            );
+        }
+        assert!(
+            heard.0.lock().expect("lock").is_empty(),
+            "nothing published"
+        );
+        blocker.execute_batch("ROLLBACK").expect("release");
+        writer
+            .run(|tx| Ok(tx.emit(event(3))?))
+            .await
+            .expect("the writer carries on");
+    }
+}
