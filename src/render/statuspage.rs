@@ -196,8 +196,10 @@ pub struct Api<'a> {
     page_id: String,
 }
 
-/// The id of a group pseudo-component.
-pub fn group_id(name: &str) -> String {
+/// The id of a group pseudo-component: `group_` and a slug of its name. Monitor ids never hold
+/// `_`, so a group id can never be a monitor's; `taken` keeps two groups whose names slug alike
+/// apart (`group_web`, `group_web_2`).
+pub fn group_id(name: &str, taken: &mut std::collections::HashSet<String>) -> String {
     let slug: String = name
         .chars()
         .map(|c| {
@@ -208,7 +210,14 @@ pub fn group_id(name: &str) -> String {
             }
         })
         .collect();
-    format!("group-{}", slug.trim_matches('-'))
+    let base = format!("group_{}", slug.trim_matches('-'));
+    let mut id = base.clone();
+    let mut n = 1;
+    while !taken.insert(id.clone()) {
+        n += 1;
+        id = format!("{base}_{n}");
+    }
+    id
 }
 
 /// A stable page id derived from the base URL (Statuspage ids are opaque strings).
@@ -317,6 +326,7 @@ impl<'a> Api<'a> {
     fn component_list(&self) -> Vec<ComponentJson> {
         let mut out = Vec::new();
         let mut position = 0;
+        let mut group_ids = std::collections::HashSet::new();
         for (group, members) in self.snapshot.groups() {
             match group {
                 None => {
@@ -327,7 +337,7 @@ impl<'a> Api<'a> {
                 }
                 Some(name) => {
                     position += 1;
-                    let gid = group_id(name);
+                    let gid = group_id(name, &mut group_ids);
                     out.push(self.group(name, &gid, &members, position));
                     for (i, c) in members.into_iter().enumerate() {
                         out.push(self.component(c, i + 1, Some(gid.clone())));
@@ -353,7 +363,9 @@ impl<'a> Api<'a> {
             created_at: timestamp(m.created_at),
             updated_at: timestamp(updated),
             position,
-            description: None,
+            // Statuspage has no word for "not checked yet": the status stays a valid one and
+            // the description says what it means.
+            description: c.waiting.map(|w| w.sentence().to_string()),
             showcase: true,
             start_date: Some(m.created_at.date_naive().to_string()),
             group_id,

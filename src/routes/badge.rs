@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::cached;
+use super::{blocking, cached};
 use crate::error::AppError;
 use crate::render::badge;
 use crate::state::AppState;
@@ -35,8 +35,10 @@ pub async fn get(
         .iter()
         .find(|c| c.monitor.key == key)
         .ok_or_else(unknown)?;
+    let status = component.status;
+    let svg = blocking(move || badge::svg(&label, status)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
         .content_type(badge::SVG)
-        .body(badge::svg(&label, component.status)))
+        .body(svg))
 }

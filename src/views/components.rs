@@ -2,6 +2,7 @@
 
 use maud::{Markup, Render, html};
 
+use super::model::Waiting;
 use crate::domain::status::{ComponentStatus, Indicator};
 use crate::domain::uptime::{DayBar, DayLevel, format_percent};
 
@@ -9,6 +10,13 @@ use crate::domain::uptime::{DayBar, DayLevel, format_percent};
 pub fn status_pill(status: ComponentStatus) -> Markup {
     html! {
         span class={ "pill pill--" (status.as_str()) } { (status.label()) }
+    }
+}
+
+/// The pill of a component that has not been checked yet: never "Operational".
+pub fn waiting_pill(waiting: Waiting) -> Markup {
+    html! {
+        span.pill.pill--waiting title=(waiting.sentence()) { (waiting.label()) }
     }
 }
 
@@ -40,12 +48,6 @@ impl DayLabels {
 }
 
 /// What a bar says, for the tooltip and screen readers: "2026-11-28: 99.95%".
-pub fn bar_label(date: &str, bar: &DayBar) -> String {
-    let mut text = String::new();
-    push_label(&mut text, date, bar);
-    text
-}
-
 fn push_label(out: &mut String, date: &str, bar: &DayBar) {
     out.push_str(date);
     match bar.uptime {

@@ -97,6 +97,11 @@ impl Snapshot {
             .filter(|m| m.status == Status::Scheduled)
     }
 
+    /// True when there are components and none has been checked yet (a fresh server).
+    pub fn all_waiting(&self) -> bool {
+        !self.components.is_empty() && self.components.iter().all(|c| c.waiting.is_some())
+    }
+
     pub fn indicator(&self) -> Indicator {
         let statuses: Vec<ComponentStatus> = self.components.iter().map(|c| c.status).collect();
         let impacts: Vec<Impact> = self.open_incidents.iter().map(|i| i.impact).collect();

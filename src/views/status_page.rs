@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{DayLabels, indicator_class, status_pill, uptime_bars};
+use super::components::{DayLabels, indicator_class, status_pill, uptime_bars, waiting_pill};
 use super::model::{ComponentView, Snapshot};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
@@ -16,13 +16,19 @@ const RECENT_DAYS: i64 = 14;
 
 pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
     let indicator = snapshot.indicator();
+    // Before any check, "All Systems Operational" would be a guess.
+    let (banner_class, banner_title) = if snapshot.all_waiting() {
+        ("waiting", "Waiting for the first checks")
+    } else {
+        (indicator_class(indicator), indicator.description())
+    };
     let today = snapshot.generated_at.date_naive();
     let dates = DayLabels::new(&day_bars(today, snapshot.history_days, &[]));
     let body = html! {
-        section class={ "banner banner--" (indicator_class(indicator)) } role="status" {
+        section class={ "banner banner--" (banner_class) } role="status" {
             span.banner__icon aria-hidden="true" {}
             div {
-                h1.banner__title { (indicator.description()) }
+                h1.banner__title { (banner_title) }
                 p.banner__time {
                     "Updated "
                     time datetime=(Site::iso(snapshot.generated_at)) { (site.local_time(snapshot.generated_at)) }
@@ -125,12 +131,16 @@ fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &Da
         li.component #{ "component-" (m.key) } {
             div.component__head {
                 h4.component__name { (m.name) }
-                (status_pill(c.status))
+                @match c.waiting {
+                    Some(waiting) => (waiting_pill(waiting)),
+                    None => (status_pill(c.status)),
+                }
             }
             p.component__meta {
-                @match &m.last {
-                    None => { "Awaiting the first check" }
-                    Some(last) => {
+                @match (&m.last, c.waiting) {
+                    (None, Some(waiting)) => { (waiting.sentence()) }
+                    (None, None) => { "Not checked yet" }
+                    (Some(last), _) => {
                         "Checked "
                         time datetime=(Site::iso(last.at)) { (site.local_clock(last.at)) }
                         @if last.verdict != Verdict::Down {

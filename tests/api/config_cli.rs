@@ -175,3 +175,35 @@ fn a_malformed_password_hash_from_the_environment_is_reported() {
             .contains("SIGNALFIRE_ADMIN_PASSWORD_HASH must be an argon2id PHC string")
     );
 }
+
+#[test]
+fn tls_ca_file_is_read_from_the_config_files_folder_like_data_dir() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let ca = rcgen::CertificateParams::new(vec!["ca.example".to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("ca");
+    std::fs::create_dir(dir.path().join("certs")).expect("certs folder");
+    std::fs::write(dir.path().join("certs/ca.pem"), ca.pem()).expect("write ca");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[monitor]]\nid = \"intranet\"\nurl = \"https://127.0.0.1:8443/\"\ntls_ca_file = \"certs/ca.pem\"\n",
+    )
+    .expect("write config");
+    // Started from elsewhere, as a service manager would.
+    let elsewhere = tempfile::tempdir().expect("other dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .current_dir(elsewhere.path())
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run signalfire");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -347,3 +347,55 @@ async fn maintenance_moves_from_scheduled_to_in_progress_to_completed_on_the_clo
         .collect();
     assert_eq!(statuses, vec!["completed", "in_progress", "scheduled"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completing_a_maintenance_through_the_api_tells_the_failure_it_hid() {
+    use signalfire::domain::check::CheckResult;
+    let app = spawn_app(&http_monitor(
+        "orders",
+        "http://127.0.0.1:9/",
+        &format!("{NEVER}failures_before_down = 2\n"),
+    ))
+    .await;
+    let now = app.clock.now();
+    let response = app
+        .admin(
+            "POST",
+            "/api/admin/maintenances",
+            Some(json!({
+                "name": "Order system upgrade",
+                "body": "Orders are read-only.",
+                "scheduled_for": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                "scheduled_until": (now + chrono::Duration::hours(1)).to_rfc3339(),
+                "components": ["orders"]
+            })),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let maintenance: serde_json::Value = response.json().await.expect("json");
+    let id = maintenance["id"].as_str().expect("id").to_string();
+    let down = CheckResult::down(
+        app.clock.now(),
+        Duration::from_millis(5),
+        "HTTP 500 Internal Server Error",
+    );
+    app.apply_times(&down, 2).await;
+    assert!(incidents(&app, "/api/v2/incidents.json").await.is_empty());
+
+    let done = app.post_update(&id, "completed", "Done early.").await;
+    assert_eq!(done.status(), 201);
+    app.settle().await;
+    let open = incidents(&app, "/api/v2/incidents/unresolved.json").await;
+    assert_eq!(
+        open.len(),
+        1,
+        "the failure the window hid now has its incident"
+    );
+    assert_eq!(open[0]["name"], "orders site is down");
+    assert_eq!(
+        app.component_status("orders").await.as_deref(),
+        Some("major_outage")
+    );
+    let all = app.get_json("/api/v2/scheduled-maintenances.json").await;
+    assert_eq!(all["scheduled_maintenances"][0]["status"], "completed");
+}

@@ -326,3 +326,67 @@ async fn dns_names_must_resolve_to_the_expected_address() {
         (Verdict::Down, "NXDOMAIN: gone.example does not exist")
     );
 }
+
+/// A port that answers in plain HTTP whatever it is sent — an https URL on an http port.
+async fn plain_http_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// True when `text` holds a Rust identifier in CamelCase (`InvalidContentType`): debug text.
+fn has_debug_text(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| {
+            let mut chars = word.chars();
+            chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                && word.chars().skip(1).any(|c| c.is_ascii_uppercase())
+                && word.chars().any(|c| c.is_ascii_lowercase())
+        })
+}
+
+#[tokio::test]
+async fn https_on_a_plain_http_port_says_so_in_words_not_library_text() {
+    let port = plain_http_port().await;
+    let r = check(&format!("https://127.0.0.1:{port}/"), SHORT).await;
+    assert_eq!(
+        (r.verdict, reason(&r)),
+        (
+            Verdict::Down,
+            "TLS: the server did not answer in TLS (is this port plain HTTP?)"
+        )
+    );
+    assert!(!has_debug_text(reason(&r)), "{}", reason(&r));
+}
+
+#[tokio::test]
+async fn a_host_that_does_not_resolve_is_a_dns_failure_for_tcp_and_http_alike() {
+    // An empty label fails in the resolver library itself: no DNS query leaves the machine.
+    let tcp = run(spec_from(
+        "[[monitor]]\nid = \"mail\"\nkind = \"tcp\"\nhost = \"mail..example\"\nport = 587\ntimeout = \"2s\"\n",
+    ))
+    .await;
+    let http = check("http://mail..example/", SHORT).await;
+    assert_eq!(
+        (tcp.verdict, reason(&tcp)),
+        (Verdict::Down, "DNS lookup failed")
+    );
+    assert_eq!(
+        (http.verdict, reason(&http)),
+        (Verdict::Down, "DNS lookup failed")
+    );
+}

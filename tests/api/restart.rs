@@ -126,3 +126,25 @@ async fn a_restarted_down_monitor_reports_no_fresh_transition() {
     let recovered = app.state.checker.apply(&monitor, up).await.expect("apply");
     assert!(recovered.is_some(), "two successes bring it back up");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_a_newer_signalfire_is_refused_at_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(dir.path()).expect("data dir");
+    let db = rusqlite::Connection::open(dir.path().join("signalfire.db")).expect("db");
+    db.pragma_update(None, "user_version", 9_999)
+        .expect("newer version");
+    drop(db);
+    let text = crate::helpers::test_config(dir.path(), "");
+    let built = signalfire::startup::Application::build(crate::helpers::parse_config(&text)).await;
+    let error = format!("{:#}", built.err().expect("refused"));
+    assert!(
+        error.contains("written by a newer signalfire") && error.contains("schema version 9999"),
+        "{error}"
+    );
+    let version: i64 = rusqlite::Connection::open(dir.path().join("signalfire.db"))
+        .expect("db")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 9_999, "left untouched");
+}

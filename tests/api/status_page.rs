@@ -212,3 +212,44 @@ async fn health_assets_and_not_found() {
     let body: serde_json::Value = api_missing.json().await.expect("json error");
     assert!(body["error"].as_str().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_server_shows_no_component_as_operational_before_its_first_check() {
+    let site = FakeSite::start(Behavior::Ok("hello".into())).await;
+    let app = spawn_app(
+        &[
+            http_monitor("blog", &site.url(), "interval = \"30s\"\n"),
+            "[[monitor]]\nid = \"stats\"\nkind = \"heartbeat\"\ntoken = \"statistics-job-token-01\"\ngrace = \"1h\"\n".to_string(),
+        ]
+        .concat(),
+    )
+    .await;
+    let page = app.get_html("/").await;
+    let pills: Vec<String> = select(&page, ".component .pill").iter().map(text).collect();
+    assert_eq!(pills, vec!["Checking…", "Waiting"]);
+    assert!(!pills.iter().any(|p| p == "Operational"));
+    let meta: Vec<String> = select(&page, ".component__meta").iter().map(text).collect();
+    assert_eq!(
+        meta,
+        vec!["Waiting for the first check", "Waiting for the first ping"]
+    );
+    assert_eq!(
+        text(&select(&page, ".banner__title")[0]),
+        "Waiting for the first checks"
+    );
+    let components = app.get_json("/api/v2/components.json").await;
+    let blog = &components["components"][0];
+    assert_eq!(blog["status"], "operational", "a valid Statuspage status");
+    assert_eq!(blog["description"], "Waiting for the first check");
+    assert_eq!(
+        components["components"][1]["description"],
+        "Waiting for the first ping"
+    );
+
+    app.tick(std::time::Duration::from_secs(30)).await;
+    let page = app.get_html("/").await;
+    let pills: Vec<String> = select(&page, ".component .pill").iter().map(text).collect();
+    assert_eq!(pills, vec!["Operational", "Waiting"], "checked now");
+    let components = app.get_json("/api/v2/components.json").await;
+    assert!(components["components"][0]["description"].is_null());
+}

@@ -198,3 +198,52 @@ async fn the_other_seven_endpoints_have_statuspages_shapes() {
         .await;
     assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_ids_never_collide_with_monitor_ids_or_each_other() {
+    let never = "cron = \"0 0 0 1 1 *\"\n";
+    let app = spawn_app(
+        &[
+            http_monitor(
+                "group-website",
+                "http://127.0.0.1:9/",
+                &format!("{never}group = \"Website\"\n"),
+            ),
+            http_monitor(
+                "blog",
+                "http://127.0.0.1:9/",
+                &format!("{never}group = \"Web site\"\n"),
+            ),
+            http_monitor(
+                "shop",
+                "http://127.0.0.1:9/",
+                &format!("{never}group = \"web-site\"\n"),
+            ),
+        ]
+        .concat(),
+    )
+    .await;
+    let components = app.get_json("/api/v2/components.json").await;
+    let ids: Vec<&str> = components["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "ids are unique: {ids:?}");
+    assert!(ids.contains(&"group-website"), "the monitor keeps its id");
+    for c in components["components"].as_array().expect("components") {
+        if let Some(group) = c["group_id"].as_str() {
+            assert!(
+                components["components"]
+                    .as_array()
+                    .expect("components")
+                    .iter()
+                    .any(|g| g["id"] == group && g["group"] == true),
+                "{} points at its group",
+                c["id"]
+            );
+        }
+    }
+}
