@@ -47,14 +47,14 @@ pub fn after_window(tx: &mut Tx<'_>, monitors: &[i64], now: DateTime<Utc>) -> ru
     Ok(())
 }
 
-/// Writes the policy's decisions.
+/// Writes the policy's decisions: each one update (and a new incident for `Open`).
 pub fn execute(
     tx: &mut Tx<'_>,
     decisions: Vec<Decision>,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     for decision in decisions {
-        match decision {
+        let (incident, status, body, changes) = match decision {
             Decision::Open {
                 monitor,
                 name,
@@ -73,35 +73,19 @@ pub fn execute(
                 };
                 let id = incidents::insert(tx, &new, now)?;
                 let changes = set_components(tx, id, &[(monitor, ComponentStatus::MajorOutage)])?;
-                let note = Note::render(&body);
-                write_incident_update(
-                    tx,
-                    id,
-                    Status::Investigating,
-                    &note,
-                    Author::Automatic,
-                    now,
-                    &changes,
-                )?;
+                (id, Status::Investigating, body, changes)
             }
             Decision::Note {
                 incident,
                 status,
                 body,
                 component,
-            } => {
-                let changes = set_components(tx, incident, &[component])?;
-                let note = Note::render(&body);
-                write_incident_update(
-                    tx,
-                    incident,
-                    status,
-                    &note,
-                    Author::Automatic,
-                    now,
-                    &changes,
-                )?;
-            }
+            } => (
+                incident,
+                status,
+                body,
+                set_components(tx, incident, &[component])?,
+            ),
             Decision::Resolve {
                 incident,
                 monitor,
@@ -110,18 +94,19 @@ pub fn execute(
                 let up = [(monitor, ComponentStatus::Operational)];
                 let mut changes = set_components(tx, incident, &up)?;
                 changes.extend(close_components(tx, incident, &up)?);
-                let note = Note::render(&body);
-                write_incident_update(
-                    tx,
-                    incident,
-                    Status::Resolved,
-                    &note,
-                    Author::Automatic,
-                    now,
-                    &changes,
-                )?;
+                (incident, Status::Resolved, body, changes)
             }
-        }
+        };
+        let note = Note::render(&body);
+        write_incident_update(
+            tx,
+            incident,
+            status,
+            &note,
+            Author::Automatic,
+            now,
+            &changes,
+        )?;
     }
     Ok(())
 }

@@ -27,6 +27,8 @@ use crate::views::{Links, Site, error_page};
 
 /// Changes arriving within this window are exported together.
 const DEBOUNCE: Duration = Duration::from_millis(100);
+/// The export is written at least this often, so its "last checked" times stay fresh.
+const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 /// What one export wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -215,13 +217,13 @@ impl Publisher {
         self.changes.settled().await;
     }
 
-    /// Publishes once at start, then after every change, until `stop`.
+    /// Publishes after every change and once a minute, until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
-        self.changes.wake();
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = self.changes.woken() => {}
+                () = tokio::time::sleep(REFRESH_EVERY) => {}
             }
             tokio::select! {
                 () = stop.cancelled() => return,

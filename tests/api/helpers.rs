@@ -172,6 +172,32 @@ impl TestApp {
         ran
     }
 
+    /// Schedules "Order system upgrade" on `components` from `from` to `until` through the API
+    /// and returns its id.
+    pub async fn schedule_maintenance(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        components: &[&str],
+    ) -> String {
+        let response = self
+            .admin(
+                "POST",
+                "/api/admin/maintenances",
+                Some(serde_json::json!({
+                    "name": "Order system upgrade",
+                    "body": "Orders are read-only.",
+                    "scheduled_for": from.to_rfc3339(),
+                    "scheduled_until": until.to_rfc3339(),
+                    "components": components
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let json: serde_json::Value = response.json().await.expect("json");
+        json["id"].as_str().expect("id").to_string()
+    }
+
     /// Opens an incident through the API and returns its id.
     pub async fn open_incident(&self, body: serde_json::Value) -> String {
         let response = self.admin("POST", "/api/admin/incidents", Some(body)).await;

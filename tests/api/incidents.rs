@@ -201,20 +201,12 @@ async fn a_maintenance_window_opens_no_incident_until_it_ends() {
     let site = FakeSite::start(Behavior::Status(500)).await;
     let app = spawn_app(&http_monitor("orders", &site.url(), FAST)).await;
     let now = app.clock.now();
-    let response = app
-        .admin(
-            "POST",
-            "/api/admin/maintenances",
-            Some(json!({
-                "name": "Order system upgrade",
-                "body": "Orders are read-only.",
-                "scheduled_for": (now - chrono::Duration::minutes(1)).to_rfc3339(),
-                "scheduled_until": (now + chrono::Duration::seconds(4)).to_rfc3339(),
-                "components": ["orders"]
-            })),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
+    app.schedule_maintenance(
+        now - chrono::Duration::minutes(1),
+        now + chrono::Duration::seconds(4),
+        &["orders"],
+    )
+    .await;
     let active = app
         .get_json("/api/v2/scheduled-maintenances/active.json")
         .await;
@@ -358,22 +350,13 @@ async fn completing_a_maintenance_through_the_api_tells_the_failure_it_hid() {
     ))
     .await;
     let now = app.clock.now();
-    let response = app
-        .admin(
-            "POST",
-            "/api/admin/maintenances",
-            Some(json!({
-                "name": "Order system upgrade",
-                "body": "Orders are read-only.",
-                "scheduled_for": (now - chrono::Duration::minutes(1)).to_rfc3339(),
-                "scheduled_until": (now + chrono::Duration::hours(1)).to_rfc3339(),
-                "components": ["orders"]
-            })),
+    let id = app
+        .schedule_maintenance(
+            now - chrono::Duration::minutes(1),
+            now + chrono::Duration::hours(1),
+            &["orders"],
         )
         .await;
-    assert_eq!(response.status(), 201);
-    let maintenance: serde_json::Value = response.json().await.expect("json");
-    let id = maintenance["id"].as_str().expect("id").to_string();
     let down = CheckResult::down(
         app.clock.now(),
         Duration::from_millis(5),

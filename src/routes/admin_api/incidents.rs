@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{Admin, change, incident_json, parse_id};
+use super::{Admin, change, incident_json, parse_id, read_request};
 use crate::domain::incident::{Kind, Status};
 use crate::domain::status::ComponentStatus;
 use crate::error::AppError;
 use crate::incidents::{IncidentError, Note, input, owner};
-use crate::routes::{blocking, json_body};
+use crate::routes::json_body;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -70,9 +70,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let body: CreateBody = json_body::read(&req, payload).await?;
-    let parse_state = state.clone();
-    let open = blocking(move || parse_create(&parse_state, body)).await??;
+    let open = read_request(&req, payload, &state, parse_create).await?;
     let now = state.clock.now();
     let id = change(&state, move |tx| owner::open(tx, &open, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))
@@ -98,9 +96,7 @@ pub async fn post_update(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let body: UpdateBody = json_body::read(&req, payload).await?;
-    let parse_state = state.clone();
-    let update = blocking(move || parse_update(&parse_state, body)).await??;
+    let update = read_request(&req, payload, &state, parse_update).await?;
     let now = state.clock.now();
     change(&state, move |tx| owner::post_update(tx, id, &update, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))

@@ -3,10 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{Admin, change, incident_json};
+use super::{Admin, change, incident_json, read_request};
 use crate::error::AppError;
 use crate::incidents::{IncidentError, Note, input, maintenance};
-use crate::routes::{blocking, json_body};
+
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -42,9 +42,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let body: CreateBody = json_body::read(&req, payload).await?;
-    let parse_state = state.clone();
-    let schedule = blocking(move || parse(&parse_state, body)).await??;
+    let schedule = read_request(&req, payload, &state, parse).await?;
     let now = state.clock.now();
     let id = change(&state, move |tx| maintenance::schedule(tx, &schedule, now)).await?;
     Ok(HttpResponse::Created().json(incident_json(&state, id).await?))

@@ -12,6 +12,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::incidents::IncidentError;
 use crate::render::{site, statuspage};
+use crate::routes::{blocking, json_body};
 use crate::state::AppState;
 use crate::writer::Tx;
 
@@ -69,6 +70,24 @@ where
         tracing::warn!("the pages did not show an owner's change within 5 s; they will");
     }
     Ok(value)
+}
+
+/// Reads a JSON body and checks it into a typed request on the blocking pool (where the note's
+/// Markdown is rendered: long notes take a while).
+pub async fn read_request<B, R, F>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+    parse: F,
+) -> Result<R, AppError>
+where
+    B: serde::de::DeserializeOwned + Send + 'static,
+    R: Send + 'static,
+    F: FnOnce(&AppState, B) -> Result<R, IncidentError> + Send + 'static,
+{
+    let body: B = json_body::read(req, payload).await?;
+    let state = state.clone();
+    Ok(blocking(move || parse(&state, body)).await??)
 }
 
 /// The incident in Statuspage's shape, as the API answers.
