@@ -77,8 +77,10 @@ async fn start(config_text: String, data_dir: Arc<TempDir>, clock: Arc<ManualClo
     let state = app.state().clone();
     let stop = app.stop_token();
     let task = tokio::spawn(app.run_until_stopped());
+    // A request that gets no answer fails its test instead of hanging it.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
     TestApp {
@@ -155,8 +157,11 @@ impl TestApp {
     }
 
     /// Waits until every change written so far shows on the pages (and in the export).
+    /// Fails (rather than hangs) when the renderer does not catch up within 10 s.
     pub async fn settle(&self) {
-        self.state.settled().await;
+        tokio::time::timeout(Duration::from_secs(10), self.state.settled())
+            .await
+            .expect("the pages show every change within 10 s");
     }
 
     /// Moves the clock by `by`, runs every check then due, and waits for the pages.
