@@ -85,3 +85,7 @@ for f in feed.rss feed.atom history.rss history.atom components/blog/feed.rss co
 done
 check_feed "${feeds[@]}"
 echo "check-feed: ${#feeds[@]} feeds pass"
+
+# Lighthouse 12, mobile preset: every category >= 0.95 on the status page, an incident, the
+# history and the login (installs chromium and lighthouse when missing).
+bash .ci/lighthouse.sh "$base" "$id"

@@ -19,6 +19,16 @@ pub const ALL: &[Asset] = &[
     },
 ];
 
-pub fn find(name: &str) -> Option<&'static Asset> {
-    ALL.iter().find(|a| a.name == name)
+/// A short hash of every asset, for cache-busting links (`style.css?v=…`): it changes exactly
+/// when an asset does.
+pub fn version() -> &'static str {
+    use sha2::{Digest, Sha256};
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hash = Sha256::new();
+        for asset in ALL {
+            hash.update(asset.body);
+        }
+        hex::encode(&hash.finalize()[..6])
+    })
 }

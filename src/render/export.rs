@@ -18,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 use super::changes::Changes;
 use super::site::{self, HTML};
 use super::{pages, snapshot};
-use crate::assets;
 use crate::config::Config;
 use crate::db::{Db, incidents};
 use crate::domain::clock::Clock;
@@ -101,12 +100,6 @@ impl Exporter {
             total.bytes += write_atomically(out, &file.path, &file.body)?;
             total.files += 1;
             paths.insert(file.path.clone());
-        }
-        for asset in assets::ALL {
-            let path = format!("assets/{}", asset.name);
-            total.bytes += write_atomically(out, &path, asset.body)?;
-            total.files += 1;
-            paths.insert(path);
         }
         for gone in exported.paths.difference(&paths) {
             let file = out.join(gone);

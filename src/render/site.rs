@@ -7,6 +7,7 @@ use maud::Markup;
 use super::cache::File;
 use super::feeds::{self, FeedMeta};
 use super::{badge, statuspage};
+use crate::assets;
 use crate::config::Config;
 use crate::views::model::Snapshot;
 use crate::views::{self, Links};
@@ -107,6 +108,12 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
             badge::svg(&c.monitor.name, c.status),
         ));
     }
+    // Assets go through the cache too: gzipped once, with validators.
+    files.extend(assets::ALL.iter().map(|a| File {
+        path: format!("assets/{}", a.name),
+        content_type: a.content_type,
+        body: Bytes::from_static(a.body),
+    }));
     files.extend([
         html("index.html", views::status_page::render(&site, snapshot)),
         html("404.html", views::error_page::not_found(&site)),

@@ -1,15 +1,21 @@
-//! `/assets/{name}`: the stylesheet and icon, embedded in the binary.
+//! `/assets/{name}`: the stylesheet and icon, embedded in the binary and served from the page
+//! cache (gzipped, with validators); links carry `?v=` with a hash of the assets.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::assets;
+use super::cached;
 use crate::error::AppError;
+use crate::state::AppState;
 
-pub async fn get(name: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset =
-        assets::find(&name).ok_or_else(|| AppError::NotFound(format!("no asset named {name}")))?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=86400"))
-        .content_type(asset.content_type)
-        .body(asset.body))
+pub async fn get(
+    req: HttpRequest,
+    name: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let asset = state
+        .renderer
+        .cache()
+        .get(&format!("assets/{name}"))
+        .ok_or_else(|| AppError::NotFound(format!("no asset named {name}")))?;
+    Ok(cached::respond(&req, &asset))
 }

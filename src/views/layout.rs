@@ -4,9 +4,6 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::Site;
 
-/// Cache-busting version for the stylesheet link.
-const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
-
 /// A full HTML document. `heading` is the document title before the site title.
 pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
     let title = match heading {
@@ -27,7 +24,7 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                 link rel="icon" href=(site.links.asset("favicon.svg")) type="image/svg+xml";
                 link rel="alternate" type="application/rss+xml" title={ (site.page.title) " (RSS)" } href=(site.links.file("feed.rss"));
                 link rel="alternate" type="application/atom+xml" title={ (site.page.title) " (Atom)" } href=(site.links.file("feed.atom"));
-                link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (ASSET_VERSION) };
+                link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (crate::assets::version()) };
             }
             body {
                 a.skip href="#main" { "Skip to content" }
