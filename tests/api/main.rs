@@ -4,6 +4,7 @@ mod admin_api;
 mod admin_ui;
 mod checks;
 mod config_cli;
+mod contrast;
 mod edge;
 mod export;
 mod fakes;
