@@ -1,17 +1,20 @@
 //! The connectivity guard (`[connectivity] check = "tcp://host:port"`): before a failure
 //! counts, the server checks its own connection. When the guard fails too, the checker is
-//! offline: nothing is recorded against the sites, no incident opens, the page says so
-//! (`CheckerOffline` / `CheckerOnline` on the change stream).
+//! offline: nothing is recorded against the sites, no incident opens, the page says so.
+//! Going offline and coming back are changes like any other: `CheckerOffline` and
+//! `CheckerOnline`, written through the writer (so the owner is told) in the order they happen.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::ConnectivityConfig;
 use crate::domain::clock::Clock;
-use crate::events::{Bus, Event};
+use crate::events::Event;
 use crate::probe::Prober;
+use crate::writer::Writer;
 
 /// A guard answer is reused this long, so a burst of failures costs one connection.
 const REUSE: Duration = Duration::from_secs(5);
@@ -21,38 +24,44 @@ const GUARD_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Connectivity {
     guard: Option<ConnectivityConfig>,
     clock: Arc<dyn Clock>,
-    bus: Bus,
+    writer: Writer,
     /// The last guard answer. Held across the probe: one guard probe at a time, and every
     /// monitor that fails meanwhile waits for its answer instead of probing again.
     last_probe: tokio::sync::Mutex<Option<(DateTime<Utc>, bool)>>,
-    offline_since: Mutex<Option<DateTime<Utc>>>,
+    /// When the checker went offline. Held while the change is written, so `CheckerOffline`
+    /// and `CheckerOnline` are published in the order they happened.
+    offline_since: tokio::sync::Mutex<Option<DateTime<Utc>>>,
+    /// A lock-free copy of "offline", so every good check does not take the lock.
+    offline: AtomicBool,
 }
 
 impl Connectivity {
-    pub fn new(guard: Option<ConnectivityConfig>, clock: Arc<dyn Clock>, bus: Bus) -> Self {
+    pub fn new(guard: Option<ConnectivityConfig>, clock: Arc<dyn Clock>, writer: Writer) -> Self {
         Self {
             guard,
             clock,
-            bus,
+            writer,
             last_probe: tokio::sync::Mutex::new(None),
-            offline_since: Mutex::new(None),
+            offline_since: tokio::sync::Mutex::new(None),
+            offline: AtomicBool::new(false),
         }
     }
 
-    /// Something answered: we are online (news on the change stream if we were not).
-    pub fn note_online(&self) {
-        let was_offline = self
-            .offline_since
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .is_some();
-        if was_offline {
-            tracing::info!("checker online again: failures count again");
-            self.bus.publish(&[Event::CheckerOnline {
-                at: self.clock.now(),
-            }]);
+    /// Something answered: we are online (a change, if we were not).
+    pub async fn note_online(&self) {
+        if !self.offline.load(Ordering::Acquire) {
+            return;
         }
+        let mut since = self.offline_since.lock().await;
+        if since.take().is_none() {
+            return;
+        }
+        self.offline.store(false, Ordering::Release);
+        tracing::info!("checker online again: failures count again");
+        self.write(Event::CheckerOnline {
+            at: self.clock.now(),
+        })
+        .await;
     }
 
     /// Asks the guard, or reuses a fresh answer. True when the checker is online.
@@ -73,32 +82,36 @@ impl Connectivity {
             }
         };
         if online {
-            self.note_online();
+            self.note_online().await;
             return true;
         }
-        let went_offline = {
-            let mut since = self.offline_since.lock().unwrap_or_else(|p| p.into_inner());
-            match *since {
-                Some(_) => None,
-                None => {
-                    let now = self.clock.now();
-                    *since = Some(now);
-                    Some(now)
-                }
-            }
-        };
-        if let Some(since) = went_offline {
+        let mut since = self.offline_since.lock().await;
+        if since.is_none() {
+            let now = self.clock.now();
+            *since = Some(now);
+            self.offline.store(true, Ordering::Release);
             tracing::warn!(guard = %format!("{}:{}", guard.host, guard.port), "checker offline: failures are not counted");
-            self.bus.publish(&[Event::CheckerOffline { since }]);
+            self.write(Event::CheckerOffline { since: now }).await;
         }
         false
+    }
+
+    async fn write(&self, event: Event) {
+        if let Err(e) = self.writer.run(move |tx| Ok(tx.emit(event)?)).await {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "recording the checker's connectivity failed"
+            );
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Db;
     use crate::domain::clock::SystemClock;
+    use crate::events::Bus;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn monitors_failing_at_once_share_one_guard_probe() {
@@ -116,10 +129,13 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
         };
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(&dir.path().join("t.db")).expect("db");
+        let writer = Writer::start(db, Bus::new(), Vec::new());
         let connectivity = Arc::new(Connectivity::new(
             Some(guard),
             Arc::new(SystemClock),
-            Bus::new(),
+            writer,
         ));
         let checks: Vec<_> = (0..20)
             .map(|_| {

@@ -105,8 +105,9 @@ impl DueQueue {
             }
             self.heap.pop();
             due.push((index, at));
-            if let Some(next) = self.next[index].as_ref().and_then(|n| n.after(at, now)) {
-                self.heap.push(Reverse((next, index)));
+            match self.next[index].as_ref().and_then(|n| n.after(at, now)) {
+                Some(next) => self.heap.push(Reverse((next, index))),
+                None => tracing::warn!(monitor = index, "no later run time: this monitor stops"),
             }
         }
         due
@@ -237,14 +238,15 @@ impl Scheduler {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .next_due();
-            let wait = next
-                .and_then(|at| (at - self.inner.clock.now()).to_std().ok())
-                .unwrap_or(Duration::ZERO)
-                .min(MAX_SLEEP);
-            if next.is_none() && self.inner.monitors.is_empty() {
+            let Some(next) = next else {
+                // Nothing is ever due again (no monitor, or none with a future time).
                 stop.cancelled().await;
                 return;
-            }
+            };
+            let wait = (next - self.inner.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP);
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(wait) => {}

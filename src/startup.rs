@@ -155,7 +155,7 @@ impl Application {
         let connectivity = Arc::new(Connectivity::new(
             config.connectivity.clone(),
             clock.clone(),
-            bus.clone(),
+            writer.clone(),
         ));
         let checker = Checker::new(writer.clone(), prober, connectivity, clock.clone());
         let housekeeping = Housekeeping::new(

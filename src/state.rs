@@ -52,4 +52,13 @@ impl AppState {
             publisher.settled().await;
         }
     }
+
+    /// For an owner who waits to see their change: the pages without their debounce pause,
+    /// and the export unless exports are failing (then it follows when it can).
+    pub async fn settled_for_owner(&self) {
+        self.renderer.settled_soon().await;
+        if let Some(publisher) = self.publisher.as_ref().filter(|p| p.healthy()) {
+            publisher.settled().await;
+        }
+    }
 }

@@ -10,6 +10,7 @@
 //! savepoint, so a notification is written if and only if its cause is.
 
 use std::ops::Deref;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -98,7 +99,9 @@ where
             (Some(Err(refused)), _) => Err(refused),
             (_, Some(why)) => Err(anyhow::anyhow!("the write was not committed: {why}")),
             (Some(done), None) => done,
-            (None, None) => Err(anyhow::anyhow!("the write never ran")),
+            (None, None) => Err(anyhow::anyhow!(
+                "the write failed unexpectedly and was rolled back (see the log)"
+            )),
         };
         let _ = self.reply.send(result);
     }
@@ -168,7 +171,10 @@ fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<
     let outcome = db.write_blocking(|conn| {
         for mut job in pending.drain(..) {
             let mut tx = Tx::new(conn, hooks);
-            let kept = db::in_savepoint(conn, || job.run(&mut tx))?;
+            // A job that panics is a refused job: the others in the batch are still written.
+            let kept = db::in_savepoint(conn, || {
+                std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))).unwrap_or(false)
+            })?;
             if kept {
                 events.append(&mut tx.staged);
             }
@@ -291,6 +297,26 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(count(&db), 1, "neither the change nor the hook's row");
+        assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_loses_only_its_own_writes() {
+        let (_dir, db, bus, heard) = setup(Duration::from_secs(5));
+        let writer = Writer::start(db.clone(), bus, Vec::new());
+        let kept = writer.run(|tx| {
+            insert(tx)?;
+            Ok(tx.emit(event(1))?)
+        });
+        let panics = writer.run(|tx| -> anyhow::Result<()> {
+            insert(tx)?;
+            tx.emit(event(2))?;
+            panic!("a bug in one job")
+        });
+        let (kept, panics) = tokio::join!(kept, panics);
+        kept.expect("the other job is written");
+        assert!(panics.is_err());
+        assert_eq!(count(&db), 1);
         assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
     }
 

@@ -1,5 +1,6 @@
 //! Configuration: TOML → [`Config`], with every problem reported as `file:line:column: message`.
 
+pub mod notify;
 mod raw;
 mod validate;
 
@@ -35,6 +36,8 @@ pub struct Config {
     /// When set, the server writes the static site here after every change (SPEC §6).
     pub publish: Option<PathBuf>,
     pub monitors: Vec<MonitorSpec>,
+    /// `[smtp]`, `[[notify]]` channels and `[subscribers]` (SPEC §7).
+    pub notify: notify::NotifyConfig,
 }
 
 /// One `[[monitor]]`, fully parsed.

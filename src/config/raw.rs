@@ -17,6 +17,42 @@ pub struct RawConfig {
     pub publish: RawPublish,
     #[serde(rename = "monitor")]
     pub monitors: Vec<Spanned<RawMonitor>>,
+    pub smtp: Option<Spanned<RawSmtp>>,
+    #[serde(rename = "notify")]
+    pub channels: Vec<Spanned<RawNotify>>,
+    pub subscribers: RawSubscribers,
+}
+
+/// `[smtp]`: the server e-mail goes out through (the password comes from the environment).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawSmtp {
+    pub host: Text,
+    pub port: Number,
+    pub tls: Text,
+    pub username: Text,
+    pub from: Text,
+}
+
+pub type TextList = Option<Spanned<Vec<Spanned<String>>>>;
+
+/// One `[[notify]]` channel.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawNotify {
+    pub id: Text,
+    pub kind: Text,
+    pub to: TextList,
+    pub url: Text,
+    pub secret: Text,
+    pub events: TextList,
+    pub components: TextList,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawSubscribers {
+    pub email: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,7 +140,13 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "connectivity",
             "publish",
             "monitor",
+            "smtp",
+            "notify",
+            "subscribers",
         ],
+        "smtp" => &["host", "port", "tls", "username", "from"],
+        "notify" => &["id", "kind", "to", "url", "secret", "events", "components"],
+        "subscribers" => &["email"],
         "connectivity" => &["check"],
         "publish" => &["dir"],
         "server" => &["listen", "base_url", "data_dir", "max_concurrent_checks"],
@@ -131,15 +173,19 @@ mod tests {
             "retention",
             "connectivity",
             "publish",
+            "smtp",
+            "subscribers",
         ] {
             doc.push_str(&format!("[{table}]\n"));
             for key in known_keys(table) {
                 doc.push_str(&format!("{key} = {}\n", sample(key)));
             }
         }
-        doc.push_str("[[monitor]]\n");
-        for key in known_keys("monitor") {
-            doc.push_str(&format!("{key} = {}\n", sample(key)));
+        for array in ["monitor", "notify"] {
+            doc.push_str(&format!("[[{array}]]\n"));
+            for key in known_keys(array) {
+                doc.push_str(&format!("{key} = {}\n", sample(key)));
+            }
         }
         let de = toml::Deserializer::parse(&doc).expect("sample parses");
         let mut ignored = Vec::new();
@@ -153,7 +199,10 @@ mod tests {
             "max_concurrent_checks"
             | "history_days"
             | "failures_before_down"
-            | "successes_before_up" => "1",
+            | "successes_before_up"
+            | "port" => "1",
+            "email" => "true",
+            "to" | "events" | "components" => "[\"x\"]",
             _ => "\"x\"",
         }
     }

@@ -21,6 +21,7 @@ use crate::keys::{
 
 mod heartbeat;
 mod monitor;
+pub mod notify;
 
 /// Parses and checks config text, reporting every problem found.
 pub fn parse(
@@ -98,6 +99,15 @@ fn build(
     }
     let raw_checks = raw_checks.min(longest);
     let monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path));
+    let ids: Vec<_> = monitors.iter().map(|m| m.id.clone()).collect();
+    let notify = notify::parse(
+        c,
+        raw.smtp.as_ref(),
+        &raw.channels,
+        &raw.subscribers,
+        &ids,
+        env,
+    );
     let connectivity = raw.connectivity.check.as_ref().and_then(|check| {
         let parsed = check
             .get_ref()
@@ -131,6 +141,7 @@ fn build(
             .as_ref()
             .map(|d| config_dir(path).join(d.get_ref())),
         monitors,
+        notify,
     }
 }
 

@@ -123,6 +123,60 @@ const MIGRATIONS: &[&str] = &[
         FROM uptime_daily;
     DROP TABLE uptime_daily;
     ALTER TABLE uptime_daily_by_day RENAME TO uptime_daily;",
+    // 6: notifications. A notification is one message; a delivery is that message to one
+    // recipient (a channel or a subscriber), written in the same transaction as its cause, with
+    // every attempt kept. Subscribers, the components they follow, and their link tokens
+    // (stored hashed only).
+    "CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        event TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        confirmed_at INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE subscriber_components (
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+        monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+        PRIMARY KEY (subscriber_id, monitor_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriber_components_by_monitor ON subscriber_components(monitor_id);
+    CREATE TABLE subscriber_tokens (
+        token_sha256 BLOB PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriber_tokens_by_subscriber ON subscriber_tokens(subscriber_id, created_at);
+    CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+        channel TEXT,
+        subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE,
+        token TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        done_at INTEGER
+    );
+    CREATE INDEX deliveries_pending ON deliveries(next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX deliveries_by_state ON deliveries(state, created_at);
+    CREATE INDEX deliveries_by_notification ON deliveries(notification_id);
+    CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        status TEXT,
+        error TEXT,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id);",
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,8 @@ pub mod feed;
 pub mod incidents;
 pub mod migrations;
 pub mod monitors;
+pub mod outbox;
+pub mod subscribers;
 pub mod uptime;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ pub mod event;
 pub mod heartbeat;
 pub mod incident;
 pub mod monitor;
+pub mod notification;
 pub mod policy;
 pub mod status;
 pub mod uptime;

@@ -123,7 +123,7 @@ impl Checker {
                 return Ok(None);
             }
         } else {
-            self.connectivity.note_online();
+            self.connectivity.note_online().await;
         }
         self.apply(monitor, result).await
     }

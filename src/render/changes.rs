@@ -14,6 +14,8 @@ pub struct Changes {
     heard: AtomicU64,
     rendered: watch::Sender<u64>,
     wake: Notify,
+    /// Someone waits for the next render (an owner's write): skip the debounce pause.
+    hurry: Notify,
     offline_since: Mutex<Option<DateTime<Utc>>>,
 }
 
@@ -23,6 +25,7 @@ impl Default for Changes {
             heard: AtomicU64::new(0),
             rendered: watch::Sender::new(0),
             wake: Notify::new(),
+            hurry: Notify::new(),
             offline_since: Mutex::new(None),
         }
     }
@@ -61,9 +64,19 @@ impl Changes {
         self.wake.notified().await;
     }
 
-    /// Asks for a render without an event (the minute refresh, a failed render's retry).
+    /// Asks for a render without an event.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Asks for the next render without its debounce pause: someone is waiting for it.
+    pub fn hurry(&self) {
+        self.hurry.notify_one();
+    }
+
+    /// Resolves when someone asked to hurry.
+    pub async fn hurried(&self) {
+        self.hurry.notified().await;
     }
 
     /// A render that started after `heard` notes has finished.

@@ -28,6 +28,8 @@ use crate::views::{Links, Site, error_page};
 const DEBOUNCE: Duration = Duration::from_millis(100);
 /// The export is written at least this often, so its "last checked" times stay fresh.
 const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// A failed export is tried again this soon.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 
 /// What one export wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +170,8 @@ pub struct Publisher {
     dir: PathBuf,
     exporter: Exporter,
     changes: Changes,
+    /// False while exports fail: then nobody waits for the next one.
+    healthy: std::sync::atomic::AtomicBool,
 }
 
 impl Subscriber for Publisher {
@@ -185,6 +189,7 @@ impl Publisher {
             dir,
             exporter: Exporter::default(),
             changes: Changes::default(),
+            healthy: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -200,9 +205,18 @@ impl Publisher {
                 this.exporter
                     .export(&this.config, conn, &this.dir, now, offline_since)
             })
-            .await?;
-        self.changes.rendered(heard);
-        Ok(written)
+            .await;
+        let ok = written.is_ok();
+        self.healthy.store(ok, std::sync::atomic::Ordering::Release);
+        if ok {
+            self.changes.rendered(heard);
+        }
+        written
+    }
+
+    /// True unless the last export failed.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Resolves once every change published so far is on disk.
@@ -212,22 +226,33 @@ impl Publisher {
 
     /// Publishes after every change and once a minute, until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let mut failed = false;
         loop {
+            // A failed export (a full disk, a folder taken away) is tried again soon.
+            let idle = if failed {
+                RETRY_AFTER_FAILURE
+            } else {
+                REFRESH_EVERY
+            };
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = self.changes.woken() => {}
-                () = tokio::time::sleep(REFRESH_EVERY) => {}
+                () = tokio::time::sleep(idle) => {}
             }
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(DEBOUNCE) => {}
             }
-            if let Err(e) = self.publish().await {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "publishing the static site failed"
-                );
-            }
+            failed = match self.publish().await {
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "publishing the static site failed; trying again shortly"
+                    );
+                    true
+                }
+            };
         }
     }
 }

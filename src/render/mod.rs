@@ -32,6 +32,8 @@ const REFRESH_EVERY: Duration = Duration::from_secs(60);
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// However slow renders get, a change shows on the page within this (plus one render).
 const MAX_PAUSE: Duration = Duration::from_secs(10);
+/// A failed render is tried again this soon (the database may have been busy).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
 
 /// Renders the public site into the [`PageCache`]. Cheap to clone.
 #[derive(Clone)]
@@ -105,6 +107,13 @@ impl Renderer {
         self.inner.cache.changes.settled().await;
     }
 
+    /// [`Renderer::settled`], asking the renderer to skip its debounce pause: for an owner
+    /// who waits to see their change.
+    pub async fn settled_soon(&self) {
+        self.inner.cache.changes.hurry();
+        self.settled().await;
+    }
+
     /// A page rendered on first request: from the cache, or rendered now (off the executor)
     /// by `render` and kept until the next change. `None` when `render` finds nothing to show.
     pub async fn lazy_page<F>(&self, path: &str, render: F) -> anyhow::Result<Option<Arc<Rendered>>>
@@ -145,23 +154,34 @@ impl Renderer {
     pub async fn run(self, stop: CancellationToken) {
         let changes = &self.inner.cache.changes;
         let mut pause = DEBOUNCE;
+        let mut failed = false;
         loop {
+            let idle = if failed {
+                RETRY_AFTER_FAILURE
+            } else {
+                REFRESH_EVERY
+            };
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = changes.woken() => {}
-                () = tokio::time::sleep(REFRESH_EVERY) => {}
+                () = tokio::time::sleep(idle) => {}
             }
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(pause) => {}
+                () = changes.hurried() => {}
             }
             let started = std::time::Instant::now();
-            if let Err(e) = self.refresh().await {
-                tracing::error!(
-                    error = format!("{e:#}"),
-                    "re-rendering the public pages failed"
-                );
-            }
+            failed = match self.refresh().await {
+                Ok(()) => false,
+                Err(e) => {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "re-rendering the public pages failed; trying again shortly"
+                    );
+                    true
+                }
+            };
             pause = (started.elapsed() * 2).clamp(DEBOUNCE, MAX_PAUSE);
         }
     }

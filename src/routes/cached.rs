@@ -10,9 +10,20 @@ use crate::render::Rendered;
 
 /// How long browsers, feed readers and CDNs may reuse a response.
 const MAX_AGE_SECONDS: u32 = 60;
+/// A year: the longest any cache is asked to keep a file whose URL names its version.
+const IMMUTABLE_SECONDS: u32 = 365 * 86_400;
 
 /// Answers with the cached file, or 304 Not Modified when the client's copy is current.
 pub fn respond(req: &HttpRequest, file: &Rendered) -> HttpResponse {
+    respond_for(req, file, MAX_AGE_SECONDS, "")
+}
+
+/// [`respond`] for a file whose URL changes with its content (`?v=` hashes): kept a year.
+pub fn respond_immutable(req: &HttpRequest, file: &Rendered) -> HttpResponse {
+    respond_for(req, file, IMMUTABLE_SECONDS, ", immutable")
+}
+
+fn respond_for(req: &HttpRequest, file: &Rendered, max_age: u32, extra: &str) -> HttpResponse {
     let gzip = accepts_gzip(req);
     let etag = if gzip { &file.gzip_etag } else { &file.etag };
     let last_modified = HttpDate::from(SystemTime::from(file.last_modified));
@@ -27,7 +38,7 @@ pub fn respond(req: &HttpRequest, file: &Rendered) -> HttpResponse {
         .insert_header((header::LAST_MODIFIED, last_modified.to_string()))
         .insert_header((
             header::CACHE_CONTROL,
-            format!("public, max-age={MAX_AGE_SECONDS}"),
+            format!("public, max-age={max_age}{extra}"),
         ))
         .insert_header((header::VARY, "Accept-Encoding"));
     if fresh {
@@ -43,7 +54,8 @@ pub fn respond(req: &HttpRequest, file: &Rendered) -> HttpResponse {
     }
 }
 
-/// True when `Accept-Encoding` takes gzip (named, or `*`) with a non-zero quality.
+/// True when `Accept-Encoding` takes gzip with a non-zero quality: gzip's own, or `*`'s when
+/// gzip is not named (RFC 9110 §12.5.3: `gzip;q=0, *` refuses gzip).
 fn accepts_gzip(req: &HttpRequest) -> bool {
     let Some(value) = req
         .headers()
@@ -52,7 +64,9 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
     else {
         return false;
     };
-    value.split(',').any(|coding| {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in value.split(',') {
         let mut parts = coding.split(';');
         let name = parts.next().unwrap_or("").trim();
         let quality = parts
@@ -60,8 +74,13 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
             .filter_map(|q| q.trim().parse::<f32>().ok())
             .next()
             .unwrap_or(1.0);
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && quality > 0.0
-    })
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(quality);
+        } else if name == "*" {
+            any = Some(quality);
+        }
+    }
+    gzip.or(any).is_some_and(|q| q > 0.0)
 }
 
 /// RFC 9110: If-None-Match wins over If-Modified-Since.

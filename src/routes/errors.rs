@@ -1,7 +1,8 @@
 //! One HTTP edge: whatever refused a request — a handler, an extractor, actix itself — people
 //! get an HTML page in the site's layout, and API clients (`/api/*`) get JSON
 //! `{"error": "…"}`. The message is the refusal's own when it is an [`AppError`] (never
-//! internals: an internal error says only that), else the status's plain meaning.
+//! internals: an internal error says only that), else the status's plain meaning. Endpoints
+//! for machines that answer in plain text (pings, health, metrics) keep their answers.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -20,12 +21,16 @@ pub async fn one_edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let api = req.path().starts_with("/api/");
+    // The decoded path, as the router matches it (`/%61pi/…` is `/api/…`).
+    let path = req.match_info().as_str();
+    let reader = Reader::of(path);
+    let api = reader == Reader::Api;
     let state = req.app_data::<web::Data<AppState>>().cloned();
     // Handlers' and extractors' errors arrive as responses that carry the error.
     let res = next.call(req).await?;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || fits(api, res.headers()) {
+    let refused = status.is_client_error() || status.is_server_error();
+    if !refused || reader == Reader::Machine || fits(api, res.headers()) {
         return Ok(res.map_into_left_body());
     }
     let message = message_of(
@@ -37,6 +42,29 @@ pub async fn one_edge(
     let reply = rewrite(api, state, status, res.headers(), message).await;
     let (request, _) = res.into_parts();
     Ok(ServiceResponse::new(request, reply).map_into_right_body())
+}
+
+/// Who reads what a path answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// `/api/…`: JSON errors.
+    Api,
+    /// Heartbeat pings, health checks and metrics: scripts that read plain text.
+    Machine,
+    /// Everything else: people, in a browser.
+    Person,
+}
+
+impl Reader {
+    fn of(path: &str) -> Self {
+        if path.starts_with("/api/") {
+            Self::Api
+        } else if path.starts_with("/ping/") || path == "/healthz" || path == "/metrics" {
+            Self::Machine
+        } else {
+            Self::Person
+        }
+    }
 }
 
 /// True when the answer is already what its reader takes: JSON for the API, HTML for people.

@@ -9,7 +9,7 @@ pub async fn handle(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if req.path().starts_with("/api/") {
+    if req.match_info().as_str().starts_with("/api/") {
         return Err(AppError::NotFound(format!(
             "no API endpoint at {}",
             req.path()

@@ -207,3 +207,20 @@ fn tls_ca_file_is_read_from_the_config_files_folder_like_data_dir() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn cron_lines_with_a_year_or_no_next_run_are_refused() {
+    let (code, _, stderr) = check_config(
+        "[[monitor]]\nid = \"a\"\nurl = \"https://a.example/\"\ncron = \"0 0 9 * * * 2024\"\n\n\
+         [[monitor]]\nid = \"b\"\nurl = \"https://b.example/\"\ncron = \"0 0 0 30 2 *\"\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("config.toml:4:8: cron \"0 0 9 * * * 2024\" has 7 fields"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("config.toml:9:8: cron \"0 0 0 30 2 *\" never fires"),
+        "{stderr}"
+    );
+}

@@ -231,3 +231,60 @@ fn sql_lives_only_under_src_db() {
     }
     assert!(offenders.is_empty(), "SQL outside src/db: {offenders:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn machine_endpoints_keep_their_plain_answers_and_encoded_api_paths_get_json() {
+    let app = app().await;
+    let ping = app.get("/ping/not-a-known-token").await;
+    assert_eq!(ping.status(), 404);
+    assert!(json_error(ping).await.contains("no heartbeat monitor"));
+    let encoded = app.get("/%61pi/no-such-endpoint").await;
+    assert_eq!(encoded.status(), 404);
+    assert!(json_error(encoded).await.contains("no API endpoint"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_refused_by_name_wins_over_a_star() {
+    let app = app().await;
+    for (accept, gzip) in [
+        ("gzip;q=0, *", false),
+        ("*;q=0, gzip", true),
+        ("identity", false),
+        ("*", true),
+        ("br, GZIP;q=0.5", true),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/", app.address))
+            .header("Accept-Encoding", accept)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.headers().get("content-encoding").is_some(),
+            gzip,
+            "Accept-Encoding: {accept}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_linked_with_their_version_are_kept_a_year() {
+    let app = app().await;
+    let page = app.get("/").await.text().await.expect("page");
+    let doc = Html::parse_document(&page);
+    let href = doc
+        .select(&Selector::parse("link[rel=stylesheet]").expect("selector"))
+        .next()
+        .and_then(|l| l.value().attr("href"))
+        .expect("stylesheet link")
+        .to_string();
+    let versioned = app.get(&href).await;
+    assert_eq!(versioned.status(), 200);
+    assert_eq!(
+        versioned.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let plain = app.get("/assets/style.css").await;
+    assert_eq!(plain.headers()["cache-control"], "public, max-age=60");
+}

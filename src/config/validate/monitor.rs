@@ -245,12 +245,32 @@ fn schedule(
             (None, None)
         }
         (_, Some(cron)) => {
+            let line = cron.get_ref();
             let parsed = croner::parser::CronParser::builder()
                 .seconds(croner::parser::Seconds::Required)
                 .build()
-                .parse(cron.get_ref());
+                .parse(line);
             match parsed {
-                Ok(_) => (Some(Schedule::Cron(cron.get_ref().clone())), None),
+                // croner takes an optional seventh field (the year): a line that ends runs once
+                // more and then silently never again.
+                Ok(_) if line.split_whitespace().count() != 6 => {
+                    c.at(Some(cron.span()), format!(
+                        "cron \"{line}\" has {} fields; write exactly 6, seconds first (e.g. \"0 */5 * * * *\")",
+                        line.split_whitespace().count()
+                    ));
+                    (None, None)
+                }
+                Ok(parsed)
+                    if parsed
+                        .find_next_occurrence(&chrono::Utc::now(), false)
+                        .is_err() =>
+                {
+                    c.at(Some(cron.span()), format!(
+                        "cron \"{line}\" never fires (no such date); check the day and month fields"
+                    ));
+                    (None, None)
+                }
+                Ok(_) => (Some(Schedule::Cron(line.clone())), None),
                 Err(e) => {
                     c.at(Some(cron.span()), format!(
                         "cron \"{}\" is not a 6-field cron expression with seconds first (e.g. \"0 */5 * * * *\"): {e}",

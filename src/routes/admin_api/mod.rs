@@ -63,7 +63,7 @@ where
             Err(other) => AppError::Internal(other),
         })?;
     // The change is saved: a slow render must not make the client retry it.
-    if tokio::time::timeout(SETTLE_WAIT, state.settled())
+    if tokio::time::timeout(SETTLE_WAIT, state.settled_for_owner())
         .await
         .is_err()
     {

@@ -1,0 +1,151 @@
+//! The notification settings (SPEC §7): `[smtp]`, every `[[notify]]` channel and
+//! `[subscribers]`, parsed and checked. Secrets never appear in `Debug` output or logs.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::domain::monitor::MonitorId;
+use crate::domain::notification::EventKind;
+
+/// A secret value (a password, a signing secret, an access token): never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+/// Everything about telling people.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    pub smtp: Option<SmtpConfig>,
+    pub channels: Vec<ChannelSpec>,
+    /// `[subscribers] email = true`: clients may sign up for e-mail updates.
+    pub subscribers: bool,
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No TLS at all: only to a server on this machine.
+    None,
+}
+
+impl SmtpTls {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "starttls" => Some(Self::StartTls),
+            "implicit" => Some(Self::Implicit),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    /// The usual port of each.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::StartTls => 587,
+            Self::Implicit => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    /// From `SIGNALFIRE_SMTP_PASSWORD`.
+    pub password: Option<Secret>,
+    /// The sender, e.g. `Social Photo Talk status <status@example.com>`.
+    pub from: String,
+}
+
+/// One `[[notify]]` channel the owner configured.
+#[derive(Debug, Clone)]
+pub struct ChannelSpec {
+    /// `[a-z0-9-]+`, unique.
+    pub id: String,
+    pub kind: ChannelKind,
+    /// The events it hears (all by default; mastodon: incident and maintenance only).
+    pub events: Vec<EventKind>,
+    /// Only these monitors' events, when set.
+    pub components: Option<Vec<MonitorId>>,
+}
+
+impl ChannelSpec {
+    /// True when this channel hears an event of `kind` about `components` (monitor ids; an
+    /// event about no component in particular is heard by every channel of its kind).
+    pub fn hears(&self, kind: EventKind, components: &[String]) -> bool {
+        if !self.events.contains(&kind) {
+            return false;
+        }
+        match &self.components {
+            None => true,
+            Some(only) => {
+                components.is_empty()
+                    || components
+                        .iter()
+                        .any(|c| only.iter().any(|o| o.as_str() == c))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ChannelKind {
+    Email { to: Vec<String> },
+    Webhook { url: Url, secret: Option<Secret> },
+    Slack { url: Url },
+    Discord { url: Url },
+    Ntfy { url: Url, token: Option<Secret> },
+    Mastodon { url: Url, token: Secret },
+}
+
+impl ChannelKind {
+    pub const NAMES: [&'static str; 6] =
+        ["email", "webhook", "slack", "discord", "ntfy", "mastodon"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Email { .. } => "email",
+            Self::Webhook { .. } => "webhook",
+            Self::Slack { .. } => "slack",
+            Self::Discord { .. } => "discord",
+            Self::Ntfy { .. } => "ntfy",
+            Self::Mastodon { .. } => "mastodon",
+        }
+    }
+
+    /// Where it goes, safe to show the owner: the host of a URL (the path may hold a secret, as
+    /// Slack's and Discord's do), the addresses of an e-mail channel.
+    pub fn destination(&self) -> String {
+        match self {
+            Self::Email { to } => to.join(", "),
+            Self::Webhook { url, .. }
+            | Self::Slack { url }
+            | Self::Discord { url }
+            | Self::Ntfy { url, .. }
+            | Self::Mastodon { url, .. } => url.host_str().unwrap_or("?").to_string(),
+        }
+    }
+}

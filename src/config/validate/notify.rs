@@ -1,0 +1,378 @@
+//! `[smtp]`, `[[notify]]` and `[subscribers]` → [`NotifyConfig`], every mistake reported at
+//! its key. Secrets and URLs may come from the environment instead of the file:
+//! `SIGNALFIRE_SMTP_PASSWORD`, `SIGNALFIRE_NOTIFY_<ID>_URL`, `_SECRET` and `_TOKEN`.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use toml::Spanned;
+use url::Url;
+
+use super::super::notify::{ChannelKind, ChannelSpec, NotifyConfig, Secret, SmtpConfig, SmtpTls};
+use super::super::raw::{RawNotify, RawSmtp, RawSubscribers, TextList};
+use crate::domain::monitor::MonitorId;
+use crate::domain::notification::EventKind;
+use crate::keys::{Collector, text};
+
+/// The environment variable holding the SMTP password.
+pub const ENV_SMTP_PASSWORD: &str = "SIGNALFIRE_SMTP_PASSWORD";
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `SIGNALFIRE_NOTIFY_<ID>_<WHAT>`: the id upper-cased, `-` as `_`.
+pub fn env_name(id: &str, what: &str) -> String {
+    format!(
+        "SIGNALFIRE_NOTIFY_{}_{what}",
+        id.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+pub fn parse(
+    c: &mut Collector<'_>,
+    smtp: Option<&Spanned<RawSmtp>>,
+    channels: &[Spanned<RawNotify>],
+    subscribers: &RawSubscribers,
+    monitors: &[MonitorId],
+    env: Env<'_>,
+) -> NotifyConfig {
+    let smtp = smtp.and_then(|s| parse_smtp(c, s, env));
+    let mut seen = HashSet::new();
+    let channels = channels
+        .iter()
+        .filter_map(|raw| {
+            let channel = channel(c, raw, smtp.is_some(), monitors, env)?;
+            if !seen.insert(channel.id.clone()) {
+                let span = raw.get_ref().id.as_ref().map(Spanned::span);
+                c.at(
+                    span,
+                    format!(
+                        "duplicate channel id \"{}\"; give every [[notify]] its own id",
+                        channel.id
+                    ),
+                );
+                return None;
+            }
+            Some(channel)
+        })
+        .collect();
+    let wants_subscribers = subscribers.email.as_ref().is_some_and(|e| *e.get_ref());
+    if wants_subscribers && smtp.is_none() {
+        c.at(
+            subscribers.email.as_ref().map(Spanned::span),
+            "subscribers get e-mail: add an [smtp] section (host, port, tls, from)",
+        );
+    }
+    NotifyConfig {
+        subscribers: wants_subscribers && smtp.is_some(),
+        smtp,
+        channels,
+    }
+}
+
+/// True for addresses of this machine: the only place plain SMTP may go.
+fn is_local(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
+}
+
+fn parse_smtp(c: &mut Collector<'_>, raw: &Spanned<RawSmtp>, env: Env<'_>) -> Option<SmtpConfig> {
+    let s = raw.get_ref();
+    let host = text(&s.host).filter(|h| !h.trim().is_empty());
+    if host.is_none() {
+        c.at(Some(raw.span()), "[smtp] needs host = \"smtp.example.net\"");
+    }
+    let tls = match &s.tls {
+        None => Some(SmtpTls::StartTls),
+        Some(t) => SmtpTls::parse(t.get_ref()).or_else(|| {
+            c.at(
+                Some(t.span()),
+                format!(
+                    "tls \"{}\" is not known; use \"starttls\", \"implicit\" or \"none\"",
+                    t.get_ref()
+                ),
+            );
+            None
+        }),
+    };
+    if let (Some(SmtpTls::None), Some(h)) = (tls, &host)
+        && !is_local(h)
+    {
+        let span = s.tls.as_ref().map(Spanned::span);
+        c.at(span, format!(
+            "tls = \"none\" sends mail and passwords in the clear: only allowed to 127.0.0.1, not to {h}; use \"starttls\" or \"implicit\""
+        ));
+    }
+    let port = match &s.port {
+        None => tls.map(SmtpTls::default_port),
+        Some(p) => u16::try_from(*p.get_ref())
+            .ok()
+            .filter(|p| *p > 0)
+            .or_else(|| {
+                c.at(
+                    Some(p.span()),
+                    format!("port {} is not a port number from 1 to 65535", p.get_ref()),
+                );
+                None
+            }),
+    };
+    let from =
+        match &s.from {
+            None => {
+                c.at(
+                    Some(raw.span()),
+                    "[smtp] needs from = \"Status <status@example.com>\"",
+                );
+                None
+            }
+            Some(f) => match f.get_ref().parse::<lettre::message::Mailbox>() {
+                Ok(_) => Some(f.get_ref().clone()),
+                Err(_) => {
+                    c.at(Some(f.span()), format!(
+                    "from \"{}\" is not an address; write e.g. \"Status <status@example.com>\"",
+                    f.get_ref()
+                ));
+                    None
+                }
+            },
+        };
+    Some(SmtpConfig {
+        host: host?,
+        port: port?,
+        tls: tls?,
+        username: text(&s.username).filter(|u| !u.is_empty()),
+        password: env(ENV_SMTP_PASSWORD)
+            .filter(|p| !p.is_empty())
+            .map(Secret::new),
+        from: from?,
+    })
+}
+
+fn channel(
+    c: &mut Collector<'_>,
+    raw: &Spanned<RawNotify>,
+    have_smtp: bool,
+    monitors: &[MonitorId],
+    env: Env<'_>,
+) -> Option<ChannelSpec> {
+    let n = raw.get_ref();
+    let id = match &n.id {
+        None => {
+            c.at(
+                Some(raw.span()),
+                "this [[notify]] has no id; add e.g. id = \"owner-mail\" (a-z, 0-9 and -)",
+            );
+            None
+        }
+        Some(id) => MonitorId::parse(id.get_ref())
+            .map(|valid| valid.to_string())
+            .map_err(|e| c.at(Some(id.span()), e))
+            .ok(),
+    };
+    let kind_span = n.kind.as_ref().map(Spanned::span);
+    let kind_name = match &n.kind {
+        None => {
+            c.at(
+                Some(raw.span()),
+                format!(
+                    "this [[notify]] has no kind; use one of {}",
+                    quoted(&ChannelKind::NAMES)
+                ),
+            );
+            None
+        }
+        Some(k) if ChannelKind::NAMES.contains(&k.get_ref().as_str()) => Some(k.get_ref().as_str()),
+        Some(k) => {
+            c.at(
+                Some(k.span()),
+                format!(
+                    "kind \"{}\" is not known; use one of {}",
+                    k.get_ref(),
+                    quoted(&ChannelKind::NAMES)
+                ),
+            );
+            None
+        }
+    };
+    let id = id?;
+    let kind_name = kind_name?;
+    let from_env = |what: &str| env(&env_name(&id, what)).filter(|v| !v.is_empty());
+    let url = if kind_name == "email" {
+        None
+    } else {
+        url(c, n, raw.span(), kind_name, from_env("URL"))
+    };
+    let kind = match kind_name {
+        "email" => {
+            if !have_smtp {
+                c.at(kind_span.clone(), "an email channel sends through [smtp]: add an [smtp] section (host, port, tls, from)");
+            }
+            let to = addresses(c, &n.to, raw.span());
+            ChannelKind::Email { to: to? }
+        }
+        "webhook" => ChannelKind::Webhook {
+            url: url?,
+            secret: from_env("SECRET")
+                .or_else(|| text(&n.secret))
+                .map(Secret::new),
+        },
+        "slack" => ChannelKind::Slack { url: url? },
+        "discord" => ChannelKind::Discord { url: url? },
+        "ntfy" => ChannelKind::Ntfy {
+            url: url?,
+            token: from_env("TOKEN").map(Secret::new),
+        },
+        _ => {
+            let token = from_env("TOKEN").map(Secret::new);
+            if token.is_none() {
+                c.at(
+                    kind_span.clone(),
+                    format!(
+                        "a mastodon channel needs its access token in the environment: {}",
+                        env_name(&id, "TOKEN")
+                    ),
+                );
+            }
+            ChannelKind::Mastodon {
+                url: url?,
+                token: token?,
+            }
+        }
+    };
+    let mastodon = matches!(kind, ChannelKind::Mastodon { .. });
+    let events = events(c, &n.events, mastodon)?;
+    let components = components(c, &n.components, monitors)?;
+    Some(ChannelSpec {
+        id,
+        kind,
+        events,
+        components,
+    })
+}
+
+fn quoted(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    quoted.join(", ")
+}
+
+/// The channel's URL: from the environment, else the file; absolute http(s).
+fn url(
+    c: &mut Collector<'_>,
+    n: &RawNotify,
+    table: Range<usize>,
+    kind: &str,
+    from_env: Option<String>,
+) -> Option<Url> {
+    let (value, span) = match (from_env, &n.url) {
+        (Some(v), _) => (v, None),
+        (None, Some(u)) => (u.get_ref().clone(), Some(u.span())),
+        (None, None) => {
+            c.at(Some(table), format!(
+                "a {kind} channel needs url = \"https://…\" (or the environment variable SIGNALFIRE_NOTIFY_<ID>_URL)"
+            ));
+            return None;
+        }
+    };
+    match Url::parse(&value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        _ => {
+            // The value may be a secret from the environment: it is not repeated.
+            let shown = if span.is_some() {
+                format!(" \"{value}\"")
+            } else {
+                String::new()
+            };
+            c.at(
+                span.or(Some(table)),
+                format!("url{shown} is not an absolute http:// or https:// URL"),
+            );
+            None
+        }
+    }
+}
+
+fn addresses(c: &mut Collector<'_>, to: &TextList, table: Range<usize>) -> Option<Vec<String>> {
+    let Some(list) = to.as_ref().filter(|l| !l.get_ref().is_empty()) else {
+        c.at(
+            to.as_ref().map(Spanned::span).or(Some(table)),
+            "an email channel needs to = [\"owner@example.com\"]",
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in list.get_ref() {
+        match item.get_ref().parse::<lettre::Address>() {
+            Ok(_) => out.push(item.get_ref().clone()),
+            Err(_) => {
+                ok = false;
+                c.at(
+                    Some(item.span()),
+                    format!("to: \"{}\" is not an e-mail address", item.get_ref()),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn events(c: &mut Collector<'_>, events: &TextList, mastodon: bool) -> Option<Vec<EventKind>> {
+    let public = [EventKind::Incident, EventKind::Maintenance];
+    let Some(list) = events else {
+        return Some(if mastodon {
+            public.to_vec()
+        } else {
+            EventKind::ALL.to_vec()
+        });
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in list.get_ref() {
+        match EventKind::parse(item.get_ref()) {
+            Some(kind) if mastodon && !public.contains(&kind) => {
+                ok = false;
+                c.at(Some(item.span()), format!(
+                    "events: a mastodon channel posts in public, so only \"incident\" and \"maintenance\", not \"{}\"",
+                    item.get_ref()
+                ));
+            }
+            Some(kind) => out.push(kind),
+            None => {
+                ok = false;
+                c.at(Some(item.span()), format!(
+                    "events: \"{}\" is not an event; use \"monitor\", \"incident\", \"maintenance\" or \"reminder\"",
+                    item.get_ref()
+                ));
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn components(
+    c: &mut Collector<'_>,
+    components: &TextList,
+    monitors: &[MonitorId],
+) -> Option<Option<Vec<MonitorId>>> {
+    let Some(list) = components else {
+        return Some(None);
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in list.get_ref() {
+        match monitors.iter().find(|m| m.as_str() == item.get_ref()) {
+            Some(m) => out.push(m.clone()),
+            None => {
+                ok = false;
+                let known: Vec<&str> = monitors.iter().map(MonitorId::as_str).collect();
+                c.at(
+                    Some(item.span()),
+                    format!(
+                        "components: \"{}\" is not a monitor id; known monitors: {}",
+                        item.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    ok.then_some(Some(out))
+}

@@ -1,0 +1,204 @@
+//! Subscribers (clients who asked for e-mail updates), the components they follow, and the
+//! tokens of their links — stored as SHA-256 only.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{from_millis, to_millis};
+
+/// Link tokens kept per subscriber: older unsubscribe links stop working after this many mails.
+const TOKENS_KEPT: i64 = 50;
+
+/// What a token lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Confirm the subscription (the double opt-in link).
+    Confirm,
+    /// Change the components, or unsubscribe.
+    Manage,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Manage => "manage",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Monitor ids followed; empty: every component.
+    pub components: Vec<String>,
+}
+
+/// Signs up `email` (not yet confirmed) or finds it; `components` are monitor rows. Returns the
+/// subscriber's id and whether it was already confirmed (then nothing changes).
+pub fn sign_up(
+    conn: &Connection,
+    email: &str,
+    components: &[i64],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<(i64, bool)> {
+    let existing: Option<(i64, Option<i64>)> = conn
+        .prepare_cached("SELECT id, confirmed_at FROM subscribers WHERE email = ?1")?
+        .query_row([email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((id, Some(_))) => Ok((id, true)),
+        Some((id, None)) => {
+            set_components(conn, id, components)?;
+            Ok((id, false))
+        }
+        None => {
+            conn.prepare_cached("INSERT INTO subscribers (email, created_at) VALUES (?1, ?2)")?
+                .execute(params![email, to_millis(now)])?;
+            let id = conn.last_insert_rowid();
+            set_components(conn, id, components)?;
+            Ok((id, false))
+        }
+    }
+}
+
+/// Replaces the components a subscriber follows (none: every component).
+pub fn set_components(conn: &Connection, id: i64, components: &[i64]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM subscriber_components WHERE subscriber_id = ?1")?
+        .execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO subscriber_components (subscriber_id, monitor_id) VALUES (?1, ?2)",
+    )?;
+    for row in components {
+        insert.execute(params![id, row])?;
+    }
+    Ok(())
+}
+
+/// Stores a token's hash; a subscriber keeps only the newest [`TOKENS_KEPT`].
+pub fn add_token(
+    conn: &Connection,
+    id: i64,
+    sha256: &[u8; 32],
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO subscriber_tokens (token_sha256, subscriber_id, purpose, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![&sha256[..], id, purpose.as_str(), to_millis(now)])?;
+    conn.prepare_cached(
+        "DELETE FROM subscriber_tokens WHERE subscriber_id = ?1 AND token_sha256 NOT IN
+             (SELECT token_sha256 FROM subscriber_tokens WHERE subscriber_id = ?1
+              ORDER BY created_at DESC LIMIT ?2)",
+    )?
+    .execute(params![id, TOKENS_KEPT])?;
+    Ok(())
+}
+
+/// The subscriber a token (by its hash) belongs to, for that purpose.
+pub fn by_token(
+    conn: &Connection,
+    sha256: &[u8; 32],
+    purpose: Purpose,
+) -> rusqlite::Result<Option<Subscriber>> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT subscriber_id FROM subscriber_tokens WHERE token_sha256 = ?1 AND purpose = ?2",
+        )?
+        .query_row(params![&sha256[..], purpose.as_str()], |r| r.get(0))
+        .optional()?;
+    id.map(|id| get(conn, id)).transpose().map(Option::flatten)
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Subscriber>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT id, email, confirmed_at, created_at FROM subscribers WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(Subscriber {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                confirmed_at: r.get::<_, Option<i64>>(2)?.map(from_millis),
+                created_at: from_millis(r.get(3)?),
+                components: Vec::new(),
+            })
+        })
+        .optional()?;
+    found
+        .map(|mut s| {
+            s.components = components_of(conn, s.id)?;
+            Ok(s)
+        })
+        .transpose()
+}
+
+fn components_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.key FROM subscriber_components c JOIN monitors m ON m.id = c.monitor_id
+         WHERE c.subscriber_id = ?1 ORDER BY m.position",
+    )?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Confirms a subscription (idempotent).
+pub fn confirm(conn: &Connection, id: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE subscribers SET confirmed_at = coalesce(confirmed_at, ?2) WHERE id = ?1",
+        params![id, to_millis(now)],
+    )?;
+    Ok(())
+}
+
+/// Removes a subscriber, their tokens and pending mails. False when there was none.
+pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute("DELETE FROM subscribers WHERE id = ?1", [id])? > 0)
+}
+
+/// Every subscriber, newest first.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Subscriber>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM subscribers ORDER BY created_at DESC, id DESC")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.into_iter()
+        .filter_map(|id| get(conn, id).transpose())
+        .collect()
+}
+
+/// Confirmed subscribers who follow any of `components` (monitor rows), or every component:
+/// `(id, e-mail)`. With no components, every confirmed subscriber.
+pub fn recipients(conn: &Connection, components: &[i64]) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.email FROM subscribers s WHERE s.confirmed_at IS NOT NULL AND (
+             ?1 = '[]'
+             OR NOT EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id)
+             OR EXISTS (SELECT 1 FROM subscriber_components c, json_each(?1) j
+                        WHERE c.subscriber_id = s.id AND c.monitor_id = j.value))
+         ORDER BY s.id",
+    )?;
+    let list = serde_json::to_string(components).unwrap_or_else(|_| "[]".to_string());
+    let rows = stmt.query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// Confirmed subscribers per followed component id (`None`: those who follow everything).
+pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(Option<String>, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.key, count(*) FROM subscriber_components c
+             JOIN subscribers s ON s.id = c.subscriber_id AND s.confirmed_at IS NOT NULL
+             JOIN monitors m ON m.id = c.monitor_id
+         GROUP BY m.key
+         UNION ALL
+         SELECT NULL, count(*) FROM subscribers s WHERE s.confirmed_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id)",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
