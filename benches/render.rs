@@ -31,7 +31,10 @@ fn render(c: &mut Criterion) {
     let clock: std::sync::Arc<dyn signalfire::domain::clock::Clock> =
         std::sync::Arc::new(signalfire::domain::clock::SystemClock);
     let storage = runtime
-        .block_on(signalfire::startup::open_database(&config, &clock))
+        .block_on(signalfire::startup::open_database(
+            &std::sync::Arc::new(config.clone()),
+            &clock,
+        ))
         .expect("database");
     let db = storage.db.clone();
     let rows: Vec<i64> = storage.roster.iter().map(|h| h.row).collect();

@@ -49,7 +49,10 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let clock: std::sync::Arc<dyn signalfire::domain::clock::Clock> =
         std::sync::Arc::new(signalfire::domain::clock::SystemClock);
-    let storage = runtime.block_on(signalfire::startup::open_database(&config, &clock))?;
+    let storage = runtime.block_on(signalfire::startup::open_database(
+        &std::sync::Arc::new(config.clone()),
+        &clock,
+    ))?;
     let (db, writer) = (storage.db.clone(), storage.writer.clone());
     let handles: Vec<_> = storage.roster.iter().cloned().collect();
     let rows: Vec<i64> = handles.iter().map(|h| h.row).collect();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
-use crate::db::{Db, checks, incidents, uptime};
+use crate::db::{Db, checks, incidents, outbox, uptime};
 use crate::domain::clock::Clock;
 use crate::domain::uptime::hour_key;
 use crate::incidents::maintenance;
@@ -16,12 +16,15 @@ use crate::writer::Writer;
 const DELETE_BATCH: usize = 2_000;
 /// Hourly buckets are kept this many days; daily buckets forever.
 pub const HOURLY_RETENTION_DAYS: i64 = 90;
+/// Deliveries that ended (sent or given up) are kept this many days, for the owner to look at.
+pub const DELIVERY_RETENTION_DAYS: i64 = 30;
 
 /// What one retention pass removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub checks_deleted: usize,
     pub hours_deleted: usize,
+    pub deliveries_deleted: usize,
 }
 
 /// The upkeep jobs. Cheap to clone.
@@ -50,6 +53,7 @@ impl Housekeeping {
             Ok(r) => tracing::info!(
                 checks = r.checks_deleted,
                 hourly_buckets = r.hours_deleted,
+                deliveries = r.deliveries_deleted,
                 "retention done"
             ),
             Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
@@ -86,6 +90,11 @@ impl Housekeeping {
         report.hours_deleted = self
             .writer
             .run(move |tx| Ok(uptime::delete_hours_before(tx, first_hour)?))
+            .await?;
+        let old_deliveries = now - ChronoDuration::days(DELIVERY_RETENTION_DAYS);
+        report.deliveries_deleted = self
+            .writer
+            .run(move |tx| Ok(outbox::prune(tx, old_deliveries)?))
             .await?;
         self.db.maintain().await?;
         Ok(report)

@@ -22,6 +22,7 @@ use crate::incidents::apply;
 use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
 use crate::monitoring::{Checker, Monitor, Roster};
+use crate::notify::{Notifier, Outbox};
 use crate::probe::Prober;
 use crate::render::Renderer;
 use crate::render::export::Publisher;
@@ -73,12 +74,17 @@ pub struct Storage {
     pub roster: Roster,
 }
 
-/// Opens the database (migrating it), starts the writer and syncs the configured monitors.
-pub async fn open_database(config: &Config, clock: &Arc<dyn Clock>) -> anyhow::Result<Storage> {
+/// Opens the database (migrating it), starts the writer (with the outbox, so notifications
+/// are written with their changes) and syncs the configured monitors.
+pub async fn open_database(
+    config: &Arc<Config>,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Storage> {
     let path = config.database_path();
     let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
     let bus = Bus::new();
-    let writer = Writer::start(db.clone(), bus.clone(), Vec::new());
+    let outbox = Arc::new(Outbox::new(config.clone(), clock.clone()));
+    let writer = Writer::start(db.clone(), bus.clone(), vec![outbox]);
     let roster = sync_monitors(&writer, config, clock).await?;
     Ok(Storage {
         db,
@@ -146,6 +152,8 @@ impl Application {
         if let Some(publisher) = &publisher {
             bus.subscribe(publisher.clone());
         }
+        let notifier = Notifier::new(db.clone(), writer.clone(), clock.clone(), config.clone())?;
+        bus.subscribe(Arc::new(notifier.clone()));
 
         let probes = roster.iter().filter_map(|m| match &m.spec.watch {
             Watch::Probe(probe) => Some(probe.as_ref()),
@@ -182,7 +190,9 @@ impl Application {
             scheduler,
             renderer,
             publisher,
+            notifier,
             sessions: Arc::new(Sessions::default()),
+            sign_ups: Arc::default(),
             metrics,
         };
         state
@@ -253,6 +263,9 @@ impl Application {
         } else {
             Some(state.scheduler.start(stop.clone()).await?)
         };
+        // Tests drive deliveries themselves (`Notifier::deliver_due`), on their clock.
+        let notifier =
+            (!manual_schedule).then(|| tokio::spawn(state.notifier.clone().run(stop.clone())));
         let renderer = tokio::spawn(state.renderer.clone().run(stop.clone()));
         let publisher = state
             .publisher
@@ -277,6 +290,11 @@ impl Application {
         let _ = tokio::time::timeout(Duration::from_millis(500), renderer).await;
         if let Some(publisher) = publisher {
             let _ = tokio::time::timeout(Duration::from_millis(500), publisher).await;
+        }
+        // A send under way is recorded or, if cut short, sent again after the restart with
+        // the same delivery id.
+        if let Some(notifier) = notifier {
+            let _ = tokio::time::timeout(Duration::from_millis(500), notifier).await;
         }
         result
     }

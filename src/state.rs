@@ -10,9 +10,11 @@ use crate::domain::clock::Clock;
 use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
 use crate::monitoring::{Checker, Roster};
+use crate::notify::Notifier;
 use crate::render::Renderer;
 use crate::render::export::Publisher;
 use crate::scheduler::Scheduler;
+use crate::subscribers::SignUpLimit;
 use crate::writer::Writer;
 
 /// Everything a handler needs; cheap to clone.
@@ -32,7 +34,11 @@ pub struct AppState {
     pub renderer: Renderer,
     /// Writes the static site to `[publish] dir` after every change.
     pub publisher: Option<Arc<Publisher>>,
+    /// Sends what the outbox holds.
+    pub notifier: Notifier,
     pub sessions: Arc<Sessions>,
+    /// Sign-ups for e-mail updates, limited per client.
+    pub sign_ups: Arc<SignUpLimit>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -124,6 +124,9 @@ pub struct PageConfig {
     pub timezone: Tz,
     /// Days of uptime bars on the page.
     pub history_days: u32,
+    /// The sign-up page for e-mail updates (absolute: static copies link to the server), when
+    /// `[subscribers] email = true`.
+    pub subscribe_url: Option<String>,
 }
 
 #[derive(Clone, Default)]

@@ -78,7 +78,7 @@ fn build(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Config {
     let server = server(c, &raw.server, path);
-    let page = page(c, &raw.page);
+    let mut page = page(c, &raw.page);
     let admin = admin(c, &raw.admin, env);
     let raw_checks = duration(c, &raw.retention.raw_checks, "raw_checks", "7d");
     let raw_checks = at_least(
@@ -108,6 +108,10 @@ fn build(
         &ids,
         env,
     );
+    if notify.subscribers {
+        let base = server.base_url.as_str().trim_end_matches('/');
+        page.subscribe_url = Some(format!("{base}/subscribe"));
+    }
     let connectivity = raw.connectivity.check.as_ref().and_then(|check| {
         let parsed = check
             .get_ref()
@@ -222,6 +226,7 @@ fn page(c: &mut Collector<'_>, raw: &raw::RawPage) -> PageConfig {
         description: text(&raw.description).unwrap_or_default(),
         timezone,
         history_days: number(c, &raw.history_days, "history_days", 90, 1..=365) as u32,
+        subscribe_url: None,
     }
 }
 

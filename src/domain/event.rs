@@ -55,6 +55,8 @@ pub enum Event {
         update: i64,
         status: Status,
         automatic: bool,
+        /// False when the owner asked that nobody be told (`deliver_notifications: false`).
+        notify: bool,
     },
     /// An incident's name or impact changed.
     IncidentEdited { incident: i64, kind: Kind },
@@ -65,6 +67,8 @@ pub enum Event {
         maintenance: i64,
         change: MaintenanceChange,
         update: Option<i64>,
+        /// False when the owner asked that nobody be told.
+        notify: bool,
     },
     /// The checker cannot reach its connectivity guard: failures are not counted.
     CheckerOffline { since: DateTime<Utc> },

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 /// The events a channel can listen to (`events = [...]` in a `[[notify]]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum EventKind {
     /// A monitor went down, degraded or up again; the checker went offline or back.
     Monitor,

@@ -122,6 +122,11 @@ pub fn component_statuses<'a>(
         .collect()
 }
 
+/// A form's "post quietly" checkbox: ticked (any value) tells nobody.
+pub fn notify(quiet: Option<&str>) -> bool {
+    quiet.is_none()
+}
+
 /// An RFC 3339 time.
 pub fn time(field: &str, value: Option<&str>) -> Result<DateTime<Utc>, IncidentError> {
     let value = value

@@ -22,6 +22,8 @@ pub struct Schedule {
     pub scheduled_until: DateTime<Utc>,
     /// Monitor rows under maintenance.
     pub components: Vec<i64>,
+    /// False: nobody is told.
+    pub notify: bool,
 }
 
 fn check_window(s: &Schedule) -> Result<(), IncidentError> {
@@ -50,8 +52,9 @@ pub fn schedule(tx: &mut Tx<'_>, s: &Schedule, now: DateTime<Utc>) -> Result<i64
     for row in &s.components {
         incidents::set_component(tx, id, *row, ComponentStatus::UnderMaintenance)?;
     }
-    let update = write_update(tx, id, Status::Scheduled, &s.note, Author::Owner, now, &[])?;
-    emit(tx, id, MaintenanceChange::Scheduled, Some(update))?;
+    let author = Author::Owner { notify: s.notify };
+    let update = write_update(tx, id, Status::Scheduled, &s.note, author, now, &[])?;
+    emit(tx, id, MaintenanceChange::Scheduled, Some(update), author)?;
     advance(tx, now)?;
     Ok(id)
 }
@@ -61,11 +64,13 @@ fn emit(
     id: i64,
     change: MaintenanceChange,
     update: Option<i64>,
+    author: Author,
 ) -> rusqlite::Result<()> {
     tx.emit(Event::MaintenanceChanged {
         maintenance: id,
         change,
         update,
+        notify: author.notify(),
     })
 }
 
@@ -108,6 +113,7 @@ pub fn edit(
         incidents::set_component(tx, id, *row, ComponentStatus::UnderMaintenance)?;
     }
     let active = matches!(current.status, Status::InProgress | Status::Verifying);
+    let author = Author::Owner { notify: s.notify };
     let mut update = None;
     if active && s.scheduled_for > now {
         // Moved into the future while running: it is scheduled again, its components freed.
@@ -126,7 +132,7 @@ pub fn edit(
             id,
             Status::Scheduled,
             &note,
-            Author::Owner,
+            author,
             now,
             &changes,
         )?);
@@ -136,12 +142,12 @@ pub fn edit(
             id,
             current.status,
             &s.note,
-            Author::Owner,
+            author,
             now,
             &[],
         )?);
     }
-    emit(tx, id, MaintenanceChange::Rescheduled, update)?;
+    emit(tx, id, MaintenanceChange::Rescheduled, update, author)?;
     if active {
         // Components taken out of a running window: their hidden failures count again.
         let released: Vec<i64> = current.components.iter().map(|c| c.monitor_row).collect();
@@ -152,7 +158,12 @@ pub fn edit(
 }
 
 /// Ends a maintenance early (or calls it off before it starts).
-pub fn cancel(tx: &mut Tx<'_>, id: i64, now: DateTime<Utc>) -> Result<(), IncidentError> {
+pub fn cancel(
+    tx: &mut Tx<'_>,
+    id: i64,
+    notify: bool,
+    now: DateTime<Utc>,
+) -> Result<(), IncidentError> {
     let current = maintenance(tx, id)?;
     if current.status == Status::Completed {
         return Err(IncidentError::Impossible(
@@ -168,7 +179,7 @@ pub fn cancel(tx: &mut Tx<'_>, id: i64, now: DateTime<Utc>) -> Result<(), Incide
         tx,
         &current,
         &Note::render(body),
-        Author::Owner,
+        Author::Owner { notify },
         MaintenanceChange::Cancelled,
         now,
     )?;
@@ -205,7 +216,13 @@ pub fn advance(tx: &mut Tx<'_>, now: DateTime<Utc>) -> rusqlite::Result<bool> {
                 now,
                 &changes,
             )?;
-            emit(tx, m.id, MaintenanceChange::Started, Some(update))?;
+            emit(
+                tx,
+                m.id,
+                MaintenanceChange::Started,
+                Some(update),
+                Author::Automatic,
+            )?;
             changed = true;
         }
     }
@@ -243,7 +260,7 @@ fn finish(
         Vec::new()
     };
     let update = write_update(tx, m.id, Status::Completed, note, author, now, &changes)?;
-    emit(tx, m.id, change, Some(update))?;
+    emit(tx, m.id, change, Some(update), author)?;
     let rows: Vec<i64> = m.components.iter().map(|c| c.monitor_row).collect();
     apply::after_window(tx, &rows, now)
 }

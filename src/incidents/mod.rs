@@ -110,9 +110,19 @@ fn close_components(
 /// Who wrote an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Author {
-    /// The poller or the clock.
+    /// The poller or the clock: people are told.
     Automatic,
-    Owner,
+    /// The owner; `notify: false` when they asked that nobody be told.
+    Owner { notify: bool },
+}
+
+impl Author {
+    fn notify(self) -> bool {
+        match self {
+            Self::Automatic => true,
+            Self::Owner { notify } => notify,
+        }
+    }
 }
 
 /// Writes one update and moves the incident to its status; returns the update's id. The caller
@@ -155,6 +165,7 @@ fn write_incident_update(
         update,
         status,
         automatic: author == Author::Automatic,
+        notify: author.notify(),
     })?;
     Ok(update)
 }

@@ -19,6 +19,8 @@ pub struct OpenIncident {
     pub note: Note,
     /// Monitor rows and the status this incident gives them.
     pub components: Vec<(i64, ComponentStatus)>,
+    /// False: nobody is told (Statuspage's `deliver_notifications`).
+    pub notify: bool,
 }
 
 /// An update to an incident or maintenance.
@@ -27,6 +29,8 @@ pub struct PostUpdate {
     pub status: Status,
     pub note: Note,
     pub components: Vec<(i64, ComponentStatus)>,
+    /// False: nobody is told.
+    pub notify: bool,
 }
 
 /// Opens an incident with its first update; returns its id.
@@ -52,7 +56,8 @@ pub fn open(tx: &mut Tx<'_>, req: &OpenIncident, now: DateTime<Utc>) -> Result<i
     if req.status.is_closed() {
         changes.extend(close_components(tx, id, &req.components)?);
     }
-    write_incident_update(tx, id, req.status, &req.note, Author::Owner, now, &changes)?;
+    let author = Author::Owner { notify: req.notify };
+    write_incident_update(tx, id, req.status, &req.note, author, now, &changes)?;
     Ok(id)
 }
 
@@ -69,8 +74,9 @@ pub fn post_update(
         UpdateRejected::WrongKind(m) => IncidentError::BadRequest(m),
         UpdateRejected::Impossible(m) => IncidentError::Impossible(m),
     })?;
+    let author = Author::Owner { notify: req.notify };
     if incident.kind == Kind::Maintenance && req.status == Status::Completed {
-        maintenance::complete(tx, &incident, &req.note, Author::Owner, now)?;
+        maintenance::complete(tx, &incident, &req.note, author, now)?;
         return Ok(());
     }
     let mut changes = set_components(tx, id, &req.components)?;
@@ -79,10 +85,10 @@ pub fn post_update(
     }
     match incident.kind {
         Kind::Incident => {
-            write_incident_update(tx, id, req.status, &req.note, Author::Owner, now, &changes)?;
+            write_incident_update(tx, id, req.status, &req.note, author, now, &changes)?;
         }
         Kind::Maintenance => {
-            let update = write_update(tx, id, req.status, &req.note, Author::Owner, now, &changes)?;
+            let update = write_update(tx, id, req.status, &req.note, author, now, &changes)?;
             let change = if incident.status == Status::Scheduled && req.status != Status::Scheduled
             {
                 MaintenanceChange::Started
@@ -93,6 +99,7 @@ pub fn post_update(
                 maintenance: id,
                 change,
                 update: Some(update),
+                notify: req.notify,
             })?;
         }
     }

@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use crate::db::incidents::{self, Filter};
 use crate::db::{feed, monitors, uptime};
 use crate::domain::incident::component_status;
+use crate::domain::status::{Indicator, page_indicator};
 use crate::domain::uptime::date_key;
 use crate::render::feeds::{FEED_DAYS, FEED_LIMIT};
 use crate::views::model::{ComponentView, Snapshot, Waiting};
@@ -20,47 +21,67 @@ pub fn load(
     history_days: u32,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Snapshot> {
-    {
-        let today = now.date_naive();
-        let first = today
-            .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
-            .unwrap_or(today);
-        let first_key = date_key(first);
-        let open = incidents::open_component_statuses(conn)?;
-        let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
-        let mut window = uptime::daily_window(conn, first_key)?;
-        let components = monitors::list_active(conn)?
-            .into_iter()
-            .map(|monitor| {
-                let days = window.remove(&monitor.row_id).unwrap_or_default();
-                let maintenance = in_maintenance.contains(&monitor.row_id);
-                let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
-                let status = component_status(monitor.state.health, incident_statuses, maintenance);
-                let waiting = Waiting::of(&monitor, status);
-                Ok(ComponentView {
-                    monitor,
-                    status,
-                    waiting,
-                    in_maintenance: maintenance,
-                    days,
-                })
+    let today = now.date_naive();
+    let first = today
+        .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
+        .unwrap_or(today);
+    let first_key = date_key(first);
+    let open = incidents::open_component_statuses(conn)?;
+    let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
+    let mut window = uptime::daily_window(conn, first_key)?;
+    let components = monitors::list_active(conn)?
+        .into_iter()
+        .map(|monitor| {
+            let days = window.remove(&monitor.row_id).unwrap_or_default();
+            let maintenance = in_maintenance.contains(&monitor.row_id);
+            let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
+            let status = component_status(monitor.state.health, incident_statuses, maintenance);
+            let waiting = Waiting::of(&monitor, status);
+            Ok(ComponentView {
+                monitor,
+                status,
+                waiting,
+                in_maintenance: maintenance,
+                days,
             })
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Snapshot {
-            generated_at: now,
-            history_days,
-            components,
-            open_incidents: incidents::list(conn, Filter::OpenIncidents, now)?,
-            recent_incidents: incidents::list(conn, Filter::RecentIncidents(RECENT), now)?,
-            planned_maintenances: incidents::list(conn, Filter::PlannedMaintenances, now)?,
-            recent_maintenances: incidents::list(conn, Filter::RecentMaintenances(RECENT), now)?,
-            feed: feed::recent_updates(
-                conn,
-                now - chrono::Duration::days(FEED_DAYS),
-                FEED_LIMIT,
-                None,
-            )?,
-            checker_offline_since: None,
         })
-    }
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Snapshot {
+        generated_at: now,
+        history_days,
+        components,
+        open_incidents: incidents::list(conn, Filter::OpenIncidents, now)?,
+        recent_incidents: incidents::list(conn, Filter::RecentIncidents(RECENT), now)?,
+        planned_maintenances: incidents::list(conn, Filter::PlannedMaintenances, now)?,
+        recent_maintenances: incidents::list(conn, Filter::RecentMaintenances(RECENT), now)?,
+        feed: feed::recent_updates(
+            conn,
+            now - chrono::Duration::days(FEED_DAYS),
+            FEED_LIMIT,
+            None,
+        )?,
+        checker_offline_since: None,
+    })
+}
+
+/// The page indicator now, without the history (for a notification's page status).
+pub fn indicator(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Indicator> {
+    let open = incidents::open_component_statuses(conn)?;
+    let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
+    let statuses: Vec<_> = monitors::list_active(conn)?
+        .iter()
+        .map(|m| {
+            let incident_statuses = open.get(&m.row_id).map_or(&[][..], Vec::as_slice);
+            component_status(
+                m.state.health,
+                incident_statuses,
+                in_maintenance.contains(&m.row_id),
+            )
+        })
+        .collect();
+    let impacts: Vec<_> = incidents::list(conn, Filter::OpenIncidents, now)?
+        .iter()
+        .map(|i| i.impact)
+        .collect();
+    Ok(page_indicator(&statuses, &impacts))
 }

@@ -2,7 +2,7 @@
 //! touches is bounded here: the body size, and the work done on actix's workers (rendering and
 //! Markdown go to the blocking pool).
 
-mod admin;
+pub(crate) mod admin;
 mod admin_api;
 mod api_v2;
 mod assets;
@@ -19,6 +19,7 @@ mod not_found;
 mod ping;
 mod robots;
 mod status_page;
+mod subscribe;
 
 use actix_web::{Route, web};
 
@@ -67,6 +68,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
         .service(get_or_head("/robots.txt", robots::get))
+        .service(
+            web::resource("/subscribe")
+                .get(subscribe::form)
+                .post(subscribe::sign_up),
+        )
+        .service(web::resource("/subscribe/confirm").get(subscribe::confirm))
+        .service(
+            web::resource("/subscribe/manage")
+                .get(subscribe::manage_form)
+                .post(subscribe::manage),
+        )
+        .service(
+            web::resource("/unsubscribe")
+                .get(subscribe::unsubscribe_form)
+                .post(subscribe::unsubscribe),
+        )
         .service(get_or_head("/metrics", metrics::get))
         .service(get_or_head("/feed.rss", feeds::page_feed))
         .service(get_or_head("/feed.atom", feeds::page_feed))
@@ -91,6 +108,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .delete(admin_api::delete_incident),
         )
         .service(api("/api/admin/maintenances").post(admin_api::create_maintenance))
+        .service(api("/api/admin/subscribers").get(admin_api::notify::list_subscribers))
+        .service(api("/api/admin/subscribers/{id}").delete(admin_api::notify::delete_subscriber))
+        .service(api("/api/admin/deliveries").get(admin_api::notify::list_deliveries))
+        .service(api("/api/admin/deliveries/{id}/retry").post(admin_api::notify::retry))
+        .service(api("/api/admin/notify/{id}/test").post(admin_api::notify::test_channel))
         .service(web::resource("/admin").get(admin::dashboard))
         .service(
             web::resource("/admin/login")
@@ -120,6 +142,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .post(admin::save_maintenance),
         )
         .service(web::resource("/admin/maintenances/{id}/cancel").post(admin::cancel_maintenance))
+        .service(web::resource("/admin/notifications").get(admin::notifications::get))
+        .service(web::resource("/admin/notifications/{id}/test").post(admin::notifications::test))
+        .service(
+            web::resource("/admin/notifications/deliveries/{id}/retry")
+                .post(admin::notifications::retry),
+        )
         .service(get_or_head("/assets/{name}", assets::get))
         .default_service(web::to(not_found::handle));
 }

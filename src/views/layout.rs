@@ -46,6 +46,10 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                             a href=(site.links.file("feed.atom")) { "Atom" }
                             " · "
                             a href=(site.links.file("api/v2/summary.json")) { "JSON API" }
+                            @if let Some(url) = &site.page.subscribe_url {
+                                " · "
+                                a href=(url) { "Get updates by e-mail" }
+                            }
                         }
                         p { "Powered by signalfire" }
                     }

@@ -8,8 +8,10 @@ pub mod history_page;
 pub mod incident_page;
 pub mod layout;
 pub mod links;
+pub mod mail;
 pub mod model;
 pub mod status_page;
+pub mod subscribe;
 pub mod timeline;
 
 use chrono::{DateTime, Utc};

@@ -51,6 +51,7 @@ fn parse_new(known: &ComponentIndex, v: &FormValues) -> Result<owner::OpenIncide
         },
         note: Note::render(&input::body(v.get("body"))?),
         components,
+        notify: input::notify(v.get("quiet")),
     })
 }
 
@@ -62,6 +63,7 @@ fn parse_update(
         status: input::status(v.value("status"), Kind::Incident)?,
         note: Note::render(&input::body(v.get("body"))?),
         components: component_fields(known, v)?,
+        notify: input::notify(v.get("quiet")),
     })
 }
 

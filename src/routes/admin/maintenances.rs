@@ -51,6 +51,7 @@ fn parse(
         scheduled_for: local_time(tz, "scheduled_for", v.value("scheduled_for"))?,
         scheduled_until: local_time(tz, "scheduled_until", v.value("scheduled_until"))?,
         components,
+        notify: input::notify(v.get("quiet")),
     })
 }
 
@@ -170,6 +171,6 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let now = state.clock.now();
-    change(&state, move |tx| maintenance::cancel(tx, id, now)).await?;
+    change(&state, move |tx| maintenance::cancel(tx, id, true, now)).await?;
     Ok(redirect("/admin"))
 }

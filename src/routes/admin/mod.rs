@@ -4,6 +4,7 @@ mod dashboard;
 mod incidents;
 mod login;
 mod maintenances;
+pub mod notifications;
 
 use std::future::{Ready, ready};
 

@@ -21,6 +21,8 @@ pub struct CreateBody {
     impact: Option<String>,
     body: Option<String>,
     components: Option<BTreeMap<String, String>>,
+    /// Statuspage's field: `false` tells nobody.
+    deliver_notifications: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -29,6 +31,7 @@ pub struct UpdateBody {
     status: Option<String>,
     body: Option<String>,
     components: Option<BTreeMap<String, String>>,
+    deliver_notifications: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +64,7 @@ fn parse_create(state: &AppState, body: CreateBody) -> Result<owner::OpenInciden
         },
         note: Note::render(&input::body(body.body.as_deref())?),
         components,
+        notify: body.deliver_notifications.unwrap_or(true),
     })
 }
 
@@ -85,6 +89,7 @@ fn parse_update(state: &AppState, body: UpdateBody) -> Result<owner::PostUpdate,
         status: input::status(status, Kind::Incident)?,
         note: Note::render(&input::body(body.body.as_deref())?),
         components: components(state, &body.components)?,
+        notify: body.deliver_notifications.unwrap_or(true),
     })
 }
 

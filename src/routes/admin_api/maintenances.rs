@@ -17,6 +17,8 @@ pub struct CreateBody {
     scheduled_for: Option<String>,
     scheduled_until: Option<String>,
     components: Option<Vec<String>>,
+    /// Statuspage's field: `false` tells nobody.
+    deliver_notifications: Option<bool>,
 }
 
 fn parse(state: &AppState, body: CreateBody) -> Result<maintenance::Schedule, IncidentError> {
@@ -33,6 +35,7 @@ fn parse(state: &AppState, body: CreateBody) -> Result<maintenance::Schedule, In
         scheduled_for: input::time("scheduled_for", body.scheduled_for.as_deref())?,
         scheduled_until: input::time("scheduled_until", body.scheduled_until.as_deref())?,
         components,
+        notify: body.deliver_notifications.unwrap_or(true),
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod incidents;
 mod maintenances;
+pub mod notify;
 
 use std::future::{Ready, ready};
 

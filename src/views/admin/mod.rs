@@ -4,6 +4,7 @@ pub mod dashboard;
 pub mod incident_form;
 pub mod login;
 pub mod maintenance_form;
+pub mod notifications;
 
 use maud::{Markup, PreEscaped, html};
 
@@ -56,6 +57,7 @@ pub fn page(site: &Site<'_>, title: &str, csrf: &str, body: Markup) -> Markup {
                 a href="/admin" { "Dashboard" }
                 a href="/admin/incidents/new" { "Open an incident" }
                 a href="/admin/maintenances/new" { "Schedule maintenance" }
+                a href="/admin/notifications" { "Notifications" }
                 a href="/" { "Public page" }
                 form method="post" action="/admin/logout" {
                     input type="hidden" name="csrf" value=(csrf);
@@ -93,6 +95,10 @@ pub fn note_and_buttons(values: &FormValues, label: &str, submit: &str) -> Marku
     html! {
         label for="body" { (label) " " span.hint { "(Markdown)" } }
         textarea #body name="body" rows="6" { (values.value("body")) }
+        div.check {
+            input #quiet type="checkbox" name="quiet" value="on" checked[values.get("quiet").is_some()];
+            label for="quiet" { "Post quietly: notify no channel and no subscriber" }
+        }
         div.buttons {
             button type="submit" name="action" value="save" { (submit) }
             button.secondary type="submit" name="action" value="preview" { "Preview" }

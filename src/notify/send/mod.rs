@@ -1,0 +1,134 @@
+//! Sending one delivery: each channel kind shapes the message its own way (one module each);
+//! any 2xx (or SMTP's acceptance) is success, anything else — a status, a timeout, a refused
+//! connection — is an error to retry. Errors say what happened in a few words and never carry
+//! a URL (Slack's and Discord's paths are secrets) or a credential.
+
+mod chat;
+mod email;
+mod mastodon;
+mod ntfy;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use super::message::Message;
+use crate::config::Config;
+use crate::config::notify::{ChannelKind, ChannelSpec};
+
+/// Every send gives up after this (SPEC §7: a timeout of 10 s is retried).
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Who a delivery goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Recipient<'a> {
+    Channel(&'a ChannelSpec),
+    /// A subscriber's address and the link token of this mail.
+    Subscriber {
+        email: &'a str,
+        token: &'a str,
+    },
+}
+
+/// The clients every delivery shares, built once.
+pub struct Senders {
+    config: Arc<Config>,
+    http: reqwest::Client,
+    smtp: Option<email::Mailer>,
+}
+
+impl Senders {
+    /// Needs a rustls crypto provider installed.
+    pub fn new(config: Arc<Config>) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "signalfire/",
+                env!("CARGO_PKG_VERSION"),
+                " (notifications)"
+            ))
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .context("cannot build the notification HTTP client")?;
+        let smtp = config
+            .notify
+            .smtp
+            .as_ref()
+            .map(email::Mailer::new)
+            .transpose()?;
+        Ok(Self { config, http, smtp })
+    }
+
+    /// Sends one delivery; `Ok` carries what the receiver said (`200 OK`, `250 queued`).
+    pub async fn send(
+        &self,
+        recipient: Recipient<'_>,
+        message: &Message,
+        delivery: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let request = match recipient {
+            Recipient::Subscriber { email, token } => {
+                let mailer = self.smtp()?;
+                return mailer
+                    .to_subscriber(&self.config, email, token, message, delivery)
+                    .await;
+            }
+            Recipient::Channel(channel) => match &channel.kind {
+                ChannelKind::Email { to } => {
+                    let mailer = self.smtp()?;
+                    return mailer.to_owner(&self.config, to, message, delivery).await;
+                }
+                ChannelKind::Webhook { url, secret } => {
+                    webhook::request(&self.http, url, secret.as_ref(), message, delivery, now)
+                }
+                ChannelKind::Slack { url } => chat::slack(&self.http, url, &self.config, message),
+                ChannelKind::Discord { url } => chat::discord(&self.http, url, message),
+                ChannelKind::Ntfy { url, token } => {
+                    ntfy::request(&self.http, url, token.as_ref(), message)
+                }
+                ChannelKind::Mastodon { url, token } => {
+                    mastodon::request(&self.http, url, token, message, delivery)
+                }
+            },
+        };
+        let response = request.send().await.map_err(|e| describe(&e))?;
+        let status = response.status();
+        let line = format!(
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .trim_end()
+        .to_string();
+        if status.is_success() {
+            Ok(line)
+        } else {
+            Err(line)
+        }
+    }
+
+    fn smtp(&self) -> Result<&email::Mailer, String> {
+        self.smtp
+            .as_ref()
+            .ok_or_else(|| "no [smtp] server is configured".to_string())
+    }
+}
+
+/// A failed request in a few words, without its URL.
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        format!("timed out after {}s", TIMEOUT.as_secs())
+    } else if error.is_connect() {
+        "cannot connect".to_string()
+    } else if error.is_redirect() {
+        "too many redirects".to_string()
+    } else if error.is_body() || error.is_decode() {
+        "the answer could not be read".to_string()
+    } else {
+        "the request failed".to_string()
+    }
+}

@@ -1,0 +1,179 @@
+//! Writing the outbox: one notification row per message, one delivery row per recipient, in
+//! the transaction of the change that causes them (the [`Outbox`] hook of the writer), so a
+//! notification exists if and only if its change does.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use super::message::{self, Message, Planned};
+use crate::config::Config;
+use crate::db::outbox::{self, NewDelivery};
+use crate::db::subscribers::{self, Purpose};
+use crate::domain::clock::Clock;
+use crate::events::Event;
+use crate::writer::InTransaction;
+
+/// The writer's hook: every event that tells people something becomes outbox rows.
+pub struct Outbox {
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Outbox {
+    pub fn new(config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
+        Self { config, clock }
+    }
+}
+
+impl InTransaction for Outbox {
+    fn stage(&self, conn: &Connection, event: &Event) -> rusqlite::Result<()> {
+        // Every check passes here: the common case must cost nothing.
+        if matches!(event, Event::CheckRecorded { .. }) {
+            return Ok(());
+        }
+        let notify = &self.config.notify;
+        if notify.channels.is_empty() && !notify.subscribers {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        match message::for_event(conn, &self.config, event, now)? {
+            Some(planned) if planned.notify => {
+                everyone(conn, &self.config, &planned, now).map(drop)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The OS random generator failed: an error the writer can carry.
+fn no_randomness(e: anyhow::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(e.into())
+}
+
+/// 128 random bits as hex.
+fn random_hex() -> rusqlite::Result<String> {
+    crate::auth::random_token()
+        .map(|t| t[..32].to_string())
+        .map_err(no_randomness)
+}
+
+/// A new delivery id (`msg_` and 128 random bits): the idempotency key of every attempt.
+pub fn delivery_id() -> rusqlite::Result<String> {
+    Ok(format!("msg_{}", random_hex()?))
+}
+
+/// A subscriber's new link token (256 random bits); only its SHA-256 is stored.
+fn new_token(
+    conn: &Connection,
+    subscriber: i64,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<String> {
+    let token = crate::auth::random_token().map_err(no_randomness)?;
+    let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    subscribers::add_token(conn, subscriber, &hash, purpose, now)?;
+    Ok(token)
+}
+
+fn notification(conn: &Connection, message: &Message, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+    let json = serde_json::to_string(message)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    outbox::insert_notification(conn, message.event.as_str(), &json, now)
+}
+
+/// The owner's channels that hear it, and the subscribers who follow what it is about.
+/// Returns how many deliveries were written.
+pub fn everyone(
+    conn: &Connection,
+    config: &Config,
+    planned: &Planned,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    let message = &planned.message;
+    let channels: Vec<&str> = config
+        .notify
+        .channels
+        .iter()
+        .filter(|c| c.hears(message.event, &message.components))
+        .map(|c| c.id.as_str())
+        .collect();
+    let subscribers = if config.notify.subscribers && message.event.for_subscribers() {
+        subscribers::recipients(conn, &planned.rows)?
+    } else {
+        Vec::new()
+    };
+    if channels.is_empty() && subscribers.is_empty() {
+        return Ok(0);
+    }
+    let notification = notification(conn, message, now)?;
+    for channel in &channels {
+        let id = delivery_id()?;
+        let delivery = NewDelivery {
+            id: &id,
+            notification,
+            channel: Some(channel),
+            subscriber: None,
+            token: None,
+        };
+        outbox::insert_delivery(conn, &delivery, now)?;
+    }
+    for (subscriber, _) in &subscribers {
+        to_subscriber(conn, notification, *subscriber, Purpose::Manage, now)?;
+    }
+    Ok(channels.len() + subscribers.len())
+}
+
+/// One delivery to one channel (the owner's "send a test").
+pub fn to_channel(
+    conn: &Connection,
+    message: &Message,
+    channel: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<String> {
+    let notification = notification(conn, message, now)?;
+    let id = delivery_id()?;
+    let delivery = NewDelivery {
+        id: &id,
+        notification,
+        channel: Some(channel),
+        subscriber: None,
+        token: None,
+    };
+    outbox::insert_delivery(conn, &delivery, now)?;
+    Ok(id)
+}
+
+/// One message to one subscriber (a confirmation), with its own link token.
+pub fn to_one_subscriber(
+    conn: &Connection,
+    message: &Message,
+    subscriber: i64,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<String> {
+    let notification = notification(conn, message, now)?;
+    to_subscriber(conn, notification, subscriber, purpose, now)
+}
+
+fn to_subscriber(
+    conn: &Connection,
+    notification: i64,
+    subscriber: i64,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<String> {
+    let id = delivery_id()?;
+    let token = new_token(conn, subscriber, purpose, now)?;
+    let delivery = NewDelivery {
+        id: &id,
+        notification,
+        channel: None,
+        subscriber: Some(subscriber),
+        token: Some(&token),
+    };
+    outbox::insert_delivery(conn, &delivery, now)?;
+    Ok(id)
+}

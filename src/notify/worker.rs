@@ -1,0 +1,263 @@
+//! The notifier: sends what the outbox holds. Deliveries are grouped in lanes — one per channel,
+//! a few for subscribers — and each lane runs on its own, one delivery after the other, so a
+//! channel that hangs or fails holds up only itself. A restart resumes where it stopped: what
+//! was pending is due at once, with the same delivery ids.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::message::Message;
+use super::send::{Recipient, Senders, TIMEOUT};
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::outbox::{self, Attempt, Due, Outcome};
+use crate::domain::clock::Clock;
+use crate::domain::notification::{GIVE_UP_AFTER, retry_delay};
+use crate::events::{Event, Subscriber};
+use crate::writer::Writer;
+
+/// Deliveries read per pass; a busy lane leaves the rest for the next.
+const BATCH: usize = 2_000;
+/// Subscribers' mails go out over this many SMTP connections at once.
+const SUBSCRIBER_LANES: i64 = 4;
+/// With nothing due, the notifier looks again this often anyway.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// Sends the outbox. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    writer: Writer,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+    senders: Senders,
+    wake: Notify,
+    /// Lanes with a task running.
+    busy: Mutex<HashSet<String>>,
+}
+
+/// Any change but a plain check may have written deliveries: look now.
+impl Subscriber for Notifier {
+    fn notify(&self, events: &[Event]) {
+        if events
+            .iter()
+            .any(|e| !matches!(e, Event::CheckRecorded { .. }))
+        {
+            self.inner.wake.notify_one();
+        }
+    }
+}
+
+/// Marks a lane as running until dropped, and wakes the notifier when it is done.
+struct LaneGuard {
+    inner: Arc<Inner>,
+    lane: String,
+}
+
+impl Drop for LaneGuard {
+    fn drop(&mut self) {
+        self.inner
+            .busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.lane);
+        self.inner.wake.notify_one();
+    }
+}
+
+impl Notifier {
+    pub fn new(
+        db: Db,
+        writer: Writer,
+        clock: Arc<dyn Clock>,
+        config: Arc<Config>,
+    ) -> anyhow::Result<Self> {
+        let senders = Senders::new(config.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                writer,
+                clock,
+                config,
+                senders,
+                wake: Notify::new(),
+                busy: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    /// Look for due deliveries now (after the owner asked for a retry or a test).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Sends everything due now and returns when those sends are recorded; how tests drive
+    /// deliveries with their own clock. Returns how many were attempted.
+    pub async fn deliver_due(&self) -> anyhow::Result<usize> {
+        let (lanes, count, _) = self.dispatch().await?;
+        for lane in lanes {
+            lane.await?;
+        }
+        Ok(count)
+    }
+
+    /// Sends until `stop`: what was pending at start at once, then whatever falls due.
+    pub async fn run(self, stop: CancellationToken) {
+        let now = self.inner.clock.now();
+        let resumed = self
+            .inner
+            .writer
+            .run(move |tx| Ok(outbox::due_now(tx, now)?))
+            .await;
+        match resumed {
+            Ok(n) if n > 0 => tracing::info!(deliveries = n, "resuming pending notifications"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = format!("{e:#}"), "cannot resume notifications"),
+        }
+        loop {
+            let next = match self.dispatch().await {
+                Ok((_, _, next)) => next,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "reading the outbox failed");
+                    None
+                }
+            };
+            // Due but busy lanes wake us when they are done.
+            let wait = next
+                .and_then(|at| (at - self.inner.clock.now()).to_std().ok())
+                .filter(|w| !w.is_zero())
+                .unwrap_or(IDLE)
+                .min(IDLE);
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.inner.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Starts a task for every lane with due deliveries that is not running already. Returns
+    /// the tasks, how many deliveries they carry, and when the next pending one is due.
+    async fn dispatch(
+        &self,
+    ) -> anyhow::Result<(Vec<JoinHandle<()>>, usize, Option<DateTime<Utc>>)> {
+        let now = self.inner.clock.now();
+        let (due, next) = self
+            .inner
+            .db
+            .read(move |c| Ok((outbox::due(c, now, BATCH)?, outbox::next_due(c)?)))
+            .await?;
+        let mut lanes: BTreeMap<String, Vec<Due>> = BTreeMap::new();
+        for delivery in due {
+            let lane = match (&delivery.channel, &delivery.subscriber) {
+                (Some(channel), _) => format!("channel:{channel}"),
+                (None, Some((id, _))) => format!("subscribers:{}", id % SUBSCRIBER_LANES),
+                (None, None) => "orphans".to_string(),
+            };
+            lanes.entry(lane).or_default().push(delivery);
+        }
+        let mut tasks = Vec::new();
+        let mut count = 0;
+        let mut busy = self.inner.busy.lock().unwrap_or_else(|p| p.into_inner());
+        for (lane, deliveries) in lanes {
+            if !busy.insert(lane.clone()) {
+                continue;
+            }
+            count += deliveries.len();
+            let guard = LaneGuard {
+                inner: self.inner.clone(),
+                lane,
+            };
+            tasks.push(tokio::spawn(run_lane(guard, deliveries)));
+        }
+        Ok((tasks, count, next))
+    }
+}
+
+/// One lane: its deliveries one after the other, each attempt recorded.
+async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>) {
+    for delivery in deliveries {
+        if let Err(e) = attempt(&guard.inner, delivery).await {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "recording a delivery attempt failed"
+            );
+        }
+    }
+}
+
+async fn attempt(inner: &Inner, due: Due) -> anyhow::Result<()> {
+    let at = inner.clock.now();
+    let started = Instant::now();
+    let result = match serde_json::from_str::<Message>(&due.message) {
+        Err(_) => Err("the stored message could not be read".to_string()),
+        Ok(message) => send(inner, &due, &message, at).await,
+    };
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let outcome = match &result {
+        Ok(_) => Outcome::Delivered,
+        Err(_)
+            if (at - due.created_at)
+                .to_std()
+                .is_ok_and(|age| age >= GIVE_UP_AFTER) =>
+        {
+            Outcome::GaveUp
+        }
+        Err(_) => Outcome::RetryAt(
+            at + chrono::Duration::from_std(retry_delay(due.attempts + 1))
+                .unwrap_or(chrono::Duration::hours(1)),
+        ),
+    };
+    let (status, error) = match result {
+        Ok(status) => (Some(status), None),
+        Err(error) => {
+            let to = due.channel.as_deref().unwrap_or("a subscriber");
+            tracing::warn!(delivery = %due.id, to, error = %error, attempt = due.attempts + 1, "a notification was not delivered");
+            (None, Some(error))
+        }
+    };
+    let record = Attempt {
+        at,
+        status,
+        error,
+        duration_ms,
+    };
+    let id = due.id;
+    inner
+        .writer
+        .run(move |tx| Ok(outbox::record_attempt(tx, &id, &record, outcome)?))
+        .await
+}
+
+/// Sends to the delivery's recipient, within the timeout whatever the channel does.
+async fn send(
+    inner: &Inner,
+    due: &Due,
+    message: &Message,
+    at: DateTime<Utc>,
+) -> Result<String, String> {
+    let recipient = match (&due.channel, &due.subscriber, &due.token) {
+        (Some(id), _, _) => match inner.config.notify.channels.iter().find(|c| &c.id == id) {
+            Some(channel) => Recipient::Channel(channel),
+            None => return Err(format!("the channel \"{id}\" is no longer configured")),
+        },
+        (None, Some((_, email)), Some(token)) => Recipient::Subscriber { email, token },
+        _ => return Err("the delivery has no recipient".to_string()),
+    };
+    // The clients time out on their own; this bounds anything they do not cover.
+    let bound = TIMEOUT + Duration::from_secs(5);
+    match tokio::time::timeout(bound, inner.senders.send(recipient, message, &due.id, at)).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("timed out after {}s", bound.as_secs())),
+    }
+}

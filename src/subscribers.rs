@@ -1,0 +1,173 @@
+//! Subscribers (SPEC §7): clients sign up with an address and the components they care about,
+//! confirm by a link (double opt-in: nothing is sent before), manage or end it by the link in
+//! every mail. Tokens are random (256 bits) and only their SHA-256 is stored. Sign-ups answer
+//! the same whatever the address, and are limited per client.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::db::subscribers::{self, Purpose, Subscriber};
+use crate::notify::{message, stage};
+
+/// The longest address SMTP carries (RFC 5321: 254 in a path).
+const MAX_ADDRESS: usize = 254;
+/// Sign-ups a client address may make per [`SIGN_UP_WINDOW`].
+const SIGN_UPS: usize = 5;
+const SIGN_UP_WINDOW: Duration = Duration::from_secs(600);
+/// Client addresses remembered at most; beyond, the oldest are forgotten (bounded memory).
+const CLIENTS_REMEMBERED: usize = 10_000;
+
+/// Why an address is refused (the message names the field).
+pub fn address(input: &str) -> Result<String, String> {
+    let address = input.trim().to_ascii_lowercase();
+    if address.is_empty() {
+        return Err("email: enter your e-mail address".to_string());
+    }
+    if address.len() > MAX_ADDRESS {
+        return Err(format!(
+            "email: an address has at most {MAX_ADDRESS} characters"
+        ));
+    }
+    match address.parse::<lettre::Address>() {
+        Ok(_) if address.contains('.') => Ok(address),
+        _ => Err("email: this is not an e-mail address like name@example.com".to_string()),
+    }
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Signs an address up and writes the mail it gets: the confirmation link, or — when it is
+/// subscribed already — a note with the link to manage it. Nothing tells the caller which.
+pub fn sign_up(
+    conn: &Connection,
+    config: &Config,
+    email: &str,
+    components: &[i64],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let (id, confirmed) = subscribers::sign_up(conn, email, components, now)?;
+    if confirmed {
+        let mut note = message::confirmation(config, now);
+        note.purpose = message::Purpose::Notice;
+        note.title = format!("You already get updates from {}", config.page.title);
+        note.text = "Someone, probably you, asked again for these updates. You get them already: nothing changed. To choose what you get, or to stop, use the link below.".to_string();
+        note.html = format!("<p>{}</p>", note.text);
+        stage::to_one_subscriber(conn, &note, id, Purpose::Manage, now)?;
+    } else {
+        let confirmation = message::confirmation(config, now);
+        stage::to_one_subscriber(conn, &confirmation, id, Purpose::Confirm, now)?;
+    }
+    Ok(())
+}
+
+/// Confirms the subscription a confirmation token belongs to; returns the subscriber and a
+/// fresh manage token for the page that says so.
+pub fn confirm(
+    conn: &Connection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<(Subscriber, String)>> {
+    let Some(subscriber) = subscribers::by_token(conn, &hash(token), Purpose::Confirm)? else {
+        return Ok(None);
+    };
+    subscribers::confirm(conn, subscriber.id, now)?;
+    let manage = crate::auth::random_token()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    subscribers::add_token(conn, subscriber.id, &hash(&manage), Purpose::Manage, now)?;
+    Ok(Some((subscriber, manage)))
+}
+
+/// The confirmed subscriber a manage token belongs to.
+pub fn by_manage_token(conn: &Connection, token: &str) -> rusqlite::Result<Option<Subscriber>> {
+    Ok(subscribers::by_token(conn, &hash(token), Purpose::Manage)?
+        .filter(|s| s.confirmed_at.is_some()))
+}
+
+/// Changes what a subscriber follows (monitor rows; none: everything).
+pub fn set_components(
+    conn: &Connection,
+    token: &str,
+    components: &[i64],
+) -> rusqlite::Result<Option<Subscriber>> {
+    let Some(subscriber) = by_manage_token(conn, token)? else {
+        return Ok(None);
+    };
+    subscribers::set_components(conn, subscriber.id, components)?;
+    subscribers::get(conn, subscriber.id)
+}
+
+/// Ends a subscription (RFC 8058 one-click): the subscriber and their pending mails go.
+/// Idempotent: an unknown or used token is fine too.
+pub fn unsubscribe(conn: &Connection, token: &str) -> rusqlite::Result<()> {
+    if let Some(subscriber) = subscribers::by_token(conn, &hash(token), Purpose::Manage)? {
+        subscribers::delete(conn, subscriber.id)?;
+    }
+    Ok(())
+}
+
+/// Sign-ups per client address within a sliding window, in bounded memory.
+#[derive(Default)]
+pub struct SignUpLimit {
+    recent: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl SignUpLimit {
+    /// True when `client` may sign up now (and counts it).
+    pub fn allow(&self, client: IpAddr) -> bool {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() >= CLIENTS_REMEMBERED {
+            recent.retain(|_, times| times.iter().any(|t| t.elapsed() < SIGN_UP_WINDOW));
+            if recent.len() >= CLIENTS_REMEMBERED {
+                recent.clear();
+            }
+        }
+        let times = recent.entry(client).or_default();
+        times.retain(|t| t.elapsed() < SIGN_UP_WINDOW);
+        if times.len() >= SIGN_UPS {
+            return false;
+        }
+        times.push(Instant::now());
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            address("  Client@Example.COM "),
+            Ok("client@example.com".to_string())
+        );
+        assert!(address("").is_err());
+        assert!(address("not-an-address").is_err());
+        assert!(address("a@b").is_err(), "a domain without a dot");
+        assert!(address(&format!("{}@example.com", "a".repeat(260))).is_err());
+        assert!(address("a b@example.com").is_err());
+    }
+
+    #[test]
+    fn the_sixth_sign_up_in_ten_minutes_is_refused() {
+        let limit = SignUpLimit::default();
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        for _ in 0..SIGN_UPS {
+            assert!(limit.allow(ip));
+        }
+        assert!(!limit.allow(ip));
+        assert!(
+            limit.allow([192, 0, 2, 2].into()),
+            "others are not affected"
+        );
+    }
+}
