@@ -224,3 +224,72 @@ fn cron_lines_with_a_year_or_no_next_run_are_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn every_notify_mistake_is_reported_at_its_key() {
+    let (code, _, stderr) = check_config(
+        r#"[[monitor]]
+id = "blog"
+url = "https://blog.example/"
+
+[[notify]]
+id = "mail"
+kind = "email"
+to = ["owner@example.com", "not-an-address"]
+
+[[notify]]
+id = "chat"
+kind = "carrier-pigeon"
+
+[[notify]]
+id = "hook"
+kind = "webhook"
+url = "ftp://example.com/x"
+events = ["monitor", "everything"]
+components = ["blog", "shop"]
+
+[[notify]]
+id = "toot"
+kind = "mastodon"
+url = "https://social.example"
+events = ["monitor"]
+colour = "blue"
+
+[smtp]
+host = "smtp.example.net"
+tls = "none"
+from = "Status <status@example.com>"
+"#,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    for expected in [
+        "config.toml:8:28: to: \"not-an-address\" is not an e-mail address",
+        "config.toml:12:8: kind \"carrier-pigeon\" is not known; use one of \"email\", \"webhook\", \"slack\", \"discord\", \"ntfy\", \"mastodon\"",
+        "config.toml:17:7: url \"ftp://example.com/x\" is not an absolute http:// or https:// URL",
+        "config.toml:18:22: events: \"everything\" is not an event",
+        "config.toml:19:23: components: \"shop\" is not a monitor id; known monitors: blog",
+        "config.toml:23:8: a mastodon channel needs its access token in the environment: SIGNALFIRE_NOTIFY_TOOT_TOKEN",
+        "config.toml:25:11: events: a mastodon channel posts in public",
+        "config.toml:26:1: unknown key \"colour\" in [notify]",
+        "config.toml:30:7: tls = \"none\" sends mail and passwords in the clear",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("9 problems"), "{stderr}");
+
+    let (code, _, stderr) = check_config(
+        "[[notify]]\nid = \"mail\"\nkind = \"email\"\nto = [\"owner@example.com\"]\n\n[subscribers]\nemail = true\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("config.toml:3:8: an email channel sends through [smtp]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("config.toml:7:9: subscribers get e-mail: add an [smtp] section"),
+        "{stderr}"
+    );
+}

@@ -27,6 +27,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub data_dir: Arc<TempDir>,
     config_text: String,
+    env: Vec<(String, String)>,
     stop: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -50,27 +51,52 @@ pub fn test_config(data_dir: &Path, extra: &str) -> String {
 }
 
 pub fn parse_config(text: &str) -> Config {
+    parse_config_env(text, &[])
+}
+
+/// [`parse_config`] with more environment variables than the admin token.
+pub fn parse_config_env(text: &str, env: &[(&str, &str)]) -> Config {
     Config::parse(text, Path::new("test.toml"), &|key| {
-        (key == "SIGNALFIRE_ADMIN_TOKEN").then(|| ADMIN_TOKEN.to_string())
+        if key == "SIGNALFIRE_ADMIN_TOKEN" {
+            return Some(ADMIN_TOKEN.to_string());
+        }
+        env.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
     })
     .unwrap_or_else(|e| panic!("test config is invalid:\n{e}"))
 }
 
 /// Starts the real server with `extra` config on a fresh data dir.
 pub async fn spawn_app(extra: &str) -> TestApp {
+    spawn_app_env(extra, &[]).await
+}
+
+/// [`spawn_app`] with environment variables for the config (secrets, channel URLs).
+pub async fn spawn_app_env(extra: &str, env: &[(&str, &str)]) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let text = test_config(dir.path(), extra);
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    start(text, dir, clock).await
+    let env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    start(text, dir, clock, env).await
 }
 
-async fn start(config_text: String, data_dir: Arc<TempDir>, clock: Arc<ManualClock>) -> TestApp {
+async fn start(
+    config_text: String,
+    data_dir: Arc<TempDir>,
+    clock: Arc<ManualClock>,
+    env: Vec<(String, String)>,
+) -> TestApp {
     install_crypto_provider();
     let options = Options {
         clock: clock.clone(),
         manual_schedule: true,
     };
-    let app = Application::build_with(parse_config(&config_text), options)
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = Application::build_with(parse_config_env(&config_text, &pairs), options)
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -90,6 +116,7 @@ async fn start(config_text: String, data_dir: Arc<TempDir>, clock: Arc<ManualClo
         clock,
         data_dir,
         config_text,
+        env,
         stop,
         task: Some(task),
     }
@@ -149,6 +176,15 @@ impl TestApp {
                 .expect("apply");
         }
         self.settle().await;
+    }
+
+    /// Sends every notification due now by the app's clock, and waits until each attempt is
+    /// recorded. Returns how many were attempted.
+    pub async fn deliver(&self) -> usize {
+        tokio::time::timeout(Duration::from_secs(30), self.state.notifier.deliver_due())
+            .await
+            .expect("deliveries end within their timeouts")
+            .expect("deliveries run")
     }
 
     /// Renders the pages now (after writes that bypass the domain, such as seeded buckets).
@@ -249,10 +285,11 @@ impl TestApp {
         )
     }
 
-    /// Stops and starts again on the same data dir, config and clock.
+    /// Stops and starts again on the same data dir, config, environment and clock.
     pub async fn restart(self) -> TestApp {
+        let env = self.env.clone();
         let (text, dir, clock) = self.stop().await;
-        start(text, dir, clock).await
+        start(text, dir, clock, env).await
     }
 }
 

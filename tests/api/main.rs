@@ -2,9 +2,11 @@
 
 mod admin_api;
 mod admin_ui;
+mod browser;
 mod checks;
 mod config_cli;
 mod contrast;
+mod crash;
 mod edge;
 mod export;
 mod fakes;
@@ -12,7 +14,9 @@ mod feeds;
 mod helpers;
 mod incidents;
 mod metrics_badges;
+mod notify;
 mod probes;
+mod receivers;
 mod restart;
 mod retention;
 mod robustness;

@@ -192,6 +192,10 @@ fn channel(
             None
         }
     };
+    // Every key is checked, even when another is wrong: all problems at once.
+    let mastodon = kind_name == Some("mastodon");
+    let events = events(c, &n.events, mastodon);
+    let components = components(c, &n.components, monitors);
     let id = id?;
     let kind_name = kind_name?;
     let from_env = |what: &str| env(&env_name(&id, what)).filter(|v| !v.is_empty());
@@ -237,14 +241,11 @@ fn channel(
             }
         }
     };
-    let mastodon = matches!(kind, ChannelKind::Mastodon { .. });
-    let events = events(c, &n.events, mastodon)?;
-    let components = components(c, &n.components, monitors)?;
     Some(ChannelSpec {
         id,
         kind,
-        events,
-        components,
+        events: events?,
+        components: components?,
     })
 }
 
