@@ -189,6 +189,10 @@ async fn an_outage_across_a_restart_tells_the_owner_down_and_then_up_again() {
         mails[0].header("Auto-Submitted").as_deref(),
         Some("auto-generated")
     );
+    assert_eq!(
+        mails[0].from, "status@test.example",
+        "the envelope sender is [smtp] from"
+    );
 }
 
 /// Posts an urlencoded form.
