@@ -36,6 +36,17 @@ group = "Website"
 url = "http://127.0.0.1:1/"
 interval = "1s"
 failures_before_down = 1
+[smtp]
+host = "127.0.0.1"
+port = 1
+tls = "none"
+from = "CI status <status@ci.example>"
+[subscribers]
+email = true
+[[notify]]
+id = "owner-hook"
+kind = "webhook"
+url = "http://127.0.0.1:1/hook"
 TOML
 
 cargo build --quiet
@@ -72,6 +83,9 @@ fetch /admin dashboard
 fetch /admin/incidents/new incident-form
 fetch "/admin/incidents/$id" incident-admin
 fetch /admin/maintenances/new maintenance-form
+fetch /admin/notifications notifications
+fetch /subscribe subscribe
+fetch "/unsubscribe?token=$(printf 'a%.0s' $(seq 1 64))" unsubscribe
 grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
 check_html "${pages[@]}"
 echo "check-html: 0 errors on ${#pages[@]} pages (public, 404, login, admin)"

@@ -111,7 +111,7 @@ impl ChannelSpec {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum ChannelKind {
     Email { to: Vec<String> },
     Webhook { url: Url, secret: Option<Secret> },
@@ -119,6 +119,13 @@ pub enum ChannelKind {
     Discord { url: Url },
     Ntfy { url: Url, token: Option<Secret> },
     Mastodon { url: Url, token: Secret },
+}
+
+/// Shows the kind and where it goes, never a URL's path (Slack's and Discord's hold secrets).
+impl fmt::Debug for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.name(), self.destination())
+    }
 }
 
 impl ChannelKind {
@@ -147,5 +154,20 @@ impl ChannelKind {
             | Self::Ntfy { url, .. }
             | Self::Mastodon { url, .. } => url.host_str().unwrap_or("?").to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret_url_or_token() {
+        let kind = ChannelKind::Slack {
+            url: Url::parse("https://hooks.slack.com/services/T000/B000/XXXXSECRET").expect("url"),
+        };
+        assert_eq!(format!("{kind:?}"), "slack(hooks.slack.com)");
+        let token = Secret::new("abc123".to_string());
+        assert_eq!(format!("{token:?}"), "<secret>");
     }
 }

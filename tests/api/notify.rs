@@ -639,3 +639,109 @@ async fn a_test_message_goes_to_one_channel_only() {
 async fn spawn_app_with_env(extra: &str, env: &[(&str, &str)]) -> TestApp {
     crate::helpers::spawn_app_env(extra, env).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_form_can_post_quietly() {
+    let receiver = Receiver::start(Reply::Status(200)).await;
+    let app = spawn_app(&format!(
+        "{}{}",
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+        channel(
+            "hooks",
+            "webhook",
+            &format!("url = \"{}\"", receiver.url("/hook"))
+        ),
+    ))
+    .await;
+    let mut owner = Browser::new(&app);
+    owner.login(ADMIN_PASSWORD).await;
+    let form = owner.get("/admin/incidents/new").await;
+    assert!(form.body.contains("name=\"quiet\""), "the form offers it");
+    let csrf = crate::browser::csrf(&form.body);
+    let quiet = owner
+        .post(
+            "/admin/incidents/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Quiet one"),
+                ("status", "investigating"),
+                ("body", "Nobody hears this."),
+                ("quiet", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(quiet.status, 303);
+    assert_eq!(app.deliver().await, 0);
+    let loud = owner
+        .post(
+            "/admin/incidents/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "Loud one"),
+                ("status", "investigating"),
+                ("body", "Everyone hears this."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(loud.status, 303);
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(
+        receiver.to("/hook")[0].json()["incident"]["name"],
+        "Loud one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_changes_what_they_follow_from_the_manage_link() {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_app(&format!(
+        "{}[subscribers]\nemail = true\n\n{}{}",
+        smtp.config(),
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+        http_monitor("shop", "http://127.0.0.1:9/", NEVER),
+    ))
+    .await;
+    let client = "follower@test.example";
+    let link = sign_up(&app, &smtp, client, &["blog"]).await;
+    let path = link
+        .split_once("/subscribe")
+        .map(|(_, p)| format!("/subscribe{p}"))
+        .expect("path");
+    let confirmed = app.get(&path).await.text().await.expect("page");
+    let manage = confirmed
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.starts_with("/subscribe/manage?token="))
+        .expect("a manage link on the confirmation page")
+        .to_string();
+    let page = app.get(&manage).await.text().await.expect("manage page");
+    assert!(page.contains(client));
+    let saved = post_form(
+        &app,
+        &manage,
+        &[field("component.shop", "on"), field("action", "save")],
+    )
+    .await;
+    assert_eq!(saved.status(), 200);
+    app.open_incident(json!({"name": "Blog news", "components": {"blog": "partial_outage"}}))
+        .await;
+    app.open_incident(json!({"name": "Shop news", "components": {"shop": "partial_outage"}}))
+        .await;
+    app.deliver().await;
+    let mails = smtp.wait_for(client, 2).await;
+    assert_eq!(
+        mails[1].subject(),
+        "[Investigating] Shop news",
+        "now only the shop"
+    );
+    assert_eq!(smtp.to(client).len(), 2);
+    let gone = post_form(&app, &manage, &[field("action", "unsubscribe")]).await;
+    assert_eq!(gone.status(), 200);
+    assert_eq!(
+        app.get(&manage).await.status(),
+        404,
+        "the link ends with the subscription"
+    );
+}
