@@ -745,3 +745,87 @@ async fn a_subscriber_changes_what_they_follow_from_the_manage_link() {
         "the link ends with the subscription"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_hears_when_the_checker_goes_offline_and_comes_back() {
+    let smtp = SmtpSink::start().await;
+    let guard = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("guard");
+    let guard_port = guard.local_addr().expect("addr").port();
+    drop(guard);
+    let site = FakeSite::start(Behavior::Status(503)).await;
+    let app = spawn_app(&format!(
+        "[connectivity]\ncheck = \"tcp://127.0.0.1:{guard_port}\"\n\n{}{}{}",
+        smtp.config(),
+        http_monitor(
+            "blog",
+            &site.url(),
+            "interval = \"1s\"\nfailures_before_down = 1\n"
+        ),
+        channel("owner-mail", "email", "to = [\"owner@test.example\"]"),
+    ))
+    .await;
+    app.tick(Duration::from_secs(1)).await;
+    let _guard_back = tokio::net::TcpListener::bind(("127.0.0.1", guard_port))
+        .await
+        .expect("the guard answers again");
+    site.set(Behavior::Ok("fine".into()));
+    // The guard's answer is reused for 5 s: after that, a good check says we are online.
+    app.tick(Duration::from_secs(6)).await;
+    app.deliver().await;
+    let mails = smtp.wait_for("owner@test.example", 2).await;
+    let subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
+    assert_eq!(
+        subjects,
+        vec![
+            "The status checker is offline",
+            "The status checker is online again"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_deliveries_are_pruned_with_the_retention_job_and_pending_ones_kept() {
+    let working = Receiver::start(Reply::Status(200)).await;
+    let down = Receiver::start(Reply::Status(503)).await;
+    let app = spawn_app(&format!(
+        "{}{}{}",
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+        channel(
+            "works",
+            "webhook",
+            &format!("url = \"{}\"", working.url("/hook"))
+        ),
+        channel(
+            "broken",
+            "webhook",
+            &format!("url = \"{}\"", down.url("/hook"))
+        ),
+    ))
+    .await;
+    app.open_incident(json!({"name": "Something", "components": {"blog": "partial_outage"}}))
+        .await;
+    assert_eq!(app.deliver().await, 2);
+    let later = app.clock.now() + chrono::Duration::days(31);
+    let report = app
+        .state
+        .scheduler
+        .housekeeping()
+        .apply_retention(later)
+        .await
+        .expect("retention");
+    assert_eq!(
+        report.deliveries_deleted, 1,
+        "the delivered one, not the pending one"
+    );
+    let left = app.admin("GET", "/api/admin/deliveries", None).await;
+    let left: serde_json::Value = left.json().await.expect("json");
+    let states: Vec<&str> = left["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(states, vec!["pending"]);
+}
