@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
-use crate::db::{Db, checks, incidents, outbox, uptime};
+use crate::db::{Db, checks, incidents, outbox, subscribers, uptime};
 use crate::domain::clock::Clock;
 use crate::domain::uptime::hour_key;
 use crate::incidents::maintenance;
@@ -18,6 +18,11 @@ const DELETE_BATCH: usize = 2_000;
 pub const HOURLY_RETENTION_DAYS: i64 = 90;
 /// Deliveries that ended (sent or given up) are kept this many days, for the owner to look at.
 pub const DELIVERY_RETENTION_DAYS: i64 = 30;
+/// A subscriber's mail links work this many days (the newest mail's link always does: each
+/// mail carries a fresh one).
+pub const LINK_RETENTION_DAYS: i64 = 400;
+/// A sign-up not confirmed within this many hours is forgotten, address and all.
+pub const UNCONFIRMED_RETENTION_HOURS: i64 = 48;
 
 /// What one retention pass removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +30,8 @@ pub struct Retention {
     pub checks_deleted: usize,
     pub hours_deleted: usize,
     pub deliveries_deleted: usize,
+    pub links_deleted: usize,
+    pub unconfirmed_deleted: usize,
 }
 
 /// The upkeep jobs. Cheap to clone.
@@ -54,6 +61,8 @@ impl Housekeeping {
                 checks = r.checks_deleted,
                 hourly_buckets = r.hours_deleted,
                 deliveries = r.deliveries_deleted,
+                links = r.links_deleted,
+                unconfirmed_subscribers = r.unconfirmed_deleted,
                 "retention done"
             ),
             Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
@@ -95,6 +104,16 @@ impl Housekeeping {
         report.deliveries_deleted = self
             .writer
             .run(move |tx| Ok(outbox::prune(tx, old_deliveries)?))
+            .await?;
+        let old_links = now - ChronoDuration::days(LINK_RETENTION_DAYS);
+        report.links_deleted = self
+            .writer
+            .run(move |tx| Ok(subscribers::prune_tokens(tx, old_links)?))
+            .await?;
+        let stale_signups = now - ChronoDuration::hours(UNCONFIRMED_RETENTION_HOURS);
+        report.unconfirmed_deleted = self
+            .writer
+            .run(move |tx| Ok(subscribers::delete_unconfirmed(tx, stale_signups)?))
             .await?;
         self.db.maintain().await?;
         Ok(report)

@@ -21,8 +21,10 @@ const MAX_ADDRESS: usize = 254;
 /// Sign-ups a client address may make per [`SIGN_UP_WINDOW`].
 const SIGN_UPS: usize = 5;
 const SIGN_UP_WINDOW: Duration = Duration::from_secs(600);
-/// Client addresses remembered at most; beyond, the oldest are forgotten (bounded memory).
+/// Client addresses remembered at most; beyond, the one seen least recently is forgotten.
 const CLIENTS_REMEMBERED: usize = 10_000;
+/// An address gets a sign-up mail at most this often.
+const RESEND_AFTER: Duration = Duration::from_secs(3_600);
 
 /// Why an address is refused (the message names the field).
 pub fn address(input: &str) -> Result<String, String> {
@@ -55,16 +57,21 @@ pub fn sign_up(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let (id, confirmed) = subscribers::sign_up(conn, email, components, now)?;
+    // One mail an hour to an address at most, however often a stranger types it in.
+    let last = crate::db::outbox::last_to_subscriber(conn, id)?;
+    if last.is_some_and(|at| (now - at).to_std().is_ok_and(|age| age < RESEND_AFTER)) {
+        return Ok(());
+    }
     if confirmed {
         let mut note = message::confirmation(config, now);
         note.purpose = message::Purpose::Notice;
         note.title = format!("You already get updates from {}", config.page.title);
         note.text = "Someone, probably you, asked again for these updates. You get them already: nothing changed. To choose what you get, or to stop, use the link below.".to_string();
         note.html = format!("<p>{}</p>", note.text);
-        stage::to_one_subscriber(conn, &note, id, Purpose::Manage, now)?;
+        stage::to_one_subscriber(conn, &note, id, now)?;
     } else {
         let confirmation = message::confirmation(config, now);
-        stage::to_one_subscriber(conn, &confirmation, id, Purpose::Confirm, now)?;
+        stage::to_one_subscriber(conn, &confirmation, id, now)?;
     }
     Ok(())
 }
@@ -107,27 +114,48 @@ pub fn set_components(
 
 /// Ends a subscription (RFC 8058 one-click): the subscriber and their pending mails go.
 /// Idempotent: an unknown or used token is fine too.
-pub fn unsubscribe(conn: &Connection, token: &str) -> rusqlite::Result<()> {
-    if let Some(subscriber) = subscribers::by_token(conn, &hash(token), Purpose::Manage)? {
-        subscribers::delete(conn, subscriber.id)?;
+pub fn unsubscribe(conn: &Connection, token: &str) -> rusqlite::Result<bool> {
+    match subscribers::by_token(conn, &hash(token), Purpose::Manage)? {
+        Some(subscriber) => subscribers::delete(conn, subscriber.id),
+        None => Ok(false),
     }
-    Ok(())
 }
 
-/// Sign-ups per client address within a sliding window, in bounded memory.
+/// Sign-ups per client within a sliding window, in bounded memory. An IPv6 client counts by its
+/// /64 network: one host has a whole /64 to rotate through.
 #[derive(Default)]
 pub struct SignUpLimit {
     recent: Mutex<HashMap<IpAddr, Vec<Instant>>>,
 }
 
+/// The part of an address that names one client.
+fn client_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+    }
+}
+
 impl SignUpLimit {
     /// True when `client` may sign up now (and counts it).
     pub fn allow(&self, client: IpAddr) -> bool {
+        let client = client_key(client);
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        if recent.len() >= CLIENTS_REMEMBERED {
+        if recent.len() >= CLIENTS_REMEMBERED && !recent.contains_key(&client) {
             recent.retain(|_, times| times.iter().any(|t| t.elapsed() < SIGN_UP_WINDOW));
+            // Still full: forget the client seen least recently, never everyone's count.
             if recent.len() >= CLIENTS_REMEMBERED {
-                recent.clear();
+                let oldest = recent
+                    .iter()
+                    .min_by_key(|(_, times)| times.last().copied())
+                    .map(|(ip, _)| *ip);
+                if let Some(oldest) = oldest {
+                    recent.remove(&oldest);
+                }
             }
         }
         let times = recent.entry(client).or_default();

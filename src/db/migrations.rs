@@ -177,6 +177,10 @@ const MIGRATIONS: &[&str] = &[
         duration_ms INTEGER NOT NULL
     );
     CREATE INDEX attempts_by_delivery ON delivery_attempts(delivery_id);",
+    // 7: a subscriber's link token is made when the mail is sent and stored only hashed; the
+    // outbox keeps no token in plain text.
+    "ALTER TABLE deliveries DROP COLUMN token;
+    CREATE INDEX subscriber_tokens_by_age ON subscriber_tokens(created_at);",
 ];
 
 /// The schema version this build writes.

@@ -56,8 +56,6 @@ pub struct NewDelivery<'a> {
     /// A `[[notify]]` channel id, or `None` for a subscriber.
     pub channel: Option<&'a str>,
     pub subscriber: Option<i64>,
-    /// The subscriber's link token in this message, kept until it is sent.
-    pub token: Option<&'a str>,
 }
 
 pub fn insert_delivery(
@@ -66,68 +64,141 @@ pub fn insert_delivery(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO deliveries (id, notification_id, channel, subscriber_id, token, state,
+        "INSERT INTO deliveries (id, notification_id, channel, subscriber_id, state,
                                  next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
     )?
     .execute(params![
         d.id,
         d.notification,
         d.channel,
         d.subscriber,
-        d.token,
         to_millis(now)
     ])?;
     Ok(())
+}
+
+/// The lane of a delivery, in SQL: its channel, or one of the subscribers' lanes, whose count
+/// is parameter `?{lanes}`.
+fn lane_sql(lanes: usize) -> String {
+    format!(
+        "CASE WHEN d.channel IS NOT NULL THEN 'channel:' || d.channel
+              ELSE 'subscribers:' || (d.subscriber_id % ?{lanes}) END"
+    )
 }
 
 /// A delivery whose time has come, with what it needs to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Due {
     pub id: String,
+    /// Deliveries of one lane are sent one after the other.
+    pub lane: String,
     pub channel: Option<String>,
     pub subscriber: Option<(i64, String)>,
-    pub token: Option<String>,
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
     pub event: String,
     pub message: String,
 }
 
-/// Pending deliveries due at `now`, oldest first, at most `limit`.
-pub fn due(conn: &Connection, now: DateTime<Utc>, limit: usize) -> rusqlite::Result<Vec<Due>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT d.id, d.channel, d.subscriber_id, s.email, d.token, d.attempts, d.created_at,
-                n.event, n.message
-         FROM deliveries d JOIN notifications n ON n.id = d.notification_id
-         LEFT JOIN subscribers s ON s.id = d.subscriber_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-         ORDER BY d.next_attempt_at, d.created_at LIMIT ?2",
+/// Pending deliveries due at `now` in lanes not in `busy`, oldest first, at most `per_lane` of
+/// each lane: a long queue in one lane never hides another lane's deliveries.
+pub fn due(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    busy: &[String],
+    subscriber_lanes: i64,
+    per_lane: usize,
+) -> rusqlite::Result<Vec<Due>> {
+    let lane = lane_sql(3);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, lane, channel, subscriber_id, email, attempts, created_at, event, message FROM (
+             SELECT d.id, {lane} AS lane, d.channel, d.subscriber_id, s.email, d.attempts,
+                    d.created_at, n.event, n.message, d.next_attempt_at,
+                    row_number() OVER (PARTITION BY {lane} ORDER BY d.next_attempt_at, d.rowid) AS n
+             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+             LEFT JOIN subscribers s ON s.id = d.subscriber_id
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1)
+         WHERE n <= ?4 AND lane NOT IN (SELECT value FROM json_each(?2))
+         ORDER BY next_attempt_at"
+    ))?;
+    let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".to_string());
+    let rows = stmt.query_map(
+        params![to_millis(now), busy, subscriber_lanes, per_lane as i64],
+        |r| {
+            let subscriber = match (r.get::<_, Option<i64>>(3)?, r.get::<_, Option<String>>(4)?) {
+                (Some(id), Some(email)) => Some((id, email)),
+                _ => None,
+            };
+            Ok(Due {
+                id: r.get(0)?,
+                lane: r.get(1)?,
+                channel: r.get(2)?,
+                subscriber,
+                attempts: r.get(5)?,
+                created_at: from_millis(r.get(6)?),
+                event: r.get(7)?,
+                message: r.get(8)?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![to_millis(now), limit as i64], |r| {
-        let subscriber = match (r.get::<_, Option<i64>>(2)?, r.get::<_, Option<String>>(3)?) {
-            (Some(id), Some(email)) => Some((id, email)),
-            _ => None,
-        };
-        Ok(Due {
-            id: r.get(0)?,
-            channel: r.get(1)?,
-            subscriber,
-            token: r.get(4)?,
-            attempts: r.get(5)?,
-            created_at: from_millis(r.get(6)?),
-            event: r.get(7)?,
-            message: r.get(8)?,
-        })
-    })?;
     rows.collect()
 }
 
-/// When the next pending delivery is due, if any.
-pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+/// When the next pending delivery of a lane not in `busy` is due, if any.
+pub fn next_due(
+    conn: &Connection,
+    busy: &[String],
+    subscriber_lanes: i64,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".to_string());
+    let lane = lane_sql(2);
+    conn.prepare_cached(&format!(
+        "SELECT min(d.next_attempt_at) FROM deliveries d
+         WHERE d.state = 'pending' AND {lane} NOT IN (SELECT value FROM json_each(?1))"
+    ))?
+    .query_row(params![busy, subscriber_lanes], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map(|v| v.map(from_millis))
+}
+
+/// Claims deliveries for sending until `lease_until`: only those still pending, due and
+/// attempted exactly as often as when they were read. Returns the ids claimed — the others
+/// were sent or changed meanwhile and must not be sent again.
+pub fn claim(
+    conn: &Connection,
+    read: &[(String, u32)],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?4
+         WHERE id = ?1 AND attempts = ?2 AND state = 'pending' AND next_attempt_at <= ?3",
+    )?;
+    let mut claimed = Vec::with_capacity(read.len());
+    for (id, attempts) in read {
+        if stmt.execute(params![
+            id,
+            attempts,
+            to_millis(now),
+            to_millis(lease_until)
+        ])? > 0
+        {
+            claimed.push(id.clone());
+        }
+    }
+    Ok(claimed)
+}
+
+/// When a subscriber was last written a mail, if ever (a repeated sign-up waits an hour).
+pub fn last_to_subscriber(
+    conn: &Connection,
+    subscriber: i64,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
     conn.query_row(
-        "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'",
-        [],
+        "SELECT max(created_at) FROM deliveries WHERE subscriber_id = ?1",
+        [subscriber],
         |r| r.get::<_, Option<i64>>(0),
     )
     .map(|v| v.map(from_millis))
@@ -160,8 +231,7 @@ pub enum Outcome {
     GaveUp,
 }
 
-/// Records an attempt and moves the delivery on. The link token goes once the delivery is
-/// over either way: it is stored only while it may still be sent.
+/// Records an attempt and moves the delivery on.
 pub fn record_attempt(
     conn: &Connection,
     delivery: &str,
@@ -187,7 +257,7 @@ pub fn record_attempt(
     };
     conn.prepare_cached(
         "UPDATE deliveries SET attempts = attempts + 1, state = ?2, next_attempt_at = ?3,
-             last_error = ?4, done_at = ?5, token = CASE WHEN ?5 IS NULL THEN token END
+             last_error = ?4, done_at = ?5
          WHERE id = ?1",
     )?
     .execute(params![delivery, state.as_str(), next, attempt.error, done])?;
@@ -333,4 +403,89 @@ pub fn state_of(conn: &Connection, id: &str) -> rusqlite::Result<Option<State>> 
     })
     .optional()
     .map(|s| s.and_then(|s| State::parse(&s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox_with_one_delivery(now: DateTime<Utc>) -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        super::super::migrations::migrate(&mut conn).expect("migrate");
+        let notification = insert_notification(&conn, "incident", "{}", now).expect("notification");
+        let delivery = NewDelivery {
+            id: "msg_1",
+            notification,
+            channel: Some("hooks"),
+            subscriber: None,
+        };
+        insert_delivery(&conn, &delivery, now).expect("delivery");
+        conn
+    }
+
+    #[test]
+    fn a_claimed_delivery_is_not_due_again_nor_claimed_twice() {
+        let now = from_millis(1_800_000_000_000);
+        let lease = now + chrono::Duration::minutes(10);
+        let conn = outbox_with_one_delivery(now);
+        let due_now = due(&conn, now, &[], 4, 10).expect("due");
+        assert_eq!(due_now.len(), 1);
+        assert_eq!(due_now[0].lane, "channel:hooks");
+        assert_eq!(
+            due(&conn, now, &["channel:hooks".to_string()], 4, 10).expect("due"),
+            vec![],
+            "a busy lane is left alone"
+        );
+        let read = vec![("msg_1".to_string(), 0)];
+        assert_eq!(
+            claim(&conn, &read, now, lease).expect("claim"),
+            vec!["msg_1"]
+        );
+        assert_eq!(due(&conn, now, &[], 4, 10).expect("due"), vec![]);
+        assert_eq!(
+            claim(&conn, &read, now, lease).expect("claim"),
+            Vec::<String>::new()
+        );
+        let attempt = Attempt {
+            at: now,
+            status: None,
+            error: Some("HTTP 500".into()),
+            duration_ms: 3,
+        };
+        record_attempt(&conn, "msg_1", &attempt, Outcome::RetryAt(now)).expect("record");
+        assert_eq!(
+            claim(&conn, &read, now, lease).expect("claim"),
+            Vec::<String>::new(),
+            "read before that attempt: stale"
+        );
+        let again = vec![("msg_1".to_string(), 1)];
+        assert_eq!(
+            claim(&conn, &again, now, lease).expect("claim"),
+            vec!["msg_1"]
+        );
+    }
+
+    #[test]
+    fn a_long_lane_does_not_hide_another() {
+        let now = from_millis(1_800_000_000_000);
+        let conn = outbox_with_one_delivery(now);
+        for i in 0..5 {
+            let notification = insert_notification(&conn, "incident", "{}", now).expect("n");
+            let id = format!("msg_busy_{i}");
+            let delivery = NewDelivery {
+                id: &id,
+                notification,
+                channel: Some("chatty"),
+                subscriber: None,
+            };
+            insert_delivery(&conn, &delivery, now).expect("delivery");
+        }
+        let lanes: Vec<String> = due(&conn, now, &[], 4, 2)
+            .expect("due")
+            .into_iter()
+            .map(|d| d.lane)
+            .collect();
+        assert_eq!(lanes.iter().filter(|l| *l == "channel:chatty").count(), 2);
+        assert!(lanes.contains(&"channel:hooks".to_string()));
+    }
 }

@@ -6,9 +6,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{from_millis, to_millis};
 
-/// Link tokens kept per subscriber: older unsubscribe links stop working after this many mails.
-const TOKENS_KEPT: i64 = 50;
-
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -78,7 +75,7 @@ pub fn set_components(conn: &Connection, id: i64, components: &[i64]) -> rusqlit
     Ok(())
 }
 
-/// Stores a token's hash; a subscriber keeps only the newest [`TOKENS_KEPT`].
+/// Stores a token's hash (each mail's links carry their own token).
 pub fn add_token(
     conn: &Connection,
     id: i64,
@@ -91,13 +88,23 @@ pub fn add_token(
          VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![&sha256[..], id, purpose.as_str(), to_millis(now)])?;
-    conn.prepare_cached(
-        "DELETE FROM subscriber_tokens WHERE subscriber_id = ?1 AND token_sha256 NOT IN
-             (SELECT token_sha256 FROM subscriber_tokens WHERE subscriber_id = ?1
-              ORDER BY created_at DESC LIMIT ?2)",
-    )?
-    .execute(params![id, TOKENS_KEPT])?;
     Ok(())
+}
+
+/// Deletes link tokens made before `before`: links in mails that old no longer work.
+pub fn prune_tokens(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM subscriber_tokens WHERE created_at < ?1",
+        [to_millis(before)],
+    )
+}
+
+/// Deletes sign-ups never confirmed since before `before` (their address stays no longer).
+pub fn delete_unconfirmed(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM subscribers WHERE confirmed_at IS NULL AND created_at < ?1",
+        [to_millis(before)],
+    )
 }
 
 /// The subscriber a token (by its hash) belongs to, for that purpose.

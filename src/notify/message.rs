@@ -180,6 +180,15 @@ fn monitor_changed(
                 "rotating_light",
             )
         }
+        (Health::Down, Health::Degraded) => (
+            format!("{name} is responding again, but degraded"),
+            format!(
+                "{name} is responding again since {}, but degraded: {reason}.",
+                local(config, at)
+            ),
+            Severity::High,
+            "warning",
+        ),
         (Health::Down, _) => {
             let how_long = previous_since
                 .and_then(|since| (at - since).to_std().ok())

@@ -65,8 +65,9 @@ pub fn delivery_id() -> rusqlite::Result<String> {
     Ok(format!("msg_{}", random_hex()?))
 }
 
-/// A subscriber's new link token (256 random bits); only its SHA-256 is stored.
-fn new_token(
+/// A subscriber's new link token (256 random bits), made when a mail is sent: only its
+/// SHA-256 is stored, and the mail carries the token itself.
+pub fn new_token(
     conn: &Connection,
     subscriber: i64,
     purpose: Purpose,
@@ -116,12 +117,11 @@ pub fn everyone(
             notification,
             channel: Some(channel),
             subscriber: None,
-            token: None,
         };
         outbox::insert_delivery(conn, &delivery, now)?;
     }
     for (subscriber, _) in &subscribers {
-        to_subscriber(conn, notification, *subscriber, Purpose::Manage, now)?;
+        to_subscriber(conn, notification, *subscriber, now)?;
     }
     Ok(channels.len() + subscribers.len())
 }
@@ -140,39 +140,34 @@ pub fn to_channel(
         notification,
         channel: Some(channel),
         subscriber: None,
-        token: None,
     };
     outbox::insert_delivery(conn, &delivery, now)?;
     Ok(id)
 }
 
-/// One message to one subscriber (a confirmation), with its own link token.
+/// One message to one subscriber (a confirmation). Its link token is made when it is sent.
 pub fn to_one_subscriber(
     conn: &Connection,
     message: &Message,
     subscriber: i64,
-    purpose: Purpose,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<String> {
     let notification = notification(conn, message, now)?;
-    to_subscriber(conn, notification, subscriber, purpose, now)
+    to_subscriber(conn, notification, subscriber, now)
 }
 
 fn to_subscriber(
     conn: &Connection,
     notification: i64,
     subscriber: i64,
-    purpose: Purpose,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<String> {
     let id = delivery_id()?;
-    let token = new_token(conn, subscriber, purpose, now)?;
     let delivery = NewDelivery {
         id: &id,
         notification,
         channel: None,
         subscriber: Some(subscriber),
-        token: Some(&token),
     };
     outbox::insert_delivery(conn, &delivery, now)?;
     Ok(id)

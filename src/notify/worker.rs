@@ -12,18 +12,22 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::message::Message;
+use super::message::{Message, Purpose};
 use super::send::{Recipient, Senders, TIMEOUT};
+use super::stage;
 use crate::config::Config;
-use crate::db::Db;
 use crate::db::outbox::{self, Attempt, Due, Outcome};
+use crate::db::{Db, subscribers};
 use crate::domain::clock::Clock;
 use crate::domain::notification::{GIVE_UP_AFTER, retry_delay};
 use crate::events::{Event, Subscriber};
 use crate::writer::Writer;
 
-/// Deliveries read per pass; a busy lane leaves the rest for the next.
-const BATCH: usize = 2_000;
+/// Deliveries read per lane per pass; the rest wait for the next.
+const PER_LANE: usize = 500;
+/// A claimed delivery is not read again for this long: a lane that runs longer keeps its
+/// claims (no other lane has them), and after a crash the restart makes them due at once.
+const LEASE: Duration = Duration::from_secs(600);
 /// Subscribers' mails go out over this many SMTP connections at once.
 const SUBSCRIBER_LANES: i64 = 4;
 /// With nothing due, the notifier looks again this often anyway.
@@ -147,29 +151,42 @@ impl Notifier {
     }
 
     /// Starts a task for every lane with due deliveries that is not running already. Returns
-    /// the tasks, how many deliveries they carry, and when the next pending one is due.
+    /// the tasks, how many deliveries they carry, and when the next pending one of an idle
+    /// lane is due (a busy lane wakes the notifier when it is done).
     async fn dispatch(
         &self,
     ) -> anyhow::Result<(Vec<JoinHandle<()>>, usize, Option<DateTime<Utc>>)> {
         let now = self.inner.clock.now();
+        let busy: Vec<String> = self
+            .inner
+            .busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
         let (due, next) = self
             .inner
             .db
-            .read(move |c| Ok((outbox::due(c, now, BATCH)?, outbox::next_due(c)?)))
+            .read(move |c| {
+                Ok((
+                    outbox::due(c, now, &busy, SUBSCRIBER_LANES, PER_LANE)?,
+                    outbox::next_due(c, &busy, SUBSCRIBER_LANES)?,
+                ))
+            })
             .await?;
         let mut lanes: BTreeMap<String, Vec<Due>> = BTreeMap::new();
         for delivery in due {
-            let lane = match (&delivery.channel, &delivery.subscriber) {
-                (Some(channel), _) => format!("channel:{channel}"),
-                (None, Some((id, _))) => format!("subscribers:{}", id % SUBSCRIBER_LANES),
-                (None, None) => "orphans".to_string(),
-            };
-            lanes.entry(lane).or_default().push(delivery);
+            lanes
+                .entry(delivery.lane.clone())
+                .or_default()
+                .push(delivery);
         }
         let mut tasks = Vec::new();
         let mut count = 0;
         let mut busy = self.inner.busy.lock().unwrap_or_else(|p| p.into_inner());
         for (lane, deliveries) in lanes {
+            // A lane that started while the outbox was read keeps its own.
             if !busy.insert(lane.clone()) {
                 continue;
             }
@@ -184,10 +201,32 @@ impl Notifier {
     }
 }
 
-/// One lane: its deliveries one after the other, each attempt recorded.
+/// One lane: claims its deliveries, then sends them one after the other, each attempt
+/// recorded. A delivery changed since it was read (sent, retried by the owner) is skipped.
 async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>) {
+    let inner = &guard.inner;
+    let now = inner.clock.now();
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
+    let read: Vec<(String, u32)> = deliveries
+        .iter()
+        .map(|d| (d.id.clone(), d.attempts))
+        .collect();
+    let claimed = match inner
+        .writer
+        .run(move |tx| Ok(outbox::claim(tx, &read, now, lease_until)?))
+        .await
+    {
+        Ok(claimed) => claimed.into_iter().collect::<HashSet<_>>(),
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "claiming deliveries failed");
+            return;
+        }
+    };
     for delivery in deliveries {
-        if let Err(e) = attempt(&guard.inner, delivery).await {
+        if !claimed.contains(&delivery.id) {
+            continue;
+        }
+        if let Err(e) = attempt(inner, delivery).await {
             tracing::error!(
                 error = format!("{e:#}"),
                 "recording a delivery attempt failed"
@@ -196,36 +235,43 @@ async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>) {
     }
 }
 
+/// Why a send did not succeed.
+enum Failure {
+    /// The receiver failed or did not answer: try again later.
+    Retry(String),
+    /// Trying again cannot help (the channel was removed, the message is unreadable).
+    Final(String),
+}
+
 async fn attempt(inner: &Inner, due: Due) -> anyhow::Result<()> {
     let at = inner.clock.now();
     let started = Instant::now();
     let result = match serde_json::from_str::<Message>(&due.message) {
-        Err(_) => Err("the stored message could not be read".to_string()),
+        Err(_) => Err(Failure::Final(
+            "the stored message could not be read".to_string(),
+        )),
         Ok(message) => send(inner, &due, &message, at).await,
     };
-    let duration_ms = started.elapsed().as_millis() as i64;
-    let outcome = match &result {
-        Ok(_) => Outcome::Delivered,
-        Err(_)
-            if (at - due.created_at)
-                .to_std()
-                .is_ok_and(|age| age >= GIVE_UP_AFTER) =>
-        {
-            Outcome::GaveUp
-        }
-        Err(_) => Outcome::RetryAt(
-            at + chrono::Duration::from_std(retry_delay(due.attempts + 1))
-                .unwrap_or(chrono::Duration::hours(1)),
-        ),
-    };
-    let (status, error) = match result {
-        Ok(status) => (Some(status), None),
-        Err(error) => {
-            let to = due.channel.as_deref().unwrap_or("a subscriber");
-            tracing::warn!(delivery = %due.id, to, error = %error, attempt = due.attempts + 1, "a notification was not delivered");
-            (None, Some(error))
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    // The wait before the next try counts from the end of this one.
+    let ended = inner.clock.now();
+    let too_old = (ended - due.created_at)
+        .to_std()
+        .is_ok_and(|age| age >= GIVE_UP_AFTER);
+    let (outcome, status, error) = match result {
+        Ok(status) => (Outcome::Delivered, Some(status), None),
+        Err(Failure::Final(error)) => (Outcome::GaveUp, None, Some(error)),
+        Err(Failure::Retry(error)) if too_old => (Outcome::GaveUp, None, Some(error)),
+        Err(Failure::Retry(error)) => {
+            let wait = chrono::Duration::from_std(retry_delay(due.attempts + 1))
+                .unwrap_or(chrono::Duration::hours(1));
+            (Outcome::RetryAt(ended + wait), None, Some(error))
         }
     };
+    if let Some(error) = &error {
+        let to = due.channel.as_deref().unwrap_or("a subscriber");
+        tracing::warn!(delivery = %due.id, to, error = %error, attempt = due.attempts + 1, "a notification was not delivered");
+    }
     let record = Attempt {
         at,
         status,
@@ -245,19 +291,47 @@ async fn send(
     due: &Due,
     message: &Message,
     at: DateTime<Utc>,
-) -> Result<String, String> {
-    let recipient = match (&due.channel, &due.subscriber, &due.token) {
-        (Some(id), _, _) => match inner.config.notify.channels.iter().find(|c| &c.id == id) {
+) -> Result<String, Failure> {
+    let token;
+    let recipient = match (&due.channel, &due.subscriber) {
+        (Some(id), _) => match inner.config.notify.channels.iter().find(|c| &c.id == id) {
             Some(channel) => Recipient::Channel(channel),
-            None => return Err(format!("the channel \"{id}\" is no longer configured")),
+            None => {
+                return Err(Failure::Final(format!(
+                    "the channel \"{id}\" is no longer configured"
+                )));
+            }
         },
-        (None, Some((_, email)), Some(token)) => Recipient::Subscriber { email, token },
-        _ => return Err("the delivery has no recipient".to_string()),
+        (None, Some((subscriber, email))) => {
+            // Each mail carries a link token of its own, made now: only its hash is stored.
+            let purpose = match message.purpose {
+                Purpose::Confirmation => subscribers::Purpose::Confirm,
+                Purpose::Notice | Purpose::Test => subscribers::Purpose::Manage,
+            };
+            let subscriber = *subscriber;
+            token = inner
+                .writer
+                .run(move |tx| Ok(stage::new_token(tx, subscriber, purpose, at)?))
+                .await
+                .map_err(|e| Failure::Retry(format!("cannot make the mail's link: {e:#}")))?;
+            Recipient::Subscriber {
+                email,
+                token: &token,
+            }
+        }
+        (None, None) => {
+            return Err(Failure::Final(
+                "the subscriber has unsubscribed".to_string(),
+            ));
+        }
     };
     // The clients time out on their own; this bounds anything they do not cover.
     let bound = TIMEOUT + Duration::from_secs(5);
     match tokio::time::timeout(bound, inner.senders.send(recipient, message, &due.id, at)).await {
-        Ok(result) => result,
-        Err(_) => Err(format!("timed out after {}s", bound.as_secs())),
+        Ok(result) => result.map_err(Failure::Retry),
+        Err(_) => Err(Failure::Retry(format!(
+            "timed out after {}s",
+            bound.as_secs()
+        ))),
     }
 }

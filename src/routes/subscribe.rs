@@ -206,9 +206,13 @@ pub async fn unsubscribe(
 }
 
 async fn unsubscribe_now(state: &AppState, token: String) -> Result<HttpResponse, AppError> {
-    state
+    let removed = state
         .writer
         .run(move |tx| Ok(subscribers::unsubscribe(tx, &token)?))
         .await?;
-    page(state, StatusCode::OK, view::unsubscribed).await
+    // One-click senders want a 200 either way; the page says honestly what happened.
+    page(state, StatusCode::OK, move |site| {
+        view::unsubscribed(site, removed)
+    })
+    .await
 }

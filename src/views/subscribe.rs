@@ -126,12 +126,23 @@ pub fn unsubscribe_button(site: &Site<'_>, token: &str) -> Markup {
     )
 }
 
-pub fn unsubscribed(site: &Site<'_>) -> Markup {
-    message(
-        site,
-        "You are unsubscribed",
-        "No more mail will come. You can sign up again at any time.",
-    )
+/// After an unsubscribe; `removed` is false when the link matched no one (already used, or
+/// expired).
+pub fn unsubscribed(site: &Site<'_>, removed: bool) -> Markup {
+    if removed {
+        message(
+            site,
+            "You are unsubscribed",
+            "No more mail will come. You can sign up again at any time.",
+        )
+    } else {
+        message(
+            site,
+            "Nothing to unsubscribe",
+            "This link matches no subscription: you are unsubscribed already, or the link has \
+             expired. If mail still comes, use the link in the newest one.",
+        )
+    }
 }
 
 fn message(site: &Site<'_>, heading: &str, text: &str) -> Markup {

@@ -341,6 +341,19 @@ async fn subscribers_confirm_first_hear_only_what_they_follow_and_unsubscribe_in
         .await
         .expect("again");
     assert_eq!(again.status(), 200, "idempotent");
+    assert!(
+        again
+            .text()
+            .await
+            .expect("page")
+            .contains("Nothing to unsubscribe"),
+        "and honest about it"
+    );
+    assert_ne!(
+        updates[0].header("List-Unsubscribe"),
+        updates[1].header("List-Unsubscribe"),
+        "every mail carries a link of its own"
+    );
     app.post_update(&blog, "resolved", "Fixed.").await;
     app.deliver().await;
     assert_eq!(smtp.to(client).len(), 3, "nothing after unsubscribing");
@@ -828,4 +841,135 @@ async fn finished_deliveries_are_pruned_with_the_retention_job_and_pending_ones_
         .map(|d| d["state"].as_str().expect("state"))
         .collect();
     assert_eq!(states, vec!["pending"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_sign_ups_and_year_old_links_are_forgotten() {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_app(&format!(
+        "{}[subscribers]\nemail = true\n\n{}",
+        smtp.config(),
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    ))
+    .await;
+    sign_up(&app, &smtp, "never-confirms@test.example", &["blog"]).await;
+    let link = sign_up(&app, &smtp, "reader@test.example", &["blog"]).await;
+    let path = link
+        .split_once("/subscribe")
+        .map(|(_, p)| format!("/subscribe{p}"))
+        .expect("path");
+    assert_eq!(app.get(&path).await.status(), 200);
+    app.open_incident(json!({"name": "Blog down", "components": {"blog": "major_outage"}}))
+        .await;
+    app.deliver().await;
+    let mails = smtp.wait_for("reader@test.example", 2).await;
+    let unsubscribe = mails[1].header("List-Unsubscribe").expect("header");
+    let unsubscribe = unsubscribe
+        .trim_matches(['<', '>'])
+        .split_once("/unsubscribe")
+        .map(|(_, p)| format!("/unsubscribe{p}"))
+        .expect("path");
+
+    let housekeeping = app.state.scheduler.housekeeping();
+    let report = housekeeping
+        .apply_retention(app.clock.now() + chrono::Duration::hours(49))
+        .await
+        .expect("retention");
+    assert_eq!(report.unconfirmed_deleted, 1);
+    let list = app.admin("GET", "/api/admin/subscribers", None).await;
+    let list: serde_json::Value = list.json().await.expect("json");
+    let emails: Vec<&str> = list["subscribers"]
+        .as_array()
+        .expect("subscribers")
+        .iter()
+        .map(|s| s["email"].as_str().expect("email"))
+        .collect();
+    assert_eq!(emails, vec!["reader@test.example"], "the address is gone");
+
+    let report = housekeeping
+        .apply_retention(app.clock.now() + chrono::Duration::days(401))
+        .await
+        .expect("retention");
+    assert!(report.links_deleted >= 2, "{report:?}");
+    let old = reqwest::Client::new()
+        .post(format!("{}{unsubscribe}", app.address))
+        .send()
+        .await
+        .expect("old link");
+    assert_eq!(old.status(), 200);
+    assert!(
+        old.text()
+            .await
+            .expect("page")
+            .contains("Nothing to unsubscribe")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_redirects_is_not_followed_and_fails() {
+    let receiver = Receiver::start(Reply::Redirect("/elsewhere")).await;
+    let app = spawn_app(&format!(
+        "{}{}",
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+        channel(
+            "hooks",
+            "webhook",
+            &format!("url = \"{}\"", receiver.url("/hook"))
+        ),
+    ))
+    .await;
+    app.open_incident(json!({"name": "Something", "components": {"blog": "partial_outage"}}))
+        .await;
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(receiver.to("/hook").len(), 1);
+    assert!(receiver.to("/elsewhere").is_empty(), "not followed");
+    let list = app.admin("GET", "/api/admin/deliveries", None).await;
+    let list: serde_json::Value = list.json().await.expect("json");
+    let delivery = &list["deliveries"][0];
+    assert_eq!(delivery["state"], "pending", "{delivery}");
+    assert!(
+        delivery["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("307")),
+        "{delivery}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_answers_again_but_slowly_is_reported_degraded() {
+    let smtp = SmtpSink::start().await;
+    let site = FakeSite::start(Behavior::Status(503)).await;
+    let app = spawn_app(&format!(
+        "{}{}{}",
+        smtp.config(),
+        http_monitor(
+            "blog",
+            &site.url(),
+            "interval = \"1s\"\nfailures_before_down = 1\nsuccesses_before_up = 1\ndegraded_after = \"5ms\"\n"
+        ),
+        channel(
+            "owner-mail",
+            "email",
+            "to = [\"owner@test.example\"]\nevents = [\"monitor\"]"
+        ),
+    ))
+    .await;
+    app.tick(Duration::from_secs(1)).await;
+    site.set(Behavior::Slow(Duration::from_millis(50), "slow".into()));
+    app.tick(Duration::from_secs(1)).await;
+    app.deliver().await;
+    let mails = smtp.wait_for("owner@test.example", 2).await;
+    let subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
+    assert_eq!(
+        subjects,
+        vec![
+            "blog site is down",
+            "blog site is responding again, but degraded"
+        ]
+    );
+    assert!(
+        mails[1].text().contains("slow: answered in"),
+        "{}",
+        mails[1].text()
+    );
 }

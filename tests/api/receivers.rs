@@ -229,6 +229,8 @@ pub enum Reply {
     Status(u16),
     /// Reads the request and never answers.
     Hang,
+    /// A 307 to this path on the same server.
+    Redirect(&'static str),
 }
 
 /// An HTTP server that records requests and answers from a script, then with a default.
@@ -359,6 +361,12 @@ impl Receiver {
             Reply::Hang => {
                 // Holds the connection for longer than any client waits.
                 tokio::time::sleep(Duration::from_secs(3_600)).await;
+            }
+            Reply::Redirect(to) => {
+                let answer = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
             }
             Reply::Status(code) => {
                 let answer = format!(

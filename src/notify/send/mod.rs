@@ -50,7 +50,7 @@ impl Senders {
                 " (notifications)"
             ))
             .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the notification HTTP client")?;
         let smtp = config
