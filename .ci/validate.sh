@@ -51,7 +51,7 @@ TOML
 
 cargo build --quiet
 hash=$(printf %s ci-password | ./target/debug/signalfire hash-password)
-export SIGNALFIRE_ADMIN_TOKEN=ci-token SIGNALFIRE_ADMIN_PASSWORD_HASH="$hash"
+export SIGNALFIRE_ADMIN_TOKEN=ci-token-0123456789abcdef01234567 SIGNALFIRE_ADMIN_PASSWORD_HASH="$hash"
 ./target/debug/signalfire --config "$work/config.toml" 2>"$work/server.log" &
 pids+=($!)
 base="http://127.0.0.1:$app_port"
@@ -59,7 +59,7 @@ for _ in $(seq 1 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sl
 sleep 3   # a few checks, so the page shows an outage
 
 # An owner incident with three updates, and a maintenance, so every page has content.
-api() { curl -fsS -H "Authorization: Bearer ci-token" -H "Content-Type: application/json" "$@"; }
+api() { curl -fsS -H "Authorization: Bearer ci-token-0123456789abcdef01234567" -H "Content-Type: application/json" "$@"; }
 id=$(api -X POST "$base/api/admin/incidents" \
   -d '{"name":"Proof galleries load slowly","body":"We are **investigating**.","components":{"blog":"degraded_performance"}}' \
   | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')

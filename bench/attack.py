@@ -50,6 +50,10 @@ def parse_args():
     p.add_argument("--probe-interval", type=float, default=0.2, help="seconds between probes (default 0.2)")
     p.add_argument("--probe-timeout", type=float, default=5.0, help="client timeout of a probe (default 5)")
     p.add_argument("--deadline", type=float, default=1.0, help="a probe must answer within this (default 1)")
+    p.add_argument("--attacker-addresses", type=int, default=1,
+                   help="attackers connect from this many loopback addresses, 127.0.0.2 and up "
+                        "(default 1: one client, as the acceptance line has it); the prober "
+                        "connects from 127.0.0.1")
     return p.parse_args()
 
 
@@ -222,14 +226,21 @@ async def sleep_unless(stop, seconds):
         pass
 
 
-async def slow_body_client(port, st, stop):
+def attacker_source(i, n):
+    """The loopback address attacker `i` connects from: one of n, never the prober's."""
+    k = 2 + i % max(1, n)
+    return f"127.0.{k // 256}.{k % 256}"
+
+
+async def slow_body_client(port, st, stop, source):
     head = (f"POST /admin/login HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
             "User-Agent: signalfire-attack\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n").encode()
     await sleep_unless(stop, random.uniform(0, RAMP_SECONDS))
     while not stop.is_set():
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port, limit=4096),
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port, limit=4096,
+                                                                            local_addr=(source, 0)),
                                                     CONNECT_TIMEOUT)
         except Exception as e:  # noqa: BLE001
             st.bump(st.connect_failures["slow-body"], kind_of(e))
@@ -268,7 +279,7 @@ async def slow_body_client(port, st, stop):
             st.open["slow-body"] -= 1
 
 
-async def never_reading_client(port, st, stop):
+async def never_reading_client(port, st, stop, source):
     request = (f"GET / HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
                "User-Agent: signalfire-attack\r\n\r\n").encode()
     blob = request * 64
@@ -277,6 +288,7 @@ async def never_reading_client(port, st, stop):
     while not stop.is_set():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
+        s.bind((source, 0))
         # Small buffers on our side: the server's send buffer fills sooner and kernel memory stays
         # bounded (200 connections).
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -330,9 +342,11 @@ async def attack(args, t0, conn):
     stop = asyncio.Event()
     while time.monotonic() < t0:
         await asyncio.sleep(0.01)
-    workers = [asyncio.create_task(slow_body_client(args.port, st, stop)) for _ in range(args.slow_body)]
-    workers += [asyncio.create_task(never_reading_client(args.port, st, stop))
-                for _ in range(args.never_reading)]
+    n = args.attacker_addresses
+    workers = [asyncio.create_task(slow_body_client(args.port, st, stop, attacker_source(i, n)))
+               for i in range(args.slow_body)]
+    workers += [asyncio.create_task(never_reading_client(args.port, st, stop, attacker_source(i, n)))
+                for i in range(args.never_reading)]
     probe_deadline = t0 + args.duration + args.probe_timeout + 10
     probes = None
     n = 0
@@ -477,6 +491,10 @@ def main():
           f"(timeout {args.probe_timeout:g} s)" + (f"; server pid {args.pid}, open-file limit "
                                                    f"{proc_fd_limit(args.pid)}" if args.pid else ""),
           flush=True)
+    first, last = attacker_source(0, args.attacker_addresses), \
+        attacker_source(args.attacker_addresses - 1, args.attacker_addresses)
+    print(f"   attackers connect from {first}" + (f" .. {last}" if last != first else "")
+          + f"; the prober from {HOST}", flush=True)
     t0 = time.monotonic() + 0.5
     ctx = multiprocessing.get_context("fork")
     parent_conn, child_conn = ctx.Pipe(duplex=False)

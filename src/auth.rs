@@ -1,21 +1,28 @@
 //! Credentials: the API bearer token, the web login (argon2id), sessions with CSRF tokens, and
 //! the failed-login limit. Secrets are compared in constant time and never logged.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::domain::limit::{Verdict, WindowLimit, client_key};
 
 /// A session lasts this long after its last use.
 const SESSION_IDLE: Duration = Duration::from_secs(12 * 3_600);
 /// At most this many failed logins per client address per [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// At most this many wrong API tokens per client address per [`FAILURE_WINDOW`]; then every
+/// request from it is refused unchecked until the window has passed.
+pub const MAX_WRONG_TOKENS: usize = 10;
+/// Client addresses remembered by the failure counts at most.
+const CLIENTS_REMEMBERED: usize = 10_000;
 
 /// Random bytes as hex, for session ids and CSRF tokens.
 pub fn random_token() -> anyhow::Result<String> {
@@ -55,11 +62,70 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 
-/// True when `password` matches the PHC string. Slow on purpose: call off the executor.
+/// Password hashes asking for more memory than this are refused (`check-config` says so): a
+/// login must not be able to take the box's memory.
+pub const MAX_PASSWORD_MEMORY_KIB: u32 = 256 * 1024;
+
+/// Argon2's working memory is allocated at least this large (34 MiB), so that the allocator
+/// maps it fresh and gives it back to the system when the check ends: glibc serves and keeps
+/// smaller blocks from its heaps, which made every failed login leave ~19 MiB behind. Only the
+/// blocks argon2 touches become resident.
+const RETURNED_MEMORY_BLOCKS: usize = 34 * 1024;
+
+/// True when `password` matches the PHC string. Slow on purpose: call off the executor, a
+/// bounded number at a time ([`Sessions::verification_permit`]).
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    if params.m_cost() > MAX_PASSWORD_MEMORY_KIB {
+        return false;
+    }
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let blocks = params.block_count();
+    let mut memory = Vec::with_capacity(blocks.max(RETURNED_MEMORY_BLOCKS));
+    memory.resize(blocks, Block::default());
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory)
         .is_ok()
+        && same_secret(&out, expected.as_bytes())
+}
+
+/// Why a configured password hash cannot be used, if it cannot.
+pub fn password_hash_problem(phc: &str) -> Option<String> {
+    let hash = match PasswordHash::new(phc) {
+        Ok(hash) => hash,
+        Err(e) => return Some(format!("not a PHC string ({e})")),
+    };
+    if Algorithm::try_from(hash.algorithm.as_str()).is_err() {
+        return Some(format!("\"{}\" is not an argon2 hash", hash.algorithm));
+    }
+    match Params::try_from(&hash) {
+        Err(e) => Some(format!("its parameters are not valid ({e})")),
+        Ok(p) if p.m_cost() > MAX_PASSWORD_MEMORY_KIB => Some(format!(
+            "it asks for {} MiB per login check, more than the {} MiB allowed",
+            p.m_cost() / 1024,
+            MAX_PASSWORD_MEMORY_KIB / 1024
+        )),
+        Ok(_) if hash.salt.is_none() || hash.hash.is_none() => {
+            Some("it has no salt or no hash".to_string())
+        }
+        Ok(_) => None,
+    }
 }
 
 /// A logged-in owner.
@@ -72,18 +138,21 @@ pub struct Session {
 /// Server-side sessions, keyed by the SHA-256 of the cookie value.
 pub struct Sessions {
     sessions: Mutex<HashMap<[u8; 32], Session>>,
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    failures: WindowLimit<IpAddr>,
+    /// Wrong API tokens per client address.
+    wrong_tokens: WindowLimit<IpAddr>,
     verifications: tokio::sync::Semaphore,
 }
 
 /// Argon2 verifications allowed at once: bounds the memory a flood of logins can take.
-const PARALLEL_VERIFICATIONS: usize = 2;
+const PARALLEL_VERIFICATIONS: usize = 1;
 
 impl Default for Sessions {
     fn default() -> Self {
         Self {
             sessions: Mutex::default(),
-            failures: Mutex::default(),
+            failures: WindowLimit::new(MAX_FAILURES, FAILURE_WINDOW, CLIENTS_REMEMBERED),
+            wrong_tokens: WindowLimit::new(MAX_WRONG_TOKENS, FAILURE_WINDOW, CLIENTS_REMEMBERED),
             verifications: tokio::sync::Semaphore::new(PARALLEL_VERIFICATIONS),
         }
     }
@@ -135,28 +204,24 @@ impl Sessions {
     /// so a burst of parallel attempts cannot slip past the limit. False when the address has
     /// used up its failed logins for the last minute.
     pub fn begin_attempt(&self, ip: IpAddr) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.retain(|_, v| v.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
-        let recent = failures.entry(ip).or_default();
-        while recent
-            .front()
-            .is_some_and(|t| t.elapsed() >= FAILURE_WINDOW)
-        {
-            recent.pop_front();
-        }
-        if recent.len() >= MAX_FAILURES {
-            return false;
-        }
-        recent.push_back(Instant::now());
-        true
+        self.failures
+            .allow(client_key(ip), Instant::now())
+            .allowed()
+    }
+
+    /// May `ip` present an API token now? Counted as a failure until [`Sessions::token_ok`].
+    pub fn begin_token(&self, ip: IpAddr) -> Verdict {
+        self.wrong_tokens.allow(client_key(ip), Instant::now())
+    }
+
+    /// The token begun by [`Sessions::begin_token`] was right.
+    pub fn token_ok(&self, ip: IpAddr) {
+        self.wrong_tokens.undo(client_key(ip));
     }
 
     /// The attempt begun by [`Sessions::begin_attempt`] succeeded: it is no failure.
     pub fn succeeded(&self, ip: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(recent) = failures.get_mut(&ip) {
-            recent.pop_back();
-        }
+        self.failures.undo(client_key(ip));
     }
 
     /// Password checks run at most [`PARALLEL_VERIFICATIONS`] at a time (each takes ~19 MiB).

@@ -25,6 +25,12 @@ pub enum AppError {
     Unavailable(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The body did not arrive in time; the message says within what.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The body is not in a format the endpoint reads; the message says which it takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -40,6 +46,8 @@ impl ResponseError for AppError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -27,12 +27,38 @@ use crate::probe::Prober;
 use crate::render::Renderer;
 use crate::render::export::Publisher;
 use crate::routes;
+use crate::routes::connections::Connections;
 use crate::scheduler::Scheduler;
 use crate::state::AppState;
 use crate::writer::Writer;
 
+/// An idle kept-alive connection is closed after this.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// Open files kept for everything but client connections: the database, probes (two each at
+/// most), outgoing notifications, logs.
+const RESERVED_FILES: u64 = 128;
+
 /// In-flight requests get this long to finish on shutdown (SPEC: stop within 5 s).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// Client connections accepted at once: `[server] max_connections`, or what the open-files
+/// limit leaves after [`RESERVED_FILES`] and the probes (the soft limit is raised to the hard
+/// one first), so the server never runs out of files for its own work.
+fn connection_budget(config: &Config) -> usize {
+    if let Some(n) = config.server.max_connections {
+        return n;
+    }
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-files limit; assuming 1024");
+            1_024
+        }
+    };
+    let probes = 2 * config.server.max_concurrent_checks as u64;
+    let left = files.saturating_sub(RESERVED_FILES + probes);
+    usize::try_from(left).unwrap_or(usize::MAX).clamp(16, 25_000)
+}
 
 /// How the application is driven.
 #[derive(Debug, Clone)]
@@ -40,6 +66,29 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     /// Checks run only when [`Scheduler::run_due`] is called (tests), not on a timer.
     pub manual_schedule: bool,
+    /// How long a client may take to send a request.
+    pub deadlines: Deadlines,
+}
+
+/// How long a client may take to send a request: its head (line and headers) after the
+/// connection opens or the last request ended, then its body; and to read the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub head: Duration,
+    pub body: Duration,
+    /// An answer the client does not read (its window stays shut) ends the connection after
+    /// this: the kernel's `TCP_USER_TIMEOUT`.
+    pub write: Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            head: Duration::from_secs(5),
+            body: routes::body::BodyDeadline::default().0,
+            write: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for Options {
@@ -47,6 +96,7 @@ impl Default for Options {
         Self {
             clock: Arc::new(SystemClock),
             manual_schedule: false,
+            deadlines: Deadlines::default(),
         }
     }
 }
@@ -213,19 +263,37 @@ impl Application {
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        let max_connections = connection_budget(&config);
+        let body_deadline = options.deadlines.body;
+        let connections = Arc::new(Connections::new(
+            config.server.max_connections_per_client,
+            config.server.trusted_proxies.clone(),
+            options.deadlines.write,
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(routes::MAX_BODY_BYTES))
+                .app_data(routes::body::BodyDeadline(body_deadline))
+                .wrap(middleware::from_fn(routes::body::deadline))
                 .wrap(middleware::from_fn(routes::errors::one_edge))
                 .wrap(security_headers())
                 .configure(routes::configure)
         })
+        .on_connect(move |conn, data| connections.on_connect(conn, data))
+        // The request head must arrive within this; the body has its own deadline.
+        .client_request_timeout(options.deadlines.head)
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(KEEP_ALIVE)
+        .max_connections(max_connections.div_ceil(workers).max(1))
+        .backlog(1_024)
         .listen(listener)?
-        .workers(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
+        .workers(workers)
         .disable_signals()
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
+        tracing::debug!(max_connections, workers, "accepting connections");
         Ok(Self {
             port,
             server,

@@ -3,9 +3,7 @@
 //! every mail. Tokens are random (256 bits) and only their SHA-256 is stored. Sign-ups answer
 //! the same whatever the address, and are limited per client.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -14,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::db::subscribers::{self, Purpose, Subscriber};
+use crate::domain::limit::{WindowLimit, client_key};
 use crate::notify::{message, stage};
 
 /// The longest address SMTP carries (RFC 5321: 254 in a path).
@@ -121,50 +120,23 @@ pub fn unsubscribe(conn: &Connection, token: &str) -> rusqlite::Result<bool> {
     }
 }
 
-/// Sign-ups per client within a sliding window, in bounded memory. An IPv6 client counts by its
-/// /64 network: one host has a whole /64 to rotate through.
-#[derive(Default)]
-pub struct SignUpLimit {
-    recent: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-}
+/// Sign-ups per client within a sliding window, in bounded memory.
+pub struct SignUpLimit(WindowLimit<IpAddr>);
 
-/// The part of an address that names one client.
-fn client_key(client: IpAddr) -> IpAddr {
-    match client {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
+impl Default for SignUpLimit {
+    fn default() -> Self {
+        Self(WindowLimit::new(
+            SIGN_UPS,
+            SIGN_UP_WINDOW,
+            CLIENTS_REMEMBERED,
+        ))
     }
 }
 
 impl SignUpLimit {
     /// True when `client` may sign up now (and counts it).
     pub fn allow(&self, client: IpAddr) -> bool {
-        let client = client_key(client);
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        if recent.len() >= CLIENTS_REMEMBERED && !recent.contains_key(&client) {
-            recent.retain(|_, times| times.iter().any(|t| t.elapsed() < SIGN_UP_WINDOW));
-            // Still full: forget the client seen least recently, never everyone's count.
-            if recent.len() >= CLIENTS_REMEMBERED {
-                let oldest = recent
-                    .iter()
-                    .min_by_key(|(_, times)| times.last().copied())
-                    .map(|(ip, _)| *ip);
-                if let Some(oldest) = oldest {
-                    recent.remove(&oldest);
-                }
-            }
-        }
-        let times = recent.entry(client).or_default();
-        times.retain(|t| t.elapsed() < SIGN_UP_WINDOW);
-        if times.len() >= SIGN_UPS {
-            return false;
-        }
-        times.push(Instant::now());
-        true
+        self.0.allow(client_key(client), Instant::now()).allowed()
     }
 }
 

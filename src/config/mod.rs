@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
+use ipnet::IpNet;
 use url::Url;
 
 use crate::domain::heartbeat::HeartbeatSpec;
@@ -114,6 +115,13 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// At most this many probes run at once.
     pub max_concurrent_checks: usize,
+    /// Only connections from these networks may name the client in `X-Forwarded-For` or
+    /// `Forwarded` (a reverse proxy in front).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Open connections at most (`None`: derived from the open-files limit at start).
+    pub max_connections: Option<usize>,
+    /// Open connections one client address may hold at once (trusted proxies excepted).
+    pub max_connections_per_client: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -62,6 +62,9 @@ pub struct RawServer {
     pub base_url: Text,
     pub data_dir: Text,
     pub max_concurrent_checks: Number,
+    pub trusted_proxies: TextList,
+    pub max_connections: Number,
+    pub max_connections_per_client: Number,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,7 +152,15 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
         "subscribers" => &["email"],
         "connectivity" => &["check"],
         "publish" => &["dir"],
-        "server" => &["listen", "base_url", "data_dir", "max_concurrent_checks"],
+        "server" => &[
+            "listen",
+            "base_url",
+            "data_dir",
+            "max_concurrent_checks",
+            "trusted_proxies",
+            "max_connections",
+            "max_connections_per_client",
+        ],
         "page" => &["title", "description", "timezone", "history_days"],
         "admin" => &["username", "token_sha256", "password_hash"],
         "retention" => &["raw_checks"],
@@ -197,12 +208,14 @@ mod tests {
     fn sample(key: &str) -> &'static str {
         match key {
             "max_concurrent_checks"
+            | "max_connections"
+            | "max_connections_per_client"
             | "history_days"
             | "failures_before_down"
             | "successes_before_up"
             | "port" => "1",
             "email" => "true",
-            "to" | "events" | "components" => "[\"x\"]",
+            "to" | "events" | "components" | "trusted_proxies" => "[\"x\"]",
             _ => "\"x\"",
         }
     }

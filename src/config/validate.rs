@@ -1,10 +1,11 @@
 //! Raw config → typed [`Config`], collecting every problem with its position.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -198,12 +199,49 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
         64,
         1..=10_000,
     );
+    let max_connections = raw.max_connections.as_ref().map(|_| {
+        number(c, &raw.max_connections, "max_connections", 1_024, 16..=1_000_000) as usize
+    });
+    let max_connections_per_client = number(
+        c,
+        &raw.max_connections_per_client,
+        "max_connections_per_client",
+        64,
+        2..=1_000_000,
+    ) as usize;
     ServerConfig {
         listen,
         base_url,
         data_dir: config_dir(path).join(data_dir),
         max_concurrent_checks: max_concurrent_checks as usize,
+        trusted_proxies: trusted_proxies(c, &raw.trusted_proxies),
+        max_connections,
+        max_connections_per_client,
     }
+}
+
+/// `trusted_proxies`: addresses or networks (`"127.0.0.1"`, `"10.0.0.0/8"`, `"::1/128"`).
+fn trusted_proxies(c: &mut Collector<'_>, raw: &raw::TextList) -> Vec<IpNet> {
+    let Some(list) = raw else {
+        return Vec::new();
+    };
+    let mut networks = Vec::new();
+    for item in list.get_ref() {
+        let text = item.get_ref().trim();
+        let parsed = text
+            .parse::<IpNet>()
+            .or_else(|_| text.parse::<IpAddr>().map(IpNet::from));
+        match parsed {
+            Ok(network) => networks.push(network.trunc()),
+            Err(_) => c.at(
+                Some(item.span()),
+                format!(
+                    "trusted_proxies: \"{text}\" is not an address or a network; write e.g. \"127.0.0.1\" or \"10.0.0.0/8\""
+                ),
+            ),
+        }
+    }
+    networks
 }
 
 fn fallback_url() -> Url {
@@ -230,12 +268,26 @@ fn page(c: &mut Collector<'_>, raw: &raw::RawPage) -> PageConfig {
     }
 }
 
+/// An admin token shorter than this is refused.
+const MIN_TOKEN_CHARS: usize = 24;
+
 fn admin(
     c: &mut Collector<'_>,
     raw: &raw::RawAdmin,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> AdminConfig {
     let from_env = env(ENV_ADMIN_TOKEN).filter(|t| !t.is_empty());
+    if let Some(token) = &from_env
+        && token.trim().chars().count() < MIN_TOKEN_CHARS
+    {
+        c.at(
+            None,
+            format!(
+                "{ENV_ADMIN_TOKEN} is {} characters long, too easy to guess; use at least {MIN_TOKEN_CHARS} random characters, e.g. from: openssl rand -hex 32",
+                token.trim().chars().count()
+            ),
+        );
+    }
     let token_sha256 = match (from_env, &raw.token_sha256) {
         (Some(token), _) => Some(Sha256::digest(token.as_bytes()).into()),
         (None, Some(hash)) => sha256_hex(c, hash, "token_sha256"),
@@ -252,9 +304,10 @@ fn admin(
         ),
     };
     if let Some(hash) = &password_hash {
-        let parses = argon2::password_hash::phc::PasswordHash::new(hash).is_ok();
-        if !(parses && hash.starts_with("$argon2id$")) {
+        if !hash.starts_with("$argon2id$") {
             c.at(span, format!("{origin} must be an argon2id PHC string; make one with: signalfire hash-password"));
+        } else if let Some(problem) = crate::auth::password_hash_problem(hash) {
+            c.at(span, format!("{origin} cannot be used: {problem}; make a new one with: signalfire hash-password"));
         }
     }
     AdminConfig {

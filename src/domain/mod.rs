@@ -7,6 +7,7 @@ pub mod duration;
 pub mod event;
 pub mod heartbeat;
 pub mod incident;
+pub mod limit;
 pub mod monitor;
 pub mod notification;
 pub mod policy;

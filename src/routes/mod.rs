@@ -7,7 +7,10 @@ mod admin_api;
 mod api_v2;
 mod assets;
 mod badge;
+pub mod body;
 mod cached;
+pub mod connections;
+pub mod client;
 pub mod errors;
 mod feeds;
 mod health;
@@ -25,8 +28,7 @@ use actix_web::{Route, web};
 
 use crate::error::AppError;
 
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use body::MAX_BODY_BYTES;
 
 /// Runs `f` on the blocking pool: rendering, Markdown and parsing that includes them never
 /// hold an actix worker.

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::admin::{page, read_form};
-use super::not_found;
+use super::{client, not_found};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::subscribers;
@@ -78,9 +78,7 @@ pub async fn sign_up(
             .await;
         }
     };
-    let client = req
-        .peer_addr()
-        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip());
+    let client = client::address(&req, &state.config.server.trusted_proxies);
     if !state.sign_ups.allow(client) {
         return Err(AppError::TooManyRequests(
             "too many sign-ups from your address; try again in a few minutes".into(),

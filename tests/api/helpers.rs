@@ -8,7 +8,7 @@ use std::time::Duration;
 use signalfire::config::Config;
 use signalfire::domain::clock::ManualClock;
 use signalfire::monitoring::Monitor;
-use signalfire::startup::{Application, Options, install_crypto_provider};
+use signalfire::startup::{Application, Deadlines, Options, install_crypto_provider};
 use signalfire::state::AppState;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,7 +17,15 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// The admin token every test app accepts.
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// Test servers wait this long for a request's head, as in production.
+pub const TEST_HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// and this long for its body (production: 10 s), so a test of a slow body is quick.
+pub const TEST_BODY_DEADLINE: Duration = Duration::from_secs(1);
+
+/// and this long for an answer to be read (production: 30 s).
+pub const TEST_WRITE_DEADLINE: Duration = Duration::from_secs(2);
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 pub struct TestApp {
     pub address: String,
@@ -42,8 +50,13 @@ fn password_hash() -> &'static str {
 
 /// The config of a test app: `extra` is appended (monitors, page settings).
 pub fn test_config(data_dir: &Path, extra: &str) -> String {
+    test_config_server(data_dir, "", extra)
+}
+
+/// [`test_config`] with more `[server]` keys (`server`: whole lines).
+pub fn test_config_server(data_dir: &Path, server: &str, extra: &str) -> String {
     format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\n[page]\ntitle = \"Test status\"\n\n\
+        "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n{server}\n[page]\ntitle = \"Test status\"\n\n\
          [admin]\nusername = \"owner\"\npassword_hash = \"{}\"\n\n{extra}",
         data_dir.display(),
         password_hash()
@@ -72,6 +85,14 @@ pub async fn spawn_app(extra: &str) -> TestApp {
     spawn_app_env(extra, &[]).await
 }
 
+/// [`spawn_app`] with more `[server]` keys (whole lines).
+pub async fn spawn_app_server(server: &str, extra: &str) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let text = test_config_server(dir.path(), server, extra);
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    start(text, dir, clock, Vec::new()).await
+}
+
 /// [`spawn_app`] with environment variables for the config (secrets, channel URLs).
 pub async fn spawn_app_env(extra: &str, env: &[(&str, &str)]) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
@@ -94,6 +115,11 @@ async fn start(
     let options = Options {
         clock: clock.clone(),
         manual_schedule: true,
+        deadlines: Deadlines {
+            head: TEST_HEAD_DEADLINE,
+            body: TEST_BODY_DEADLINE,
+            write: TEST_WRITE_DEADLINE,
+        },
     };
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = Application::build_with(parse_config_env(&config_text, &pairs), options)

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{LOGIN_COOKIE, Owner, OwnerForm, SESSION_COOKIE, cookie, csrf_ok, read_form, redirect};
 use crate::auth;
+use crate::routes::client;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::admin::login;
@@ -55,10 +56,7 @@ pub async fn login(
         return Ok(super::csrf_refused(&state).await);
     }
     let username = form.value("username").to_string();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let ip = client::address(&req, &state.config.server.trusted_proxies);
     if !state.sessions.begin_attempt(ip) {
         tracing::warn!(client = %ip, "login refused: too many failed attempts");
         let message = "Too many failed logins from your address. Wait a minute and try again.";

@@ -11,10 +11,9 @@ use std::future::{Ready, ready};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use futures_util::StreamExt;
 use maud::Markup;
 
-use super::{MAX_BODY_BYTES, blocking};
+use super::{blocking, body};
 use crate::auth;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -136,16 +135,8 @@ pub fn cookie<'c>(state: &AppState, name: &'c str, value: String) -> Cookie<'c> 
 }
 
 /// Reads an urlencoded form, at most 64 KiB.
-pub async fn read_form(mut payload: web::Payload) -> Result<FormValues, AppError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(format!("could not read the form: {e}")))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
-        }
-        body.extend_from_slice(&chunk);
-    }
+pub async fn read_form(payload: web::Payload) -> Result<FormValues, AppError> {
+    let body = body::read(None, payload, "the form").await?;
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
         .map(FormValues)
         .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))

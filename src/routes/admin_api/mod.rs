@@ -10,10 +10,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::auth;
 use crate::db;
+use crate::domain::limit::Verdict;
 use crate::error::AppError;
 use crate::incidents::IncidentError;
 use crate::render::{site, statuspage};
-use crate::routes::{blocking, json_body};
+use crate::routes::{blocking, client, json_body};
 use crate::state::AppState;
 use crate::writer::Tx;
 
@@ -33,18 +34,42 @@ impl FromRequest for Admin {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let expected = req
-            .app_data::<web::Data<AppState>>()
-            .and_then(|s| s.config.admin.token_sha256);
-        ready(if auth::bearer_matches(header, expected.as_ref()) {
-            Ok(Admin)
-        } else {
-            Err(AppError::Unauthorized)
-        })
+        ready(check_token(req))
+    }
+}
+
+/// The bearer token, with wrong ones counted per client: after [`auth::MAX_WRONG_TOKENS`] in a
+/// minute the client is refused unchecked (429), and the log says so once.
+fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::Unauthorized);
+    };
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let client = client::address(req, &state.config.server.trusted_proxies);
+    match state.sessions.begin_token(client) {
+        Verdict::Allowed => {}
+        Verdict::Refused { first } => {
+            if first {
+                tracing::warn!(
+                    client = %client,
+                    limit = auth::MAX_WRONG_TOKENS,
+                    "admin API: too many wrong tokens; refusing this client for a minute"
+                );
+            }
+            return Err(AppError::TooManyRequests(
+                "too many wrong tokens from your address; wait a minute".into(),
+            ));
+        }
+    }
+    if auth::bearer_matches(header, state.config.admin.token_sha256.as_ref()) {
+        state.sessions.token_ok(client);
+        Ok(Admin)
+    } else {
+        tracing::warn!(client = %client, path = req.path(), "admin API: wrong or missing token");
+        Err(AppError::Unauthorized)
     }
 }
 
