@@ -57,7 +57,9 @@ fn connection_budget(config: &Config) -> usize {
     };
     let probes = 2 * config.server.max_concurrent_checks as u64;
     let left = files.saturating_sub(RESERVED_FILES + probes);
-    usize::try_from(left).unwrap_or(usize::MAX).clamp(16, 25_000)
+    usize::try_from(left)
+        .unwrap_or(usize::MAX)
+        .clamp(16, 25_000)
 }
 
 /// How the application is driven.

@@ -200,7 +200,13 @@ fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerCon
         1..=10_000,
     );
     let max_connections = raw.max_connections.as_ref().map(|_| {
-        number(c, &raw.max_connections, "max_connections", 1_024, 16..=1_000_000) as usize
+        number(
+            c,
+            &raw.max_connections,
+            "max_connections",
+            1_024,
+            16..=1_000_000,
+        ) as usize
     });
     let max_connections_per_client = number(
         c,

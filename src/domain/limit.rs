@@ -22,7 +22,9 @@ pub struct WindowLimit<K> {
 pub enum Verdict {
     Allowed,
     /// Refused; the first refusal of a window is the one worth a log line.
-    Refused { first: bool },
+    Refused {
+        first: bool,
+    },
 }
 
 impl Verdict {

@@ -80,10 +80,7 @@ fn x_forwarded_for(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
     for value in headers.get_all("x-forwarded-for") {
         for hop in value.to_str().ok()?.split(',') {
             let hop = hop.trim();
-            let ip = hop
-                .parse::<IpAddr>()
-                .ok()
-                .or_else(|| node_address(hop))?;
+            let ip = hop.parse::<IpAddr>().ok().or_else(|| node_address(hop))?;
             hops.push(ip.to_canonical());
         }
     }
@@ -99,10 +96,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
-            map.append(
-                HeaderName::from_static(k),
-                HeaderValue::from_static(v),
-            );
+            map.append(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
         map
     }
@@ -141,7 +135,10 @@ mod tests {
         ]);
         assert_eq!(resolve(ip("::1"), &h, &proxies), ip("2001:db8::7"));
         let h = headers(&[("forwarded", "for=192.0.2.60:1234, for=192.0.2.43")]);
-        let proxies: Vec<IpNet> = vec!["192.0.2.43/32".parse().expect("net"), "::1/128".parse().expect("net")];
+        let proxies: Vec<IpNet> = vec![
+            "192.0.2.43/32".parse().expect("net"),
+            "::1/128".parse().expect("net"),
+        ];
         assert_eq!(resolve(ip("::1"), &h, &proxies), ip("192.0.2.60"));
     }
 

@@ -109,7 +109,11 @@ impl Connections {
             }
             None => {
                 self.refused.fetch_add(1, Ordering::Relaxed);
-                if self.logged.allow(client_key(peer), Instant::now()).allowed() {
+                if self
+                    .logged
+                    .allow(client_key(peer), Instant::now())
+                    .allowed()
+                {
                     tracing::warn!(
                         client = %peer,
                         limit = self.per_client,
@@ -135,9 +139,15 @@ mod tests {
         let a = connections.admit(ip).expect("first");
         let _b = connections.admit(ip).expect("second");
         assert!(connections.admit(ip).is_none(), "the third waits");
-        assert!(connections.admit([192, 0, 2, 2].into()).is_some(), "others get theirs");
+        assert!(
+            connections.admit([192, 0, 2, 2].into()).is_some(),
+            "others get theirs"
+        );
         drop(a);
-        assert!(connections.admit(ip).is_some(), "a closed one frees its place");
+        assert!(
+            connections.admit(ip).is_some(),
+            "a closed one frees its place"
+        );
     }
 
     #[test]

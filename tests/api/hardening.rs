@@ -50,7 +50,10 @@ async fn a_thousand_wrong_tokens_are_throttled_and_logged_without_flooding_the_l
         .iter()
         .filter(|l| l.contains("wrong or missing token"))
         .count();
-    assert!(wrong <= 10, "one line per checked token, not per request: {wrong}");
+    assert!(
+        wrong <= 10,
+        "one line per checked token, not per request: {wrong}"
+    );
     assert!(
         !lines.iter().any(|l| l.contains("guess-")),
         "tokens are never logged"
@@ -122,7 +125,10 @@ async fn a_body_sent_a_byte_at_a_time_is_cut_off_at_its_deadline() {
     .expect("head");
     let answer = read_until_closed(&mut api, TEST_BODY_DEADLINE * 10).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("application/json"), "JSON under /api: {answer}");
+    assert!(
+        answer.contains("application/json"),
+        "JSON under /api: {answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +209,11 @@ async fn a_client_that_never_reads_its_answers_is_dropped() {
             },
         }
     }
-    assert!(dropped, "the connection was still open after {:?}", started.elapsed());
+    assert!(
+        dropped,
+        "the connection was still open after {:?}",
+        started.elapsed()
+    );
     // And the page still answers.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }

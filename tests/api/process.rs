@@ -116,7 +116,6 @@ impl Drop for Server {
     }
 }
 
-
 /// A config in `dir` listening on a free port, with `extra` appended; its path and the port.
 pub fn config(dir: &std::path::Path, extra: &str) -> (std::path::PathBuf, u16) {
     let port = free_port();

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{LOGIN_COOKIE, Owner, OwnerForm, SESSION_COOKIE, cookie, csrf_ok, read_form, redirect};
 use crate::auth;
-use crate::routes::client;
 use crate::error::AppError;
+use crate::routes::client;
 use crate::state::AppState;
 use crate::views::admin::login;
 
