@@ -66,6 +66,9 @@ id=$(api -X POST "$base/api/admin/incidents" \
 for step in identified monitoring resolved; do
   api -X POST "$base/api/admin/incidents/$id/updates" -d "{\"status\":\"$step\",\"body\":\"Now *$step*.\"}" >/dev/null
 done
+# A note pasted from a terminal, with every C0 control character: feeds must still parse.
+c0=$(python3 -c 'import json; print(json.dumps({"name": "Backup \x1b[31mfailed\x07", "body": "Log: " + "".join(map(chr, range(32))) + " end", "components": {"blog": "partial_outage"}}))')
+api -X POST "$base/api/admin/incidents" -d "$c0" >/dev/null
 api -X POST "$base/api/admin/maintenances" -d '{"name":"Order system upgrade","body":"Read-only.","scheduled_for":"2099-01-01T22:00:00Z","scheduled_until":"2099-01-01T23:00:00Z","components":["shop"]}' >/dev/null
 sleep 3   # a few checks, so the page shows the outage and its automatic incident
 
@@ -98,7 +101,9 @@ for f in feed.rss feed.atom history.rss history.atom components/blog/feed.rss co
   feeds+=("$work/$(echo "$f" | tr / _)")
 done
 check_feed "${feeds[@]}"
-echo "check-feed: ${#feeds[@]} feeds pass"
+command -v xmllint >/dev/null || { apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null; }
+xmllint --noout "${feeds[@]}"
+echo "check-feed and xmllint: ${#feeds[@]} feeds pass (one note carries every C0 control character)"
 
 # Lighthouse 12, mobile preset: every category >= 0.95 on the status page, an incident, the
 # history and the login (installs chromium and lighthouse when missing).

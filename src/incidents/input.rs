@@ -17,7 +17,8 @@ fn bad(message: String) -> IncidentError {
 }
 
 pub fn name(value: Option<&str>) -> Result<String, IncidentError> {
-    let name = value.map(str::trim).unwrap_or("");
+    let name = crate::markdown::strip_controls(value.unwrap_or(""));
+    let name = name.trim();
     if name.is_empty() {
         return Err(bad("name: is required and must not be empty".into()));
     }
@@ -28,7 +29,7 @@ pub fn name(value: Option<&str>) -> Result<String, IncidentError> {
 }
 
 pub fn body(value: Option<&str>) -> Result<String, IncidentError> {
-    let body = value.unwrap_or("");
+    let body = crate::markdown::strip_controls(value.unwrap_or(""));
     if body.chars().count() > MAX_BODY {
         return Err(bad(format!("body: must be at most {MAX_BODY} characters")));
     }

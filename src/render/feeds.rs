@@ -98,7 +98,7 @@ pub fn rss(meta: &FeedMeta<'_>, entries: &[FeedEntry]) -> String {
     )]));
     channel.set_atom_ext(Some(atom_ext));
     channel.set_items(items);
-    channel.to_string()
+    crate::markdown::xml_safe(channel.to_string())
 }
 
 pub fn atom(meta: &FeedMeta<'_>, entries: &[FeedEntry]) -> String {
@@ -151,5 +151,5 @@ pub fn atom(meta: &FeedMeta<'_>, entries: &[FeedEntry]) -> String {
         version: Some(env!("CARGO_PKG_VERSION").to_string()),
     }));
     feed.set_entries(items);
-    feed.to_string()
+    crate::markdown::xml_safe(feed.to_string())
 }

@@ -275,3 +275,47 @@ async fn every_feed_and_json_document_answers_conditional_gets_with_304() {
         assert_ne!(&now, old, "{path}: a change gives a new ETag");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_notes_never_break_a_feed() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let every_c0: String = (0u8..32).map(char::from).collect();
+    let id = app
+        .open_incident(json!({
+            "name": "Backup \u{1b}[31mfailed\u{1b}[0m\u{7}",
+            "body": format!("Pasted from the terminal: {every_c0} end."),
+            "components": {"blog": "partial_outage"}
+        }))
+        .await;
+    // A note stored before control characters were stripped on input.
+    let row: i64 = id.parse().expect("id");
+    app.state
+        .writer
+        .run(move |tx| {
+            tx.execute(
+                "UPDATE incident_updates SET body_html = ?2 WHERE incident_id = ?1",
+                rusqlite::params![row, "<p>old \u{1b}[1mnote\u{0}</p>"],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("old note");
+    app.state.renderer.refresh().await.expect("render");
+    for path in [
+        "/feed.rss",
+        "/feed.atom",
+        "/history.rss",
+        "/history.atom",
+        "/components/blog/feed.rss",
+        "/components/blog/feed.atom",
+    ] {
+        let text = app.get(path).await.text().await.expect("body");
+        roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{path} is not well-formed XML: {e}"));
+        let feed = parse(&app, path).await;
+        let title = feed.entries[0].title.as_ref().expect("title").content.clone();
+        assert_eq!(title, "[Investigating] Backup [31mfailed[0m", "{path}");
+    }
+    let page = app.get(&format!("/incidents/{id}")).await.text().await.expect("page");
+    assert!(page.contains("Backup [31mfailed[0m"));
+}
