@@ -16,6 +16,7 @@ use crate::config::{Config, Watch};
 use crate::connectivity::Connectivity;
 use crate::db::{Db, monitors};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::limit::WindowLimit;
 use crate::events::Bus;
 use crate::housekeeping::Housekeeping;
 use crate::incidents::apply;
@@ -245,6 +246,11 @@ impl Application {
             notifier,
             sessions: Arc::new(Sessions::default()),
             sign_ups: Arc::default(),
+            pings: Arc::new(WindowLimit::new(
+                routes::PINGS_PER_MINUTE,
+                Duration::from_secs(60),
+                10_000,
+            )),
             metrics,
         };
         state

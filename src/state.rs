@@ -7,6 +7,7 @@ use crate::auth::Sessions;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::clock::Clock;
+use crate::domain::limit::WindowLimit;
 use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
 use crate::monitoring::{Checker, Roster};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Sign-ups for e-mail updates, limited per client.
     pub sign_ups: Arc<SignUpLimit>,
+    /// Heartbeat pings per monitor (row id).
+    pub pings: Arc<WindowLimit<i64>>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -214,6 +214,19 @@ pub fn last_ping(
     .map(Option::flatten)
 }
 
+/// When the last check was recorded, and its verdict code.
+pub fn last_check(conn: &Connection, row_id: i64) -> rusqlite::Result<Option<(DateTime<Utc>, i64)>> {
+    conn.prepare_cached("SELECT last_check_at, last_verdict FROM monitors WHERE id = ?1")?
+        .query_row([row_id], |r| {
+            Ok(match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                (Some(at), Some(verdict)) => Some((from_millis(at), verdict)),
+                _ => None,
+            })
+        })
+        .optional()
+        .map(Option::flatten)
+}
+
 pub fn record_ping(
     conn: &Connection,
     row_id: i64,

@@ -29,6 +29,7 @@ use actix_web::{Route, web};
 use crate::error::AppError;
 
 pub use body::MAX_BODY_BYTES;
+pub use ping::PINGS_PER_MINUTE;
 
 /// Runs `f` on the blocking pool: rendering, Markdown and parsing that includes them never
 /// hold an actix worker.

@@ -217,3 +217,64 @@ async fn a_client_that_never_reads_its_answers_is_dropped() {
     // And the page still answers.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// Bytes of the database in use (pages minus free pages), after a checkpoint.
+async fn database_bytes(app: &TestApp) -> i64 {
+    app.state
+        .writer
+        .run(|tx| {
+            Ok(tx.query_row(
+                "SELECT (SELECT page_count FROM pragma_page_count()) - \
+                        (SELECT freelist_count FROM pragma_freelist_count())",
+                [],
+                |r| r.get::<_, i64>(0),
+            )? * tx.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))?)
+        })
+        .await
+        .expect("size")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_thousand_pings_add_less_than_a_mebibyte() {
+    let token = "nightly-stats-job-token-7f3a";
+    let app = spawn_app(&format!(
+        "[[monitor]]\nid = \"stats\"\nkind = \"heartbeat\"\ntoken = \"{token}\"\ngrace = \"1h\"\n"
+    ))
+    .await;
+    assert_eq!(app.get(&format!("/ping/{token}")).await.status(), 200);
+    let before = database_bytes(&app).await;
+    let url = format!("{}/ping/{token}", app.address);
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), url.clone());
+            tokio::spawn(async move {
+                let (mut ok, mut limited) = (0u32, 0u32);
+                for _ in 0..100_000 / 16 {
+                    match client.get(&url).send().await.expect("ping").status().as_u16() {
+                        200 => ok += 1,
+                        429 => limited += 1,
+                        other => panic!("unexpected {other}"),
+                    }
+                }
+                (ok, limited)
+            })
+        })
+        .collect();
+    let (mut ok, mut limited) = (0, 0);
+    for worker in workers {
+        let (o, l) = worker.await.expect("worker");
+        ok += o;
+        limited += l;
+    }
+    let grown = database_bytes(&app).await - before;
+    assert!(grown < 1024 * 1024, "the database grew {grown} bytes");
+    assert!(ok >= 59 && ok <= 60, "at most 60 a minute are taken: {ok}");
+    assert!(limited > 99_000, "{limited}");
+    let checks: i64 = app
+        .state
+        .db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM checks", [], |r| r.get(0))?))
+        .await
+        .expect("count");
+    assert!(checks <= 2, "routine pings are not one row each: {checks}");
+}
