@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::domain::limit::{Verdict, WindowLimit, client_key};
 
-/// A session lasts this long after its last use.
+/// A session lasts this long after its last use,
 const SESSION_IDLE: Duration = Duration::from_secs(12 * 3_600);
+/// and this long at most however it is used: then the owner logs in again.
+pub const SESSION_MAX: Duration = Duration::from_secs(7 * 24 * 3_600);
 /// At most this many failed logins per client address per [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
@@ -132,7 +135,17 @@ pub fn password_hash_problem(phc: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub csrf: String,
-    last_used: Instant,
+    started: DateTime<Utc>,
+    last_used: DateTime<Utc>,
+}
+
+impl Session {
+    fn live(&self, now: DateTime<Utc>) -> bool {
+        let within = |since: DateTime<Utc>, limit: Duration| {
+            (now - since).to_std().map_or(true, |age| age < limit)
+        };
+        within(self.last_used, SESSION_IDLE) && within(self.started, SESSION_MAX)
+    }
 }
 
 /// Server-side sessions, keyed by the SHA-256 of the cookie value.
@@ -164,25 +177,26 @@ fn key(cookie: &str) -> [u8; 32] {
 
 impl Sessions {
     /// Starts a session; returns the cookie value.
-    pub fn create(&self) -> anyhow::Result<String> {
+    pub fn create(&self, now: DateTime<Utc>) -> anyhow::Result<String> {
         let cookie = random_token()?;
         let session = Session {
             csrf: random_token()?,
-            last_used: Instant::now(),
+            started: now,
+            last_used: now,
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.retain(|_, s| s.last_used.elapsed() < SESSION_IDLE);
+        sessions.retain(|_, s| s.live(now));
         sessions.insert(key(&cookie), session);
         Ok(cookie)
     }
 
-    /// The live session for a cookie value, refreshing its idle timer.
-    pub fn get(&self, cookie: &str) -> Option<Session> {
+    /// The live session for a cookie value, refreshing its idle timer (never its age).
+    pub fn get(&self, cookie: &str, now: DateTime<Utc>) -> Option<Session> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let k = key(cookie);
         match sessions.get_mut(&k) {
-            Some(s) if s.last_used.elapsed() < SESSION_IDLE => {
-                s.last_used = Instant::now();
+            Some(s) if s.live(now) => {
+                s.last_used = now;
                 Some(s.clone())
             }
             Some(_) => {
@@ -270,12 +284,35 @@ mod tests {
     }
 
     #[test]
+    fn sessions_end_when_idle_and_at_their_maximum_age_however_used() {
+        let sessions = Sessions::default();
+        let start = Utc::now();
+        let cookie = sessions.create(start).expect("random");
+        let hours = |h: i64| start + chrono::Duration::hours(h);
+        assert!(sessions.get(&cookie, hours(11)).is_some());
+        // Used every 11 hours, it never idles out...
+        let mut h = 11;
+        while h + 11 < 7 * 24 {
+            h += 11;
+            assert!(sessions.get(&cookie, hours(h)).is_some(), "hour {h}");
+        }
+        // ...but it ends at seven days.
+        assert!(sessions.get(&cookie, hours(7 * 24)).is_none());
+        let idle = sessions.create(start).expect("random");
+        assert!(
+            sessions.get(&idle, hours(13)).is_none(),
+            "12 h idle ends it"
+        );
+    }
+
+    #[test]
     fn sessions_carry_a_csrf_token_until_removed() {
         let sessions = Sessions::default();
-        let cookie = sessions.create().expect("random");
-        let s = sessions.get(&cookie).expect("session");
+        let now = Utc::now();
+        let cookie = sessions.create(now).expect("random");
+        let s = sessions.get(&cookie, now).expect("session");
         assert_eq!(s.csrf.len(), 64);
         sessions.remove(&cookie);
-        assert!(sessions.get(&cookie).is_none());
+        assert!(sessions.get(&cookie, now).is_none());
     }
 }

@@ -45,6 +45,14 @@ pub enum Command {
     },
     /// Read a password on stdin and print an argon2id hash for `admin.password_hash`.
     HashPassword,
+    /// Write a consistent copy of the database, even while the server runs.
+    Backup {
+        /// The file to write (it must not exist yet).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Make the running server re-read its config (as SIGHUP does), through its pid file.
+    Reload,
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -54,6 +62,26 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig => check_config(&cli.config),
         Command::HashPassword => hash_password(),
         Command::Export { out } => export(&cli.config, &out),
+        Command::Backup { out } => backup(&cli.config, &out),
+        Command::Reload => reload(&cli.config),
+    }
+}
+
+/// Writes to stdout. A reader that went away (`signalfire check-config | head`) is no error:
+/// the output stops there and the command still succeeds.
+fn print(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write the output: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
 }
 
@@ -67,15 +95,12 @@ fn export(path: &Path, out: &Path) -> ExitCode {
         db.read_blocking(|conn| exporter.export(&config, conn, out, chrono::Utc::now(), None))
     });
     match written {
-        Ok(w) => {
-            println!(
-                "wrote {} files ({} KiB) to {}",
-                w.files,
-                w.bytes / 1024,
-                out.display()
-            );
-            ExitCode::SUCCESS
-        }
+        Ok(w) => print(&format!(
+            "wrote {} files ({} KiB) to {}\n",
+            w.files,
+            w.bytes / 1024,
+            out.display()
+        )),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
@@ -97,10 +122,7 @@ fn hash_password() -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     }
     match crate::auth::hash_password(password) {
-        Ok(hash) => {
-            println!("{hash}");
-            ExitCode::SUCCESS
-        }
+        Ok(hash) => print(&format!("{hash}\n")),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
@@ -126,8 +148,8 @@ fn check_config(path: &Path) -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    println!(
-        "{}: ok, {} monitor(s)",
+    let mut text = format!(
+        "{}: ok, {} monitor(s)\n",
         path.display(),
         config.monitors.len()
     );
@@ -136,14 +158,50 @@ fn check_config(path: &Path) -> ExitCode {
             Schedule::Every(every) => format!("every {}", format_duration(*every)),
             Schedule::Cron(line) => format!("cron \"{line}\""),
         };
-        println!(
-            "  {:<20} {:<9} {:<44} {schedule}",
+        text.push_str(&format!(
+            "  {:<20} {:<9} {:<44} {schedule}\n",
             m.id.as_str(),
             m.kind(),
             m.target()
-        );
+        ));
     }
-    ExitCode::SUCCESS
+    print(&text)
+}
+
+fn backup(path: &Path, out: &Path) -> ExitCode {
+    let config = match load(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    match crate::db::backup::write(&config.database_path(), out) {
+        Ok(bytes) => print(&format!(
+            "wrote a consistent copy of {} ({} KiB) to {}\n",
+            config.database_path().display(),
+            bytes / 1024,
+            out.display()
+        )),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+fn reload(path: &Path) -> ExitCode {
+    let config = match load(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    match crate::pidfile::signal_reload(&config.server.data_dir) {
+        Ok(pid) => print(&format!(
+            "asked the server (pid {pid}) to reload {}\n",
+            path.display()
+        )),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
 }
 
 fn serve(path: &Path) -> ExitCode {
@@ -161,11 +219,7 @@ fn serve(path: &Path) -> ExitCode {
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
-    let result = runtime.block_on(async {
-        let app = Application::build(config).await?;
-        app.run_until_stopped().await
-    });
-    match result {
+    match runtime.block_on(serve_reloading(path, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "signalfire stopped");
@@ -173,4 +227,71 @@ fn serve(path: &Path) -> ExitCode {
             ExitCode::from(EXIT_RUNTIME)
         }
     }
+}
+
+/// Serves until SIGTERM or Ctrl-C; on SIGHUP re-reads the config and, when it is good,
+/// replaces the running application with one built from it (same socket, same sessions).
+/// A bad config is logged with `file:line:column` and changes nothing.
+async fn serve_reloading(path: &Path, config: Config) -> anyhow::Result<()> {
+    let mut hangups = crate::pidfile::hangups()?;
+    let data_dir = config.server.data_dir.clone();
+    let mut app = Application::build(config).await?;
+    let _pid = crate::pidfile::PidFile::create(&data_dir)?;
+    loop {
+        let options = app.reload_options();
+        let current = app.state().config.clone();
+        let stop = app.stop_token();
+        let mut running = tokio::spawn(app.run_until_stopped());
+        let next = loop {
+            tokio::select! {
+                result = &mut running => return result?,
+                () = hangups.next() => {
+                    match rebuild(path, &current, options.clone()).await {
+                        Ok(next) => break next,
+                        Err(e) => tracing::error!(
+                            error = format!("{e:#}"),
+                            "reload refused: the running config stays in force"
+                        ),
+                    }
+                }
+            }
+        };
+        // The old application finishes its requests and checks; the new one already accepts.
+        stop.cancel();
+        running.await??;
+        app = next;
+        tracing::info!(
+            monitors = app.state().roster.len(),
+            "reloaded {}",
+            path.display()
+        );
+    }
+}
+
+/// The application for the config at `path`, built beside the running one.
+async fn rebuild(
+    path: &Path,
+    current: &Config,
+    options: crate::startup::Options,
+) -> anyhow::Result<Application> {
+    let config = Config::load(path).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    if config.server.data_dir != current.server.data_dir {
+        anyhow::bail!(
+            "server.data_dir changed; a different database needs a restart, not a reload"
+        );
+    }
+    if config.server.listen != current.server.listen {
+        tracing::warn!(
+            listen = %config.server.listen,
+            "server.listen changed: the server keeps its socket until it is restarted"
+        );
+    }
+    let changes = crate::config::diff_monitors(current, &config);
+    tracing::info!(
+        added = changes.added,
+        changed = changes.changed,
+        removed = changes.removed,
+        "reloading the config"
+    );
+    Application::build_with(config, options).await
 }

@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod monitoring;
 pub mod notify;
+pub mod pidfile;
 pub mod probe;
 pub mod render;
 pub mod routes;

@@ -13,7 +13,10 @@ pub fn render(markdown: &str) -> String {
     let markdown = strip_controls(markdown);
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
     let mut unsafe_html = String::new();
-    html::push_html(&mut unsafe_html, shallow(Parser::new_ext(&markdown, options)));
+    html::push_html(
+        &mut unsafe_html,
+        shallow(Parser::new_ext(&markdown, options)),
+    );
     ammonia::Builder::default()
         .link_rel(Some("nofollow noopener noreferrer"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
@@ -42,7 +45,10 @@ fn shallow<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = 
 pub fn strip_controls(text: &str) -> std::borrow::Cow<'_, str> {
     let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
     if text.chars().any(unwanted) {
-        text.chars().filter(|c| !unwanted(*c)).collect::<String>().into()
+        text.chars()
+            .filter(|c| !unwanted(*c))
+            .collect::<String>()
+            .into()
     } else {
         text.into()
     }
@@ -73,7 +79,9 @@ mod tests {
     fn deep_nesting_is_flattened_and_fast() {
         let html = render(&">".repeat(20_000));
         assert!(html.matches("<blockquote>").count() <= 32, "{}", html.len());
-        let nested: String = (0..200).map(|i| format!("{}- item\n", "  ".repeat(i))).collect();
+        let nested: String = (0..200)
+            .map(|i| format!("{}- item\n", "  ".repeat(i)))
+            .collect();
         let html = render(&nested);
         assert!(html.matches("<ul>").count() <= 32);
         assert!(html.matches("item").count() == 200, "the text stays");

@@ -5,7 +5,7 @@
 //! when those checks are written.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::domain::clock::Clock;
 use crate::domain::monitor::Schedule;
@@ -74,8 +75,10 @@ struct DueQueue {
 }
 
 impl DueQueue {
-    /// First interval checks spread over their first interval; cron lines at their first time.
-    fn new(schedules: &[&Schedule], start: DateTime<Utc>) -> Self {
+    /// A monitor checked before (`last`) is next due an interval after that check, so a
+    /// restart or a reload keeps its rhythm; the others spread over their first interval.
+    /// Cron lines run at their next time.
+    fn new(schedules: &[&Schedule], last: &[Option<DateTime<Utc>>], start: DateTime<Utc>) -> Self {
         let next: Vec<Option<Next>> = schedules.iter().map(|s| Next::of(s)).collect();
         let count = i32::try_from(schedules.len().max(1)).unwrap_or(i32::MAX);
         let heap = next
@@ -83,7 +86,13 @@ impl DueQueue {
             .enumerate()
             .filter_map(|(i, n)| {
                 let first = match n.as_ref()? {
-                    Next::Every(every) => start + *every * i32::try_from(i).ok()? / count,
+                    Next::Every(every) => last
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|at| at + *every)
+                        .filter(|at| *at > start)
+                        .unwrap_or_else(|| start + *every * i32::try_from(i).unwrap_or(0) / count),
                     Next::Cron(cron) => cron.find_next_occurrence(&start, true).ok()?,
                 };
                 Some(Reverse((first, i)))
@@ -130,6 +139,8 @@ struct Inner {
     busy: Vec<Arc<AtomicBool>>,
     permits: Arc<Semaphore>,
     queue: Mutex<DueQueue>,
+    /// The checks under way, so a shutdown can let them finish and be written.
+    running: TaskTracker,
 }
 
 /// The running cron jobs; [`Running::shutdown`] stops them.
@@ -151,12 +162,17 @@ impl Scheduler {
         housekeeping: Housekeeping,
         metrics: Arc<Metrics>,
         roster: &Roster,
+        last_checks: &HashMap<i64, DateTime<Utc>>,
         max_concurrent_checks: usize,
     ) -> Self {
         let clock = checker.clock().clone();
         let monitors: Vec<Arc<Monitor>> = roster.iter().cloned().collect();
         let schedules: Vec<&Schedule> = monitors.iter().map(|m| &m.spec.schedule).collect();
-        let queue = DueQueue::new(&schedules, clock.now());
+        let last: Vec<Option<DateTime<Utc>>> = monitors
+            .iter()
+            .map(|m| last_checks.get(&m.row).copied())
+            .collect();
+        let queue = DueQueue::new(&schedules, &last, clock.now());
         Self {
             inner: Arc::new(Inner {
                 busy: monitors.iter().map(|_| Arc::default()).collect(),
@@ -167,6 +183,7 @@ impl Scheduler {
                 clock,
                 permits: Arc::new(Semaphore::new(max_concurrent_checks)),
                 queue: Mutex::new(queue),
+                running: TaskTracker::new(),
             }),
         }
     }
@@ -202,6 +219,13 @@ impl Scheduler {
         cron.start().await?;
         tokio::spawn(self.clone().timer(stop));
         Ok(Running { cron })
+    }
+
+    /// Waits until the checks under way have finished and their results are written (the
+    /// timer has stopped: no new check starts). A shutdown bounds the wait.
+    pub async fn drain(&self) {
+        self.inner.running.close();
+        self.inner.running.wait().await;
     }
 
     /// Runs every check due now by the clock, and moves maintenance windows; returns when all
@@ -252,7 +276,7 @@ impl Scheduler {
                 () = tokio::time::sleep(wait) => {}
             }
             for (index, at) in self.take_due(self.inner.clock.now()) {
-                tokio::spawn(self.clone().check(index, at));
+                self.inner.running.spawn(self.clone().check(index, at));
             }
         }
     }
@@ -301,7 +325,7 @@ mod tests {
     #[test]
     fn interval_monitors_start_spread_then_run_every_interval_skipping_missed_slots() {
         let every = Schedule::Every(Duration::from_secs(10));
-        let mut queue = DueQueue::new(&[&every, &every], t(0));
+        let mut queue = DueQueue::new(&[&every, &every], &[], t(0));
         assert_eq!(queue.pop_due(t(0)), vec![(0, t(0))]);
         assert_eq!(queue.pop_due(t(5)), vec![(1, t(5))]);
         assert_eq!(queue.next_due(), Some(t(10)));
@@ -318,7 +342,7 @@ mod tests {
         let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
             .expect("time")
             .with_timezone(&Utc);
-        let mut queue = DueQueue::new(&[&cron], start);
+        let mut queue = DueQueue::new(&[&cron], &[], start);
         let at = |m: u32| start + chrono::Duration::seconds(30 + 60 * i64::from(m - 1));
         assert_eq!(queue.next_due(), Some(at(1)));
         assert_eq!(queue.pop_due(at(1)), vec![(0, at(1))]);

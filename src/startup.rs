@@ -39,8 +39,26 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// most), outgoing notifications, logs.
 const RESERVED_FILES: u64 = 128;
 
-/// In-flight requests get this long to finish on shutdown (SPEC: stop within 5 s).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// Shutdown within SPEC's 5 s: requests and checks under way get this long to finish,
+const FINISH_WORK: Duration = Duration::from_secs(3);
+/// then the writes they queued this long to commit,
+const FLUSH_WRITES: Duration = Duration::from_millis(1_000);
+/// and the renderer, the export and the notifier this long to stop.
+const FINISH_BACKGROUND: Duration = Duration::from_millis(500);
+
+/// Binds the listening socket with a backlog of [`BACKLOG`] (the standard library's is 128:
+/// under a flood, connections would be dropped before the server could refuse them).
+fn bind(address: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Connections waiting to be accepted, at most.
+const BACKLOG: i32 = 1_024;
 
 /// Client connections accepted at once: `[server] max_connections`, or what the open-files
 /// limit leaves after [`RESERVED_FILES`] and the probes (the soft limit is raised to the hard
@@ -71,6 +89,27 @@ pub struct Options {
     pub manual_schedule: bool,
     /// How long a client may take to send a request.
     pub deadlines: Deadlines,
+    /// A reload: the running server's socket and the state its clients hold.
+    pub reuse: Option<Reuse>,
+}
+
+/// What a reloaded application takes over from the one it replaces: the listening socket (no
+/// connection is refused while the config changes) and the state clients hold — sessions and
+/// rate limits.
+#[derive(Clone)]
+pub struct Reuse {
+    listener: Arc<TcpListener>,
+    sessions: Arc<Sessions>,
+    sign_ups: Arc<crate::subscribers::SignUpLimit>,
+    pings: Arc<WindowLimit<i64>>,
+}
+
+impl std::fmt::Debug for Reuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reuse")
+            .field("listener", &self.listener)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How long a client may take to send a request: its head (line and headers) after the
@@ -100,6 +139,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             manual_schedule: false,
             deadlines: Deadlines::default(),
+            reuse: None,
         }
     }
 }
@@ -109,7 +149,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    manual_schedule: bool,
+    options: Options,
+    listener: Arc<TcpListener>,
     stop: CancellationToken,
 }
 
@@ -179,7 +220,8 @@ impl Application {
 
     pub async fn build_with(config: Config, options: Options) -> anyhow::Result<Self> {
         install_crypto_provider();
-        let clock = options.clock;
+        let clock = options.clock.clone();
+        let reuse = options.reuse.clone();
         let config = Arc::new(config);
         let Storage {
             db,
@@ -225,11 +267,16 @@ impl Application {
             clock.clone(),
             config.retention.raw_checks,
         );
+        let last_checks = db
+            .read(|c| Ok(monitors::last_checks(c)?))
+            .await
+            .context("cannot read when the monitors were last checked")?;
         let scheduler = Scheduler::new(
             checker.clone(),
             housekeeping,
             metrics.clone(),
             &roster,
+            &last_checks,
             config.server.max_concurrent_checks,
         );
         let state = AppState {
@@ -244,13 +291,22 @@ impl Application {
             renderer,
             publisher,
             notifier,
-            sessions: Arc::new(Sessions::default()),
-            sign_ups: Arc::default(),
-            pings: Arc::new(WindowLimit::new(
-                routes::PINGS_PER_MINUTE,
-                Duration::from_secs(60),
-                10_000,
-            )),
+            sessions: reuse
+                .as_ref()
+                .map_or_else(Arc::default, |r| r.sessions.clone()),
+            sign_ups: reuse
+                .as_ref()
+                .map_or_else(Arc::default, |r| r.sign_ups.clone()),
+            pings: reuse.as_ref().map_or_else(
+                || {
+                    Arc::new(WindowLimit::new(
+                        routes::PINGS_PER_MINUTE,
+                        Duration::from_secs(60),
+                        10_000,
+                    ))
+                },
+                |r| r.pings.clone(),
+            ),
             metrics,
         };
         state
@@ -266,9 +322,13 @@ impl Application {
                 "publishing the static site failed"
             );
         }
-        let listen = config.server.listen;
-        let listener =
-            TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+        let listener = match &reuse {
+            Some(r) => r.listener.clone(),
+            None => {
+                let listen = config.server.listen;
+                Arc::new(bind(listen).with_context(|| format!("cannot listen on {listen}"))?)
+            }
+        };
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
@@ -286,7 +346,7 @@ impl Application {
                 .app_data(routes::body::BodyDeadline(body_deadline))
                 .wrap(middleware::from_fn(routes::body::deadline))
                 .wrap(middleware::from_fn(routes::errors::one_edge))
-                .wrap(security_headers())
+                .wrap(middleware::from_fn(routes::headers::add))
                 .configure(routes::configure)
         })
         .on_connect(move |conn, data| connections.on_connect(conn, data))
@@ -295,20 +355,34 @@ impl Application {
         .client_disconnect_timeout(Duration::from_secs(1))
         .keep_alive(KEEP_ALIVE)
         .max_connections(max_connections.div_ceil(workers).max(1))
-        .backlog(1_024)
-        .listen(listener)?
+        .listen(listener.try_clone()?)?
         .workers(workers)
         .disable_signals()
-        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .shutdown_timeout(FINISH_WORK.as_secs())
         .run();
         tracing::debug!(max_connections, workers, "accepting connections");
         Ok(Self {
             port,
             server,
             state,
-            manual_schedule: options.manual_schedule,
+            options,
+            listener,
             stop: CancellationToken::new(),
         })
+    }
+
+    /// What a reload needs from this application: its options, with its socket and the
+    /// state its clients hold.
+    pub fn reload_options(&self) -> Options {
+        Options {
+            reuse: Some(Reuse {
+                listener: self.listener.clone(),
+                sessions: self.state.sessions.clone(),
+                sign_ups: self.state.sign_ups.clone(),
+                pings: self.state.pings.clone(),
+            }),
+            ..self.options.clone()
+        }
     }
 
     /// The port actually bound (tests bind port 0).
@@ -331,9 +405,10 @@ impl Application {
             server,
             state,
             stop,
-            manual_schedule,
+            options,
             ..
         } = self;
+        let manual_schedule = options.manual_schedule;
         let scheduler = if manual_schedule {
             None
         } else {
@@ -354,39 +429,45 @@ impl Application {
             result = &mut server => result.context("web server task failed")?.context("web server failed"),
             () = shutdown_signal(stop.clone()) => {
                 tracing::info!("shutting down");
-                handle.stop(true).await;
                 Ok(())
             }
         };
+        // No new check starts; requests under way and checks under way finish together.
         stop.cancel();
+        let stopping = async {
+            let (_, drained) = tokio::join!(
+                tokio::time::timeout(FINISH_WORK, handle.stop(true)),
+                tokio::time::timeout(FINISH_WORK, state.scheduler.drain()),
+            );
+            if drained.is_err() {
+                tracing::warn!("checks still running at shutdown were dropped (no result yet)");
+            }
+        };
+        stopping.await;
         if let Some(scheduler) = scheduler {
             scheduler.shutdown().await;
         }
-        // A render under way finishes or is dropped: shutdown stays within SPEC's 5 s.
-        let _ = tokio::time::timeout(Duration::from_millis(500), renderer).await;
-        if let Some(publisher) = publisher {
-            let _ = tokio::time::timeout(Duration::from_millis(500), publisher).await;
+        // Every result handed to the writer so far is committed before the process ends.
+        if tokio::time::timeout(FLUSH_WRITES, state.writer.run(|_| Ok(())))
+            .await
+            .is_err()
+        {
+            tracing::error!("the last writes did not commit within the shutdown time");
         }
-        // A send under way is recorded or, if cut short, sent again after the restart with
-        // the same delivery id.
-        if let Some(notifier) = notifier {
-            let _ = tokio::time::timeout(Duration::from_millis(500), notifier).await;
-        }
+        // A render under way finishes or is dropped; a send under way is recorded or, if cut
+        // short, sent again after the restart with the same delivery id.
+        let background = async {
+            let _ = renderer.await;
+            if let Some(publisher) = publisher {
+                let _ = publisher.await;
+            }
+            if let Some(notifier) = notifier {
+                let _ = notifier.await;
+            }
+        };
+        let _ = tokio::time::timeout(FINISH_BACKGROUND, background).await;
         result
     }
-}
-
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("X-Frame-Options", "DENY"))
-        .add((
-            "Content-Security-Policy",
-            // connect-src 'self': the browser may fetch /robots.txt on the page's behalf
-            // (Lighthouse does); the page itself has no script.
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        ))
 }
 
 /// Resolves on SIGTERM, Ctrl-C or cancellation of `stop`.

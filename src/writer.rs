@@ -321,32 +321,37 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn when_begin_fails_every_waiter_hears_why() {
+    async fn writes_wait_out_another_process_holding_the_database() {
         let (dir, db, bus, heard) = setup(Duration::from_millis(50));
         let writer = Writer::start(db.clone(), bus, Vec::new());
         let blocker = Connection::open(dir.path().join("t.db")).expect("second connection");
         blocker
             .execute_batch("BEGIN EXCLUSIVE")
             .expect("exclusive lock");
-        let a = writer.run(|tx| Ok(tx.emit(event(1))?));
-        let b = writer.run(|tx| Ok(tx.emit(event(2))?));
-        let (a, b) = tokio::join!(a, b);
-        for result in [a, b] {
-            let error = format!("{:#}", result.expect_err("not written"));
-            assert!(
-                error.contains("cannot begin a write transaction")
-                    && error.contains("database is locked"),
-                "{error}"
-            );
-        }
-        assert!(
-            heard.0.lock().expect("lock").is_empty(),
-            "nothing published"
-        );
+        let a = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.run(|tx| Ok(tx.emit(event(1))?)).await }
+        });
+        let b = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.run(|tx| Ok(tx.emit(event(2))?)).await }
+        });
+        // Past the busy timeout at least once: the writes are waiting, not dropped.
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while db.busy_retries() == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("a retry");
+        assert!(heard.0.lock().expect("lock").is_empty(), "nothing yet");
         blocker.execute_batch("ROLLBACK").expect("release");
-        writer
-            .run(|tx| Ok(tx.emit(event(3))?))
-            .await
-            .expect("the writer carries on");
+        for write in [a, b] {
+            write
+                .await
+                .expect("task")
+                .expect("written once the lock is gone");
+        }
+        assert_eq!(*heard.0.lock().expect("lock"), vec![event(1), event(2)]);
     }
 }

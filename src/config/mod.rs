@@ -64,6 +64,37 @@ pub enum Watch {
     Heartbeat(HeartbeatSpec),
 }
 
+/// How the monitors of two configs differ, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MonitorChanges {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+pub fn diff_monitors(old: &Config, new: &Config) -> MonitorChanges {
+    let before: std::collections::HashMap<&str, String> = old
+        .monitors
+        .iter()
+        .map(|m| (m.id.as_str(), format!("{m:?}")))
+        .collect();
+    let mut changes = MonitorChanges::default();
+    for m in &new.monitors {
+        match before.get(m.id.as_str()) {
+            None => changes.added += 1,
+            Some(spec) if *spec != format!("{m:?}") => changes.changed += 1,
+            Some(_) => {}
+        }
+    }
+    let kept = new
+        .monitors
+        .iter()
+        .filter(|m| before.contains_key(m.id.as_str()))
+        .count();
+    changes.removed = old.monitors.len() - kept;
+    changes
+}
+
 impl MonitorSpec {
     pub fn kind(&self) -> &'static str {
         match &self.watch {

@@ -3,6 +3,7 @@
 //! rusqlite is blocking, so every call goes through [`Db::read`] or [`Db::write`], which run
 //! it on tokio's blocking pool, never on the async executor threads.
 
+pub mod backup;
 pub mod checks;
 pub mod feed;
 pub mod incidents;
@@ -24,6 +25,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 /// How long a connection waits for a lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// After the busy timeout, a write waits this long before it tries again.
+const BUSY_RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Readers in the pool: the page renderer, health checks and admin reads.
 const READERS: u32 = 4;
 
@@ -35,6 +38,15 @@ pub struct Db {
     readers: r2d2::Pool<SqliteConnectionManager>,
     /// Reads since start: tests prove with it that serving pages reads nothing.
     reads: Arc<AtomicU64>,
+    busy_retries: Arc<AtomicU64>,
+}
+
+/// True for "database is locked" and "database table is locked".
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn configure(conn: &Connection, busy: Duration) -> rusqlite::Result<()> {
@@ -80,6 +92,7 @@ impl Db {
             writer: Arc::new(Mutex::new(writer)),
             readers,
             reads: Arc::default(),
+            busy_retries: Arc::default(),
         })
     }
 
@@ -127,18 +140,43 @@ impl Db {
     }
 
     /// [`Db::write`] for code that is already on a blocking thread (the writer, CLI commands).
+    /// When another process holds the database past the busy timeout (a backup tool, an
+    /// `sqlite3` shell), beginning is retried until it can: a write is delayed, never dropped.
     pub fn write_blocking<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         // A panic mid-write dropped its transaction (rolled back): the connection is sound.
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .context("cannot begin a write transaction")?;
-        let value = f(&tx)?;
-        tx.commit().context("cannot commit a write transaction")?;
-        Ok(value)
+        let mut f = Some(f);
+        let mut waited = Duration::ZERO;
+        loop {
+            match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+                Ok(tx) => {
+                    let f = f.take().context("a write ran twice")?;
+                    let value = f(&tx)?;
+                    tx.commit().context("cannot commit a write transaction")?;
+                    return Ok(value);
+                }
+                Err(e) if is_busy(&e) => {
+                    self.busy_retries.fetch_add(1, Ordering::Relaxed);
+                    if waited.as_secs().is_multiple_of(60) {
+                        tracing::warn!(
+                            waited_s = waited.as_secs(),
+                            "the database is locked by another process; writes wait and are retried"
+                        );
+                    }
+                    std::thread::sleep(BUSY_RETRY_PAUSE);
+                    waited += BUSY_RETRY_PAUSE;
+                }
+                Err(e) => return Err(e).context("cannot begin a write transaction"),
+            }
+        }
+    }
+
+    /// How often beginning a write found the database locked by another process.
+    pub fn busy_retries(&self) -> u64 {
+        self.busy_retries.load(Ordering::Relaxed)
     }
 
     /// Hands free pages back to the file system and refreshes the query planner's statistics.

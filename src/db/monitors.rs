@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
 
 use super::{from_millis, to_millis};
 use crate::domain::check::{CheckResult, Verdict};
@@ -214,14 +215,26 @@ pub fn last_ping(
     .map(Option::flatten)
 }
 
+/// When each monitor was last checked (rows never checked are left out).
+pub fn last_checks(conn: &Connection) -> rusqlite::Result<HashMap<i64, DateTime<Utc>>> {
+    conn.prepare("SELECT id, last_check_at FROM monitors WHERE last_check_at IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, from_millis(r.get(1)?))))?
+        .collect()
+}
+
 /// When the last check was recorded, and its verdict code.
-pub fn last_check(conn: &Connection, row_id: i64) -> rusqlite::Result<Option<(DateTime<Utc>, i64)>> {
+pub fn last_check(
+    conn: &Connection,
+    row_id: i64,
+) -> rusqlite::Result<Option<(DateTime<Utc>, i64)>> {
     conn.prepare_cached("SELECT last_check_at, last_verdict FROM monitors WHERE id = ?1")?
         .query_row([row_id], |r| {
-            Ok(match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
-                (Some(at), Some(verdict)) => Some((from_millis(at), verdict)),
-                _ => None,
-            })
+            Ok(
+                match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                    (Some(at), Some(verdict)) => Some((from_millis(at), verdict)),
+                    _ => None,
+                },
+            )
         })
         .optional()
         .map(Option::flatten)

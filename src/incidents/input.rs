@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use super::IncidentError;
 use crate::domain::incident::{Kind, Status};
@@ -11,6 +11,10 @@ use crate::domain::status::{ComponentStatus, Impact};
 /// Longest incident name, and longest note, we accept.
 const MAX_NAME: usize = 200;
 const MAX_BODY: usize = 20_000;
+
+/// Times the owner gives (windows, backdated updates) fall within these years.
+const EARLIEST_YEAR: i32 = 2000;
+const LATEST_YEAR: i32 = 2200;
 
 fn bad(message: String) -> IncidentError {
     IncidentError::BadRequest(message)
@@ -134,11 +138,24 @@ pub fn time(field: &str, value: Option<&str>) -> Result<DateTime<Utc>, IncidentE
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| bad(format!("{field}: is required")))?;
-    DateTime::parse_from_rfc3339(value)
+    let time = DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             bad(format!(
                 "{field}: \"{value}\" is not an RFC 3339 time like 2026-12-01T22:00:00Z"
             ))
-        })
+        })?;
+    // chrono keeps :60 as a second that compares apart from the next one but is stored as
+    // the same millisecond: a window ending there would be empty.
+    if time.timestamp_subsec_nanos() >= 1_000_000_000 {
+        return Err(bad(format!(
+            "{field}: \"{value}\" is a leap second; write :59 or the next minute"
+        )));
+    }
+    if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&time.year()) {
+        return Err(bad(format!(
+            "{field}: \"{value}\" is out of range; times from {EARLIEST_YEAR} to {LATEST_YEAR} are accepted"
+        )));
+    }
+    Ok(time)
 }

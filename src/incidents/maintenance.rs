@@ -26,11 +26,19 @@ pub struct Schedule {
     pub notify: bool,
 }
 
+/// A window lasts at most this long: a longer one would mute its components for good.
+pub const MAX_WINDOW_DAYS: i64 = 366;
+
 fn check_window(s: &Schedule) -> Result<(), IncidentError> {
     if s.scheduled_until <= s.scheduled_for {
         return Err(IncidentError::BadRequest(
             "scheduled_until: must be after scheduled_for".into(),
         ));
+    }
+    if s.scheduled_until - s.scheduled_for > chrono::Duration::days(MAX_WINDOW_DAYS) {
+        return Err(IncidentError::BadRequest(format!(
+            "scheduled_until: a window lasts at most {MAX_WINDOW_DAYS} days; schedule several"
+        )));
     }
     Ok(())
 }

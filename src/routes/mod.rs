@@ -13,6 +13,7 @@ pub mod client;
 pub mod connections;
 pub mod errors;
 mod feeds;
+pub mod headers;
 mod health;
 mod history;
 mod incident;

@@ -228,6 +228,40 @@ async fn bad_requests_get_a_4xx_json_error_naming_the_problem() {
             400,
             "components[0]",
         ),
+        (
+            "POST",
+            "/api/admin/maintenances".into(),
+            Some(
+                json!({"name": "m", "scheduled_for": "1900-01-01T00:00:00Z", "scheduled_until": "9999-12-31T00:00:00Z"}),
+            ),
+            400,
+            "scheduled_for: \"1900-01-01T00:00:00Z\" is out of range",
+        ),
+        (
+            "POST",
+            "/api/admin/maintenances".into(),
+            Some(
+                json!({"name": "m", "scheduled_for": "2030-01-01T00:00:00Z", "scheduled_until": "2032-01-01T00:00:00Z"}),
+            ),
+            400,
+            "at most 366 days",
+        ),
+        (
+            "POST",
+            "/api/admin/maintenances".into(),
+            Some(
+                json!({"name": "m", "scheduled_for": "2030-06-30T23:59:60Z", "scheduled_until": "2030-07-01T00:00:00Z"}),
+            ),
+            400,
+            "leap second",
+        ),
+        (
+            "POST",
+            "/api/admin/incidents".into(),
+            raw(r#"{"name":"x"} junk"#),
+            400,
+            "after the JSON value",
+        ),
     ];
     for (method, path, body, status, needle) in cases {
         let mut request = app
@@ -308,4 +342,42 @@ async fn notes_with_script_and_raw_html_are_stored_but_never_live() {
         .await
         .expect("body");
     assert!(page.contains("<strong>still bold</strong>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_not_declared_json_gets_415_and_says_how() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = app
+            .client
+            .post(format!("{}/api/admin/incidents", app.address))
+            .bearer_auth(ADMIN_TOKEN)
+            .body(r#"{"name":"x"}"#);
+        if let Some(value) = content_type {
+            request = request.header("Content-Type", value);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let error: Value = response.json().await.expect("json");
+        assert!(
+            error["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("Content-Type: application/json")),
+            "{error}"
+        );
+    }
+    let ok = app
+        .client
+        .post(format!("{}/api/admin/incidents", app.address))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(r#"{"name":"x"}"#)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.status(), 201, "parameters are fine");
 }

@@ -293,3 +293,26 @@ from = "Status <status@example.com>"
         "{stderr}"
     );
 }
+
+#[test]
+fn check_config_into_a_closed_pipe_is_no_panic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    let monitors: String = (0..2_000)
+        .map(|i| format!("[[monitor]]\nid = \"site-{i}\"\nurl = \"http://127.0.0.1:9/{i}\"\n"))
+        .collect();
+    std::fs::write(&path, monitors).expect("config");
+    // `signalfire check-config | head -0`: the reader is gone before the output is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

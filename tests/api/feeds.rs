@@ -313,9 +313,19 @@ async fn control_characters_in_notes_never_break_a_feed() {
         roxmltree::Document::parse(&text)
             .unwrap_or_else(|e| panic!("{path} is not well-formed XML: {e}"));
         let feed = parse(&app, path).await;
-        let title = feed.entries[0].title.as_ref().expect("title").content.clone();
+        let title = feed.entries[0]
+            .title
+            .as_ref()
+            .expect("title")
+            .content
+            .clone();
         assert_eq!(title, "[Investigating] Backup [31mfailed[0m", "{path}");
     }
-    let page = app.get(&format!("/incidents/{id}")).await.text().await.expect("page");
+    let page = app
+        .get(&format!("/incidents/{id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
     assert!(page.contains("Backup [31mfailed[0m"));
 }

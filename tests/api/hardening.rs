@@ -5,7 +5,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{
-    TEST_BODY_DEADLINE, TEST_WRITE_DEADLINE, TestApp, http_monitor, spawn_app, spawn_app_server,
+    Behavior, FakeSite, TEST_BODY_DEADLINE, TEST_WRITE_DEADLINE, TestApp, http_monitor, spawn_app,
+    spawn_app_server,
 };
 use crate::process::{Server, config};
 
@@ -131,6 +132,41 @@ async fn a_body_sent_a_byte_at_a_time_is_cut_off_at_its_deadline() {
     );
 }
 
+/// Sends `GET /healthz` on a kept-alive connection and reads its answer (head and body).
+async fn one_answer(stream: &mut tokio::net::TcpStream) -> String {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("request");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            let text = String::from_utf8_lossy(&seen).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    return text;
+                }
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return String::from_utf8_lossy(&seen).to_string(),
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an answer in time")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_take_every_connection() {
     let app = spawn_app_server(
@@ -140,7 +176,11 @@ async fn one_address_cannot_take_every_connection() {
     .await;
     let mut held = Vec::new();
     for _ in 0..4 {
-        held.push(connect_from([127, 0, 0, 7], &app).await);
+        // An answer on each proves it was counted before the next one opens.
+        let mut stream = connect_from([127, 0, 0, 7], &app).await;
+        let answer = one_answer(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        held.push(stream);
     }
     let mut fifth = connect_from([127, 0, 0, 7], &app).await;
     let refusal = read_until_closed(&mut fifth, Duration::from_secs(10)).await;
@@ -156,7 +196,13 @@ async fn one_address_cannot_take_every_connection() {
     // A closed connection gives its place back.
     drop(held.pop());
     let mut again = connect_from([127, 0, 0, 7], &app).await;
+    let mut tries = 0;
     let text = loop {
+        tries += 1;
+        assert!(
+            tries < 1_000,
+            "the closed connection's place never came back"
+        );
         again
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .await
@@ -250,7 +296,14 @@ async fn a_hundred_thousand_pings_add_less_than_a_mebibyte() {
             tokio::spawn(async move {
                 let (mut ok, mut limited) = (0u32, 0u32);
                 for _ in 0..100_000 / 16 {
-                    match client.get(&url).send().await.expect("ping").status().as_u16() {
+                    match client
+                        .get(&url)
+                        .send()
+                        .await
+                        .expect("ping")
+                        .status()
+                        .as_u16()
+                    {
                         200 => ok += 1,
                         429 => limited += 1,
                         other => panic!("unexpected {other}"),
@@ -268,7 +321,10 @@ async fn a_hundred_thousand_pings_add_less_than_a_mebibyte() {
     }
     let grown = database_bytes(&app).await - before;
     assert!(grown < 1024 * 1024, "the database grew {grown} bytes");
-    assert!(ok >= 59 && ok <= 60, "at most 60 a minute are taken: {ok}");
+    assert!(
+        (59..=60).contains(&ok),
+        "at most 60 a minute are taken: {ok}"
+    );
     assert!(limited > 99_000, "{limited}");
     let checks: i64 = app
         .state
@@ -277,4 +333,171 @@ async fn a_hundred_thousand_pings_add_less_than_a_mebibyte() {
         .await
         .expect("count");
     assert!(checks <= 2, "routine pings are not one row each: {checks}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_browser_policies_and_public_reads_allow_any_origin() {
+    let app = spawn_app_server(
+        "base_url = \"https://status.example.com\"\n",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let page = app.get("/").await;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert!(header(&page, "permissions-policy").is_some_and(|p| p.contains("camera=()")));
+    assert_eq!(
+        header(&page, "cross-origin-opener-policy").as_deref(),
+        Some("same-origin")
+    );
+    assert_eq!(
+        header(&page, "cross-origin-resource-policy").as_deref(),
+        Some("same-origin")
+    );
+    assert_eq!(
+        header(&page, "strict-transport-security").as_deref(),
+        Some("max-age=31536000")
+    );
+    assert_eq!(header(&page, "access-control-allow-origin"), None);
+    for path in ["/api/v2/summary.json", "/feed.atom", "/badge/blog.svg"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            header(&response, "access-control-allow-origin").as_deref(),
+            Some("*"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&response, "cross-origin-resource-policy").as_deref(),
+            Some("cross-origin"),
+            "{path}"
+        );
+    }
+    let plain = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let response = plain.get("/").await;
+    assert_eq!(
+        header(&response, "strict-transport-security"),
+        None,
+        "http: no HSTS"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_under_way_at_sigterm_is_written_before_the_process_exits() {
+    let site = FakeSite::start(Behavior::Slow(Duration::from_millis(1_500), "ok".into())).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, _) = config(
+        dir.path(),
+        &format!(
+            "[[monitor]]\nid = \"blog\"\nurl = \"{}\"\ninterval = \"1h\"\n",
+            site.url()
+        ),
+    );
+    let mut server = Server::start(&path);
+    server.logged("serving", 1).await;
+    // The first check starts at once; the site takes 1.5 s to answer.
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while site.hits.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the check reached the site");
+    server.signal("TERM");
+    assert_eq!(server.exited().await, Some(0));
+    let db = rusqlite::Connection::open(dir.path().join("data/signalfire.db")).expect("db");
+    let checks: i64 = db
+        .query_row("SELECT count(*) FROM checks", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        checks, 1,
+        "the result that arrived during shutdown was written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_adds_changes_and_removes_monitors_and_a_broken_config_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let monitor = |id: &str, path: &str| {
+        format!(
+            "[[monitor]]\nid = \"{id}\"\nurl = \"http://127.0.0.1:9/{path}\"\ninterval = \"1h\"\n"
+        )
+    };
+    let (path, port) = config(
+        dir.path(),
+        &[monitor("blog", "a"), monitor("shop", "a")].concat(),
+    );
+    let mut server = Server::start(&path);
+    server.logged("serving", 1).await;
+    let components = |port: u16| async move {
+        let body: serde_json::Value =
+            reqwest::get(format!("http://127.0.0.1:{port}/api/v2/components.json"))
+                .await
+                .expect("components")
+                .json()
+                .await
+                .expect("json");
+        body["components"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(components(port).await, vec!["blog", "shop"]);
+
+    // shop removed, blog changed, mail added.
+    let text = std::fs::read_to_string(&path).expect("config");
+    let server_section = text.split("[[monitor]]").next().expect("head").to_string();
+    std::fs::write(
+        &path,
+        format!(
+            "{server_section}{}{}",
+            monitor("blog", "b"),
+            "[[monitor]]\nid = \"mail\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 9\ninterval = \"1h\"\n"
+        ),
+    )
+    .expect("new config");
+    server.signal("HUP");
+    let line = server.logged("reloading the config", 1).await;
+    assert!(
+        line.contains("added=1") && line.contains("changed=1") && line.contains("removed=1"),
+        "{line}"
+    );
+    server.logged("reloaded", 1).await;
+    assert_eq!(components(port).await, vec!["blog", "mail"]);
+
+    // A broken config: refused with its place, and everything stays.
+    std::fs::write(
+        &path,
+        format!("{server_section}[[monitor]]\nid = \"blog\"\nkind = \"carrier-pigeon\"\n"),
+    )
+    .expect("broken config");
+    let reload = std::process::Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["reload", "--config"])
+        .arg(&path)
+        .output()
+        .expect("signalfire reload");
+    // The broken file is refused by `reload` itself before it signals anything.
+    assert_eq!(reload.status.code(), Some(2));
+    server.signal("HUP");
+    let refused = server.logged("reload refused", 1).await;
+    assert!(refused.contains("config.toml:"), "{refused}");
+    assert!(refused.contains("carrier-pigeon"), "{refused}");
+    assert_eq!(components(port).await, vec!["blog", "mail"]);
+
+    // `signalfire reload` signals the server through its pid file.
+    std::fs::write(&path, format!("{server_section}{}", monitor("blog", "c"))).expect("config");
+    let reload = std::process::Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["reload", "--config"])
+        .arg(&path)
+        .output()
+        .expect("signalfire reload");
+    assert_eq!(reload.status.code(), Some(0), "{reload:?}");
+    server.logged("reloaded", 1).await;
+    assert_eq!(components(port).await, vec!["blog"]);
 }

@@ -120,6 +120,7 @@ async fn start(
             body: TEST_BODY_DEADLINE,
             write: TEST_WRITE_DEADLINE,
         },
+        reuse: None,
     };
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = Application::build_with(parse_config_env(&config_text, &pairs), options)

@@ -47,9 +47,10 @@ impl Server {
         Self { child, lines }
     }
 
-    /// Waits until `n` log lines contain `text` (fails after [`WITHIN`]).
-    pub async fn logged(&mut self, text: &str, n: usize) {
+    /// Waits until `n` log lines contain `text` (fails after [`WITHIN`]); the last of them.
+    pub async fn logged(&mut self, text: &str, n: usize) -> String {
         let mut seen = 0;
+        let mut last = String::new();
         while seen < n {
             let line = tokio::time::timeout(WITHIN, self.lines.recv())
                 .await
@@ -59,8 +60,10 @@ impl Server {
                 .unwrap_or_else(|| panic!("the server stopped before logging \"{text}\""));
             if line.contains(text) {
                 seen += 1;
+                last = line;
             }
         }
+        last
     }
 
     /// The log lines printed so far and not read yet.

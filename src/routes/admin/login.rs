@@ -93,7 +93,7 @@ pub async fn login(
         .await;
     }
     state.sessions.succeeded(ip);
-    let session = state.sessions.create()?;
+    let session = state.sessions.create(state.clock.now())?;
     let mut response = redirect("/admin");
     let mut gone = Cookie::build(LOGIN_COOKIE, "")
         .path(super::COOKIE_PATH)

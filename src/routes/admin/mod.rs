@@ -66,7 +66,7 @@ impl FromRequest for Owner {
         let owner = (|| {
             let state = req.app_data::<web::Data<AppState>>()?;
             let cookie = req.cookie(SESSION_COOKIE)?.value().to_string();
-            let session = state.sessions.get(&cookie)?;
+            let session = state.sessions.get(&cookie, state.clock.now())?;
             Some(Owner {
                 cookie,
                 csrf: session.csrf,
