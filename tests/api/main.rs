@@ -15,6 +15,7 @@ mod helpers;
 mod incidents;
 mod metrics_badges;
 mod notify;
+mod openapi;
 mod probes;
 mod receivers;
 mod restart;
