@@ -20,6 +20,7 @@ mod incident;
 mod json_body;
 mod metrics;
 mod not_found;
+mod openapi;
 mod ping;
 mod robots;
 mod status_page;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(api_v2::get))
                 .route(Route::new().guard(actix_web::guard::Head()).to(api_v2::get)),
         )
+        .service(get_or_head("/api/openapi.json", openapi::get))
         .service(get_or_head("/incidents/{id}", incident::get))
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))

@@ -16,6 +16,7 @@ mod helpers;
 mod incidents;
 mod metrics_badges;
 mod notify;
+mod openapi;
 mod probes;
 mod process;
 mod receivers;
