@@ -46,6 +46,8 @@ cat > "$work/config.toml" <<TOML
 [server]
 listen = "127.0.0.1:$app_port"
 data_dir = "$work/data"
+# The hooks give every request a client address of its own (see .ci/schemathesis_hooks.py).
+trusted_proxies = ["127.0.0.1/32"]
 [page]
 title = "CI status"
 description = "Schemathesis run"
@@ -84,7 +86,7 @@ TOML
 cargo build --quiet
 bin="${CARGO_TARGET_DIR:-target}/debug/signalfire"
 hash=$(printf %s ci-password | "$bin" hash-password)
-export SIGNALFIRE_ADMIN_TOKEN=ci-token SIGNALFIRE_ADMIN_PASSWORD_HASH="$hash"
+export SIGNALFIRE_ADMIN_TOKEN=ci-token-0123456789abcdef01234567 SIGNALFIRE_ADMIN_PASSWORD_HASH="$hash"
 "$bin" --config "$work/config.toml" 2>"$work/server.log" &
 pids+=($!)
 base="http://127.0.0.1:$app_port"
@@ -93,7 +95,7 @@ curl -fsS -o /dev/null "$base/healthz" || { echo "schemathesis: the server did n
 
 # An incident with an update, and a maintenance: ids 1 and 2, the document's examples (the
 # failing shop opens its own incident only after three checks, 10 s on).
-api() { curl -fsS -H "Authorization: Bearer ci-token" -H "Content-Type: application/json" "$@"; }
+api() { curl -fsS -H "Authorization: Bearer ci-token-0123456789abcdef01234567" -H "Content-Type: application/json" "$@"; }
 id=$(api -X POST "$base/api/admin/incidents" \
   -d '{"name":"Proof galleries load slowly","body":"Looking into it.","components":{"blog":"degraded_performance"}}' \
   | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
@@ -114,9 +116,9 @@ seed=()
 [ -n "${SCHEMATHESIS_SEED:-}" ] && seed=(--seed "$SCHEMATHESIS_SEED")
 started=$(date +%s)
 rc=0
+PYTHONPATH=.ci SCHEMATHESIS_HOOKS=schemathesis_hooks \
 timeout --kill-after=10 "$RUN_TIMEOUT" "$st" --config-file .ci/schemathesis.toml run "$base/api/openapi.json" \
   --checks all \
-  -H "Authorization: Bearer ci-token" \
   --max-examples "$MAX_EXAMPLES" \
   --request-timeout 10 \
   --no-color \

@@ -38,6 +38,7 @@ pub async fn one_edge(
             .error()
             .and_then(|e| e.as_error::<AppError>()),
         status,
+        res.headers(),
     );
     let reply = rewrite(api, state, status, res.headers(), message).await;
     let (request, _) = res.into_parts();
@@ -80,10 +81,14 @@ fn fits(api: bool, headers: &HeaderMap) -> bool {
     }
 }
 
-fn message_of(error: Option<&AppError>, status: StatusCode) -> String {
-    match error {
-        Some(e) => e.to_string(),
-        None => plain_meaning(status).to_string(),
+fn message_of(error: Option<&AppError>, status: StatusCode, headers: &HeaderMap) -> String {
+    let allow = headers.get(header::ALLOW).and_then(|v| v.to_str().ok());
+    match (error, allow) {
+        (Some(e), _) => e.to_string(),
+        (None, Some(allow)) if status == StatusCode::METHOD_NOT_ALLOWED => {
+            format!("This address does not take that method; it takes {allow}.")
+        }
+        (None, _) => plain_meaning(status).to_string(),
     }
 }
 

@@ -41,10 +41,19 @@ pub async fn read<T: DeserializeOwned>(
         ));
     }
     let body = body::read(body::declared_length(req), payload, "the request body").await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::BadRequest(
-            "the request body is empty; send a JSON object".into(),
-        ));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(AppError::BadRequest(
+                "the request body is empty; send a JSON object".into(),
+            ));
+        }
+        // serde would read an array into a struct field by field: only objects are requests.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(AppError::BadRequest(
+                "the body must be a JSON object ({...}) with named fields".into(),
+            ));
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(&body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -57,15 +57,10 @@ where
         .route(Route::new().guard(actix_web::guard::Head()).to(handler))
 }
 
-/// An API resource: a method it does not take gets a JSON 405, like every API error.
-fn api(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(not_found::method_not_allowed))
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_or_head("/", status_page::get))
         .service(
-            api("/api/v2/{file:.*}")
+            web::resource("/api/v2/{file:.*}")
                 .route(web::get().to(api_v2::get))
                 .route(Route::new().guard(actix_web::guard::Head()).to(api_v2::get)),
         )
@@ -74,21 +69,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/history", history::get))
         .service(get_or_head("/healthz", health::get))
         .service(get_or_head("/robots.txt", robots::get))
+        .service(get_or_head("/subscribe", subscribe::form).post(subscribe::sign_up))
+        .service(get_or_head("/subscribe/confirm", subscribe::confirm))
+        .service(get_or_head("/subscribe/manage", subscribe::manage_form).post(subscribe::manage))
         .service(
-            web::resource("/subscribe")
-                .get(subscribe::form)
-                .post(subscribe::sign_up),
-        )
-        .service(web::resource("/subscribe/confirm").get(subscribe::confirm))
-        .service(
-            web::resource("/subscribe/manage")
-                .get(subscribe::manage_form)
-                .post(subscribe::manage),
-        )
-        .service(
-            web::resource("/unsubscribe")
-                .get(subscribe::unsubscribe_form)
-                .post(subscribe::unsubscribe),
+            get_or_head("/unsubscribe", subscribe::unsubscribe_form).post(subscribe::unsubscribe),
         )
         .service(get_or_head("/metrics", metrics::get))
         .service(get_or_head("/feed.rss", feeds::page_feed))
@@ -106,49 +91,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(ping::fail)
                 .post(ping::fail),
         )
-        .service(api("/api/admin/incidents").post(admin_api::create_incident))
-        .service(api("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
+        .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
+        .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
         .service(
-            api("/api/admin/incidents/{id}")
+            web::resource("/api/admin/incidents/{id}")
                 .patch(admin_api::patch_incident)
                 .delete(admin_api::delete_incident),
         )
-        .service(api("/api/admin/maintenances").post(admin_api::create_maintenance))
-        .service(api("/api/admin/subscribers").get(admin_api::notify::list_subscribers))
-        .service(api("/api/admin/subscribers/{id}").delete(admin_api::notify::delete_subscriber))
-        .service(api("/api/admin/deliveries").get(admin_api::notify::list_deliveries))
-        .service(api("/api/admin/deliveries/{id}/retry").post(admin_api::notify::retry))
-        .service(api("/api/admin/notify/{id}/test").post(admin_api::notify::test_channel))
-        .service(web::resource("/admin").get(admin::dashboard))
+        .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
+        .service(get_or_head(
+            "/api/admin/subscribers",
+            admin_api::notify::list_subscribers,
+        ))
         .service(
-            web::resource("/admin/login")
-                .get(admin::login_form)
-                .post(admin::login),
+            web::resource("/api/admin/subscribers/{id}")
+                .delete(admin_api::notify::delete_subscriber),
         )
+        .service(get_or_head(
+            "/api/admin/deliveries",
+            admin_api::notify::list_deliveries,
+        ))
+        .service(web::resource("/api/admin/deliveries/{id}/retry").post(admin_api::notify::retry))
+        .service(web::resource("/api/admin/notify/{id}/test").post(admin_api::notify::test_channel))
+        .service(get_or_head("/admin", admin::dashboard))
+        .service(get_or_head("/admin/login", admin::login_form).post(admin::login))
         .service(web::resource("/admin/logout").post(admin::logout))
         .service(
-            web::resource("/admin/incidents/new")
-                .get(admin::new_incident_form)
+            get_or_head("/admin/incidents/new", admin::new_incident_form)
                 .post(admin::create_incident),
         )
         .service(
-            web::resource("/admin/incidents/{id}")
-                .get(admin::incident_detail)
+            get_or_head("/admin/incidents/{id}", admin::incident_detail)
                 .post(admin::update_incident),
         )
         .service(web::resource("/admin/incidents/{id}/delete").post(admin::delete_incident))
         .service(
-            web::resource("/admin/maintenances/new")
-                .get(admin::new_maintenance_form)
+            get_or_head("/admin/maintenances/new", admin::new_maintenance_form)
                 .post(admin::create_maintenance),
         )
         .service(
-            web::resource("/admin/maintenances/{id}")
-                .get(admin::edit_maintenance_form)
+            get_or_head("/admin/maintenances/{id}", admin::edit_maintenance_form)
                 .post(admin::save_maintenance),
         )
         .service(web::resource("/admin/maintenances/{id}/cancel").post(admin::cancel_maintenance))
-        .service(web::resource("/admin/notifications").get(admin::notifications::get))
+        .service(get_or_head(
+            "/admin/notifications",
+            admin::notifications::get,
+        ))
         .service(web::resource("/admin/notifications/{id}/test").post(admin::notifications::test))
         .service(
             web::resource("/admin/notifications/deliveries/{id}/retry")

@@ -30,12 +30,3 @@ pub fn page(state: &AppState) -> HttpResponse {
             .body("404 page not found"),
     }
 }
-
-/// A method an API resource does not take.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed(format!(
-        "{} is not allowed on {}",
-        req.method(),
-        req.path()
-    )))
-}

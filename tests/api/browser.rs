@@ -66,6 +66,11 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    pub async fn head(&mut self, path: &str) -> Page {
+        let request = self.app.client.head(format!("{}{path}", self.app.address));
+        self.send(request).await
+    }
+
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(fields).expect("form");
         let request = self

@@ -49,7 +49,7 @@ async fn a_thousand_wrong_tokens_are_throttled_and_logged_without_flooding_the_l
     let lines = server.lines_now();
     let wrong = lines
         .iter()
-        .filter(|l| l.contains("wrong or missing token"))
+        .filter(|l| l.contains("admin API: wrong token"))
         .count();
     assert!(
         wrong <= 10,

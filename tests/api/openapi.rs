@@ -116,6 +116,7 @@ async fn every_documented_operation_is_served_with_a_status_the_document_lists()
         let status = if path.starts_with("/admin") {
             let page = match method.as_str() {
                 "get" => browser.get(&url).await,
+                "head" => browser.head(&url).await,
                 _ => browser.post(&url, &form_fields(path, &csrf)).await,
             };
             page.status

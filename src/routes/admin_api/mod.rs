@@ -48,6 +48,10 @@ fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    // No token at all is no guess: only wrong tokens count towards the limit.
+    let Some(header) = header else {
+        return Err(AppError::Unauthorized);
+    };
     let client = client::address(req, &state.config.server.trusted_proxies);
     match state.sessions.begin_token(client) {
         Verdict::Allowed => {}
@@ -64,11 +68,11 @@ fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
             ));
         }
     }
-    if auth::bearer_matches(header, state.config.admin.token_sha256.as_ref()) {
+    if auth::bearer_matches(Some(header), state.config.admin.token_sha256.as_ref()) {
         state.sessions.token_ok(client);
         Ok(Admin)
     } else {
-        tracing::warn!(client = %client, path = req.path(), "admin API: wrong or missing token");
+        tracing::warn!(client = %client, path = req.path(), "admin API: wrong token");
         Err(AppError::Unauthorized)
     }
 }
