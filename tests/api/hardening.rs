@@ -501,3 +501,97 @@ async fn sighup_adds_changes_and_removes_monitors_and_a_broken_config_changes_no
     server.logged("reloaded", 1).await;
     assert_eq!(components(port).await, vec!["blog"]);
 }
+
+fn rss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_failed_logins_from_forty_addresses_leave_no_memory_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, port) = config(
+        dir.path(),
+        &format!(
+            "[admin]\nusername = \"owner\"\npassword_hash = \"{}\"\n\n{BLOG}",
+            crate::helpers::password_hash()
+        ),
+    );
+    // The test speaks as a proxy for forty clients.
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        text.replacen(
+            "data_dir = \"data\"\n",
+            "data_dir = \"data\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+            1,
+        ),
+    )
+    .expect("config");
+    let mut server = Server::start(&path);
+    server.logged("serving", 1).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let form = client
+        .get(format!("{base}/admin/login"))
+        .send()
+        .await
+        .expect("login form");
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("cookie")
+        .to_string();
+    let csrf = crate::browser::csrf(&form.text().await.expect("form"));
+    let attempt = |client: reqwest::Client, ip: String| {
+        let (base, cookie, csrf) = (base.clone(), cookie.clone(), csrf.clone());
+        async move {
+            client
+                .post(format!("{base}/admin/login"))
+                .header("Cookie", cookie)
+                .header("X-Forwarded-For", ip)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(
+                    serde_urlencoded::to_string([
+                        ("csrf", csrf.as_str()),
+                        ("username", "owner"),
+                        ("password", "wrong"),
+                    ])
+                    .expect("form"),
+                )
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        }
+    };
+    // Resting: after one failed login, so whatever a login needs once is counted.
+    assert_eq!(attempt(client.clone(), "192.0.2.250".into()).await, 401);
+    let resting = rss_of(server.pid());
+    let attempts: Vec<_> = (0..200)
+        .map(|i| tokio::spawn(attempt(client.clone(), format!("192.0.2.{}", i % 40))))
+        .collect();
+    for a in attempts {
+        assert_eq!(
+            a.await.expect("attempt"),
+            401,
+            "five per address fit the limit"
+        );
+    }
+    let after = rss_of(server.pid());
+    let grown = after.saturating_sub(resting);
+    eprintln!("RSS resting {resting} B, after 200 failed logins {after} B");
+    assert!(
+        grown < 10 * 1024 * 1024,
+        "RSS {} MiB → {} MiB",
+        resting / (1024 * 1024),
+        after / (1024 * 1024)
+    );
+}

@@ -43,7 +43,7 @@ pub struct TestApp {
 /// The admin web password every test app accepts.
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| signalfire::auth::hash_password(ADMIN_PASSWORD).expect("hash"))
 }
