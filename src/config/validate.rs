@@ -283,14 +283,13 @@ fn admin(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> AdminConfig {
     let from_env = env(ENV_ADMIN_TOKEN).filter(|t| !t.is_empty());
-    if let Some(token) = &from_env
-        && token.trim().chars().count() < MIN_TOKEN_CHARS
-    {
+    let n = from_env.as_ref().map_or(0, |t| t.trim().chars().count());
+    if from_env.is_some() && n < MIN_TOKEN_CHARS {
         c.at(
             None,
             format!(
-                "{ENV_ADMIN_TOKEN} is {} characters long, too easy to guess; use at least {MIN_TOKEN_CHARS} random characters, e.g. from: openssl rand -hex 32",
-                token.trim().chars().count()
+                "{ENV_ADMIN_TOKEN} has only {n} character{}, too easy to guess; use at least {MIN_TOKEN_CHARS} random characters, e.g. from: openssl rand -hex 32",
+                if n == 1 { "" } else { "s" }
             ),
         );
     }

@@ -316,3 +316,50 @@ fn check_config_into_a_closed_pipe_is_no_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_short_admin_token_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[[monitor]]\nid = \"blog\"\nurl = \"http://127.0.0.1:9/\"\n",
+    )
+    .expect("config");
+    let run = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_signalfire"))
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .env("SIGNALFIRE_ADMIN_TOKEN", token)
+            .output()
+            .expect("run signalfire")
+    };
+    let short = run("a");
+    assert_eq!(short.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("SIGNALFIRE_ADMIN_TOKEN has only 1 character, too easy to guess")
+            && stderr.contains("openssl rand -hex 32"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(" a\n") && !stderr.contains("\"a\""),
+        "the token is not echoed"
+    );
+    let long = run("a-token-with-twenty-four-chars");
+    assert_eq!(long.status.code(), Some(0));
+}
+
+#[test]
+fn trusted_proxies_take_addresses_and_networks_and_name_a_bad_one() {
+    let (code, _, stderr) = check_config(
+        "[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\", \"proxy.local\"]\n\n\
+         [[monitor]]\nid = \"blog\"\nurl = \"http://127.0.0.1:9/\"\n",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("config.toml:2:")
+            && stderr.contains("\"proxy.local\" is not an address or a network"),
+        "{stderr}"
+    );
+}
