@@ -21,8 +21,8 @@ pub const SESSION_MAX: Duration = Duration::from_secs(7 * 24 * 3_600);
 /// At most this many failed logins per client address per [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// At most this many wrong API tokens per client address per [`FAILURE_WINDOW`]; then every
-/// request from it is refused unchecked until the window has passed.
+/// At most this many wrong API tokens per client address per [`FAILURE_WINDOW`]; further
+/// wrong ones get 429 until the window has passed.
 pub const MAX_WRONG_TOKENS: usize = 10;
 /// Client addresses remembered by the failure counts at most.
 const CLIENTS_REMEMBERED: usize = 10_000;
@@ -154,7 +154,7 @@ pub struct Sessions {
     failures: WindowLimit<IpAddr>,
     /// Wrong API tokens per client address.
     wrong_tokens: WindowLimit<IpAddr>,
-    verifications: tokio::sync::Semaphore,
+    verifications: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Argon2 verifications allowed at once: bounds the memory a flood of logins can take.
@@ -166,7 +166,7 @@ impl Default for Sessions {
             sessions: Mutex::default(),
             failures: WindowLimit::new(MAX_FAILURES, FAILURE_WINDOW, CLIENTS_REMEMBERED),
             wrong_tokens: WindowLimit::new(MAX_WRONG_TOKENS, FAILURE_WINDOW, CLIENTS_REMEMBERED),
-            verifications: tokio::sync::Semaphore::new(PARALLEL_VERIFICATIONS),
+            verifications: std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_VERIFICATIONS)),
         }
     }
 }
@@ -223,14 +223,9 @@ impl Sessions {
             .allowed()
     }
 
-    /// May `ip` present an API token now? Counted as a failure until [`Sessions::token_ok`].
-    pub fn begin_token(&self, ip: IpAddr) -> Verdict {
+    /// Counts a wrong API token from `ip`; refused past [`MAX_WRONG_TOKENS`] a minute.
+    pub fn wrong_token(&self, ip: IpAddr) -> Verdict {
         self.wrong_tokens.allow(client_key(ip), Instant::now())
-    }
-
-    /// The token begun by [`Sessions::begin_token`] was right.
-    pub fn token_ok(&self, ip: IpAddr) {
-        self.wrong_tokens.undo(client_key(ip));
     }
 
     /// The attempt begun by [`Sessions::begin_attempt`] succeeded: it is no failure.
@@ -238,9 +233,11 @@ impl Sessions {
         self.failures.undo(client_key(ip));
     }
 
-    /// Password checks run at most [`PARALLEL_VERIFICATIONS`] at a time (each takes ~19 MiB).
-    pub async fn verification_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.verifications.acquire().await.ok()
+    /// Password checks run at most [`PARALLEL_VERIFICATIONS`] at a time. The permit is owned:
+    /// move it into the blocking task, so it is held until the check ends, even when the
+    /// request that asked is gone.
+    pub async fn verification_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.verifications.clone().acquire_owned().await.ok()
     }
 }
 

@@ -229,51 +229,80 @@ fn serve(path: &Path) -> ExitCode {
     }
 }
 
-/// Serves until SIGTERM or Ctrl-C; on SIGHUP re-reads the config and, when it is good,
-/// replaces the running application with one built from it (same socket, same sessions).
-/// A bad config is logged with `file:line:column` and changes nothing.
+/// Serves until SIGTERM or Ctrl-C. On SIGHUP it re-reads the config; when that is good, the
+/// running application stops as at a shutdown (requests and checks under way finish, their
+/// writes commit; new connections wait in the listen queue, none is refused) and one built
+/// from the new config takes over the same socket and the owners' sessions. A bad config is
+/// logged with `file:line:column` and changes nothing; should the new application fail to
+/// build, the previous config is built again.
 async fn serve_reloading(path: &Path, config: Config) -> anyhow::Result<()> {
     let mut hangups = crate::pidfile::hangups()?;
-    let data_dir = config.server.data_dir.clone();
-    let mut app = Application::build(config).await?;
-    let _pid = crate::pidfile::PidFile::create(&data_dir)?;
+    let terminate = crate::startup::terminate();
+    tokio::pin!(terminate);
+    let _pid = crate::pidfile::PidFile::create(&config.server.data_dir)?;
+    let options = crate::startup::Options {
+        signals: false,
+        ..Default::default()
+    };
+    let mut app = Application::build_with(config, options).await?;
     loop {
-        let options = app.reload_options();
+        let mut options = app.reload_options();
         let current = app.state().config.clone();
         let stop = app.stop_token();
         let mut running = tokio::spawn(app.run_until_stopped());
         let next = loop {
             tokio::select! {
                 result = &mut running => return result?,
-                () = hangups.next() => {
-                    match rebuild(path, &current, options.clone()).await {
-                        Ok(next) => break next,
-                        Err(e) => tracing::error!(
-                            error = format!("{e:#}"),
-                            "reload refused: the running config stays in force"
-                        ),
-                    }
+                () = &mut terminate => {
+                    stop.cancel();
+                    return running.await?;
                 }
+                () = hangups.next() => match reread(path, &current) {
+                    Ok(next) => break next,
+                    Err(e) => tracing::error!(
+                        error = format!("{e:#}"),
+                        "reload refused: the running config stays in force"
+                    ),
+                },
             }
         };
-        // The old application finishes its requests and checks; the new one already accepts.
+        let changes = crate::config::diff_monitors(&current, &next);
+        tracing::info!(
+            added = changes.added,
+            changed = changes.changed,
+            removed = changes.removed,
+            "reloading the config"
+        );
         stop.cancel();
         running.await??;
-        app = next;
-        tracing::info!(
-            monitors = app.state().roster.len(),
-            "reloaded {}",
-            path.display()
-        );
+        if next.admin.username != current.admin.username
+            || next.admin.password_hash != current.admin.password_hash
+        {
+            // New credentials: whoever is logged in logs in again.
+            options.forget_sessions();
+        }
+        app = match Application::build_with(next, options.clone()).await {
+            Ok(app) => {
+                tracing::info!(
+                    monitors = app.state().roster.len(),
+                    "reloaded {}",
+                    path.display()
+                );
+                app
+            }
+            Err(e) => {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    "reload failed: the previous config is back in force"
+                );
+                Application::build_with((*current).clone(), options).await?
+            }
+        };
     }
 }
 
-/// The application for the config at `path`, built beside the running one.
-async fn rebuild(
-    path: &Path,
-    current: &Config,
-    options: crate::startup::Options,
-) -> anyhow::Result<Application> {
+/// The config at `path`, if it is good and can be applied without a restart.
+fn reread(path: &Path, current: &Config) -> anyhow::Result<Config> {
     let config = Config::load(path).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     if config.server.data_dir != current.server.data_dir {
         anyhow::bail!(
@@ -286,12 +315,5 @@ async fn rebuild(
             "server.listen changed: the server keeps its socket until it is restarted"
         );
     }
-    let changes = crate::config::diff_monitors(current, &config);
-    tracing::info!(
-        added = changes.added,
-        changed = changes.changed,
-        removed = changes.removed,
-        "reloading the config"
-    );
-    Application::build_with(config, options).await
+    Ok(config)
 }

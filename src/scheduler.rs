@@ -90,7 +90,9 @@ impl DueQueue {
                         .get(i)
                         .copied()
                         .flatten()
-                        .map(|at| at + *every)
+                        // A last check dated ahead (a clock set back since) waits one
+                        // interval at most.
+                        .map(|at| (at + *every).min(start + *every))
                         .filter(|at| *at > start)
                         .unwrap_or_else(|| start + *every * i32::try_from(i).unwrap_or(0) / count),
                     Next::Cron(cron) => cron.find_next_occurrence(&start, true).ok()?,
@@ -141,6 +143,10 @@ struct Inner {
     queue: Mutex<DueQueue>,
     /// The checks under way, so a shutdown can let them finish and be written.
     running: TaskTracker,
+    /// Set by a shutdown: a check still waiting for its turn does not start.
+    closing: CancellationToken,
+    /// Set when a shutdown stops waiting: checks still running are dropped.
+    halt: CancellationToken,
 }
 
 /// The running cron jobs; [`Running::shutdown`] stops them.
@@ -184,6 +190,8 @@ impl Scheduler {
                 permits: Arc::new(Semaphore::new(max_concurrent_checks)),
                 queue: Mutex::new(queue),
                 running: TaskTracker::new(),
+                closing: CancellationToken::new(),
+                halt: CancellationToken::new(),
             }),
         }
     }
@@ -224,8 +232,15 @@ impl Scheduler {
     /// Waits until the checks under way have finished and their results are written (the
     /// timer has stopped: no new check starts). A shutdown bounds the wait.
     pub async fn drain(&self) {
+        self.inner.closing.cancel();
         self.inner.running.close();
         self.inner.running.wait().await;
+    }
+
+    /// Drops the checks still running (a shutdown that waited long enough): they had no
+    /// result yet, and none of theirs is written afterwards.
+    pub fn halt(&self) {
+        self.inner.halt.cancel();
     }
 
     /// Runs every check due now by the clock, and moves maintenance windows; returns when all
@@ -297,10 +312,18 @@ impl Scheduler {
         let Ok(_permit) = inner.permits.acquire().await else {
             return;
         };
+        if inner.closing.is_cancelled() {
+            return;
+        }
         let late = (inner.clock.now() - due).to_std().unwrap_or_default();
         inner.metrics.observe_lateness(late);
-        if let Err(e) = inner.checker.run_check(monitor).await {
-            tracing::error!(monitor = %monitor.spec.id, error = format!("{e:#}"), "recording a check failed");
+        tokio::select! {
+            result = inner.checker.run_check(monitor) => {
+                if let Err(e) = result {
+                    tracing::error!(monitor = %monitor.spec.id, error = format!("{e:#}"), "recording a check failed");
+                }
+            }
+            () = inner.halt.cancelled() => {}
         }
     }
 }

@@ -91,6 +91,9 @@ pub struct Options {
     pub deadlines: Deadlines,
     /// A reload: the running server's socket and the state its clients hold.
     pub reuse: Option<Reuse>,
+    /// Stop on SIGTERM and Ctrl-C by itself (else only when its stop token is cancelled: the
+    /// command line owns the signals when it reloads).
+    pub signals: bool,
 }
 
 /// What a reloaded application takes over from the one it replaces: the listening socket (no
@@ -102,6 +105,15 @@ pub struct Reuse {
     sessions: Arc<Sessions>,
     sign_ups: Arc<crate::subscribers::SignUpLimit>,
     pings: Arc<WindowLimit<i64>>,
+}
+
+impl Options {
+    /// A reload that logs every owner out (their credentials changed).
+    pub fn forget_sessions(&mut self) {
+        if let Some(reuse) = &mut self.reuse {
+            reuse.sessions = Arc::default();
+        }
+    }
 }
 
 impl std::fmt::Debug for Reuse {
@@ -140,6 +152,7 @@ impl Default for Options {
             manual_schedule: false,
             deadlines: Deadlines::default(),
             reuse: None,
+            signals: true,
         }
     }
 }
@@ -409,41 +422,45 @@ impl Application {
             ..
         } = self;
         let manual_schedule = options.manual_schedule;
+        // The renderer, the export and the notifier stop last: requests under way at shutdown
+        // still get the pages their writes wait for.
+        let background = CancellationToken::new();
         let scheduler = if manual_schedule {
             None
         } else {
             Some(state.scheduler.start(stop.clone()).await?)
         };
-        // Tests drive deliveries themselves (`Notifier::deliver_due`), on their clock.
-        let notifier =
-            (!manual_schedule).then(|| tokio::spawn(state.notifier.clone().run(stop.clone())));
-        let renderer = tokio::spawn(state.renderer.clone().run(stop.clone()));
+        // Tests drive deliveries themselves (`Notifier::deliver_due`), on their clock. After a
+        // restart every pending delivery is due at once; after a reload the previous notifier
+        // may still be finishing its claims, which keep their time.
+        let resume = options.reuse.is_none();
+        let notifier = (!manual_schedule)
+            .then(|| tokio::spawn(state.notifier.clone().run(background.clone(), resume)));
+        let renderer = tokio::spawn(state.renderer.clone().run(background.clone()));
         let publisher = state
             .publisher
             .clone()
-            .map(|p| tokio::spawn(p.run(stop.clone())));
+            .map(|p| tokio::spawn(p.run(background.clone())));
         let handle = server.handle();
         let mut server = tokio::spawn(server);
         tracing::info!(address = %state.config.server.listen, monitors = state.roster.len(), "serving");
         let result = tokio::select! {
             result = &mut server => result.context("web server task failed")?.context("web server failed"),
-            () = shutdown_signal(stop.clone()) => {
+            () = shutdown_signal(stop.clone(), options.signals) => {
                 tracing::info!("shutting down");
                 Ok(())
             }
         };
         // No new check starts; requests under way and checks under way finish together.
         stop.cancel();
-        let stopping = async {
-            let (_, drained) = tokio::join!(
-                tokio::time::timeout(FINISH_WORK, handle.stop(true)),
-                tokio::time::timeout(FINISH_WORK, state.scheduler.drain()),
-            );
-            if drained.is_err() {
-                tracing::warn!("checks still running at shutdown were dropped (no result yet)");
-            }
-        };
-        stopping.await;
+        let (_, drained) = tokio::join!(
+            tokio::time::timeout(FINISH_WORK, handle.stop(true)),
+            tokio::time::timeout(FINISH_WORK, state.scheduler.drain()),
+        );
+        if drained.is_err() {
+            state.scheduler.halt();
+            tracing::warn!("checks still running at shutdown were dropped (no result yet)");
+        }
         if let Some(scheduler) = scheduler {
             scheduler.shutdown().await;
         }
@@ -456,7 +473,8 @@ impl Application {
         }
         // A render under way finishes or is dropped; a send under way is recorded or, if cut
         // short, sent again after the restart with the same delivery id.
-        let background = async {
+        background.cancel();
+        let finishing = async {
             let _ = renderer.await;
             if let Some(publisher) = publisher {
                 let _ = publisher.await;
@@ -465,20 +483,33 @@ impl Application {
                 let _ = notifier.await;
             }
         };
-        let _ = tokio::time::timeout(FINISH_BACKGROUND, background).await;
+        let _ = tokio::time::timeout(FINISH_BACKGROUND, finishing).await;
         result
     }
 }
 
-/// Resolves on SIGTERM, Ctrl-C or cancellation of `stop`.
-async fn shutdown_signal(stop: CancellationToken) {
+/// Resolves on cancellation of `stop`, and with `signals` on SIGTERM or Ctrl-C too.
+async fn shutdown_signal(stop: CancellationToken, signals: bool) {
+    if signals {
+        tokio::select! {
+            () = terminate() => {}
+            () = stop.cancelled() => {}
+        }
+    } else {
+        stop.cancelled().await;
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C. The handlers are registered on the first poll; later
+/// signals are kept until the next poll.
+pub async fn terminate() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
     #[cfg(unix)]
-    let terminate = async {
+    let sigterm = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
                 s.recv().await;
@@ -487,10 +518,9 @@ async fn shutdown_signal(stop: CancellationToken) {
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+    let sigterm = std::future::pending::<()>();
     tokio::select! {
         () = ctrl_c => {}
-        () = terminate => {}
-        () = stop.cancelled() => {}
+        () = sigterm => {}
     }
 }

@@ -22,13 +22,13 @@ pub fn write(database: &Path, out: &Path) -> anyhow::Result<u64> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Created empty and readable by its owner only (the copy holds subscribers' addresses);
+    // VACUUM INTO fills an empty file and keeps its mode.
     let partial = tempfile::Builder::new()
         .prefix(".signalfire-backup-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?
         .into_temp_path();
-    // VACUUM INTO wants a file that is absent or empty.
-    std::fs::remove_file(&partial).ok();
     let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("cannot open {}", database.display()))?;
     source.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -44,8 +44,18 @@ pub fn write(database: &Path, out: &Path) -> anyhow::Result<u64> {
         anyhow::bail!("the copy failed its integrity check: {check}");
     }
     drop(copy);
-    partial
-        .persist(out)
-        .with_context(|| format!("cannot name the copy {}", out.display()))?;
+    // On disk before it has its name (SQLite does not sync what VACUUM INTO writes).
+    std::fs::File::open(&partial)
+        .and_then(|f| f.sync_all())
+        .context("cannot flush the copy to disk")?;
+    partial.persist_noclobber(out).with_context(|| {
+        format!(
+            "cannot name the copy {} (a backup never overwrites)",
+            out.display()
+        )
+    })?;
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(std::fs::metadata(out)?.len())
 }

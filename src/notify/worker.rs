@@ -116,17 +116,22 @@ impl Notifier {
     }
 
     /// Sends until `stop`: what was pending at start at once, then whatever falls due.
-    pub async fn run(self, stop: CancellationToken) {
-        let now = self.inner.clock.now();
-        let resumed = self
-            .inner
-            .writer
-            .run(move |tx| Ok(outbox::due_now(tx, now)?))
-            .await;
-        match resumed {
-            Ok(n) if n > 0 => tracing::info!(deliveries = n, "resuming pending notifications"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = format!("{e:#}"), "cannot resume notifications"),
+    /// `resume`: after a (re)start, what was pending is due at once — the server may have been
+    /// the one that was down. Not after a reload: the previous notifier may still be sending
+    /// what it claimed, and retries keep their back-off.
+    pub async fn run(self, stop: CancellationToken, resume: bool) {
+        if resume {
+            let now = self.inner.clock.now();
+            let resumed = self
+                .inner
+                .writer
+                .run(move |tx| Ok(outbox::due_now(tx, now)?))
+                .await;
+            match resumed {
+                Ok(n) if n > 0 => tracing::info!(deliveries = n, "resuming pending notifications"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = format!("{e:#}"), "cannot resume notifications"),
+            }
         }
         loop {
             let next = match self.dispatch().await {

@@ -2,7 +2,9 @@
 //! of the request's head (which actix bounds itself), so a client that sends a byte a second
 //! holds a connection for seconds, not forever.
 
+use std::cell::Cell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -36,23 +39,46 @@ pub async fn deadline(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let BodyDeadline(within) = req.app_data::<BodyDeadline>().copied().unwrap_or_default();
+    let has_body = declares_body(req.headers());
+    let finished = Rc::new(Cell::new(false));
     let inner = req.take_payload();
     let timed = Deadline {
         inner,
         within,
         sleep: Box::pin(tokio::time::sleep(within)),
         expired: false,
+        finished: finished.clone(),
     };
     req.set_payload(Payload::from(
         Box::pin(timed) as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>
     ));
-    next.call(req).await
+    let mut res = next.call(req).await?;
+    // A body nobody read to its end would be read and thrown away after the answer, with no
+    // deadline at all: the connection ends with the answer instead.
+    if has_body && !finished.get() {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(res)
+}
+
+/// True when the request says a body follows.
+fn declares_body(headers: &actix_web::http::header::HeaderMap) -> bool {
+    let length = headers
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    length.is_some_and(|n| n > 0)
+        || headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
 }
 
 /// A body stream that fails with [`std::io::ErrorKind::TimedOut`] once its deadline passes.
 struct Deadline {
     inner: Payload,
     within: Duration,
+    /// Set when the body was read to its end.
+    finished: Rc<Cell<bool>>,
     sleep: Pin<Box<tokio::time::Sleep>>,
     expired: bool,
 }
@@ -65,6 +91,9 @@ impl Stream for Deadline {
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = self.inner.poll_next_unpin(cx) {
+            if item.is_none() {
+                self.finished.set(true);
+            }
             return Poll::Ready(item);
         }
         match self.sleep.as_mut().poll(cx) {

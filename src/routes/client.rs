@@ -31,60 +31,68 @@ fn resolve(peer: IpAddr, headers: &HeaderMap, proxies: &[IpNet]) -> IpAddr {
     if !trusted(peer, proxies) {
         return peer;
     }
-    let chain = forwarded(headers).or_else(|| x_forwarded_for(headers));
-    let Some(chain) = chain else {
-        return peer;
+    // One header, never a fallback between them: nginx, Caddy and HAProxy set
+    // X-Forwarded-For and pass a client's own `Forwarded` through untouched, so `Forwarded`
+    // counts only when no X-Forwarded-For came (a proxy that sets only `Forwarded`).
+    let hops = if headers.contains_key("x-forwarded-for") {
+        values(headers, "x-forwarded-for", |hop| Some(hop.trim()))
+    } else {
+        values(headers, "forwarded", forwarded_for)
     };
-    // Each proxy appends the address it saw: read from the nearest hop outwards.
-    for hop in chain.iter().rev() {
-        if !trusted(*hop, proxies) {
-            return *hop;
+    // Each proxy appends the address it saw: from the nearest hop outwards, the first that is
+    // not a trusted proxy is the client. Whatever stands left of it was written by the client
+    // and is never read; a hop that cannot be read ends the walk at the proxy before it.
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.as_deref().and_then(node_address) {
+            Some(address) if trusted(address, proxies) => client = address,
+            Some(address) => return address,
+            None => return client,
         }
     }
-    chain.first().copied().unwrap_or(peer)
+    client
 }
 
-/// The `for=` addresses of every `Forwarded` header, in order; `None` when there is none or a
-/// hop cannot be read (then it is not trusted at all).
-fn forwarded(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut hops = Vec::new();
-    for value in headers.get_all(actix_web::http::header::FORWARDED) {
-        let value = value.to_str().ok()?;
-        for element in value.split(',') {
-            let node = element.split(';').find_map(|pair| {
-                let (key, value) = pair.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| value.trim().trim_matches('"'))
-            });
-            if let Some(node) = node {
-                hops.push(node_address(node)?);
-            }
-        }
-    }
-    (!hops.is_empty()).then_some(hops)
+/// Every comma-separated element of every `name` header, in order, each read by `read`
+/// (`None`: the element holds no address, or cannot be read).
+fn values(
+    headers: &HeaderMap,
+    name: &str,
+    read: impl Fn(&str) -> Option<&str>,
+) -> Vec<Option<String>> {
+    headers
+        .get_all(name)
+        .flat_map(|value| match value.to_str() {
+            Ok(text) => text
+                .split(',')
+                .map(|element| read(element).map(str::to_string))
+                .collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        })
+        .collect()
 }
 
-/// An RFC 7239 node: `192.0.2.1`, `192.0.2.1:8080`, `[2001:db8::1]`, `[2001:db8::1]:8080`.
+/// The `for=` node of one `Forwarded` element.
+fn forwarded_for(element: &str) -> Option<&str> {
+    element.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// A node: `192.0.2.1`, `192.0.2.1:8080`, `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:8080`.
 fn node_address(node: &str) -> Option<IpAddr> {
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
     if let Some(rest) = node.strip_prefix('[') {
         let (ip, _) = rest.split_once(']')?;
         return ip.parse::<IpAddr>().ok().map(|a| a.to_canonical());
     }
-    let ip = node.split_once(':').map_or(node, |(ip, _)| ip);
+    let (ip, _) = node.split_once(':')?;
     ip.parse::<IpAddr>().ok().map(|a| a.to_canonical())
-}
-
-fn x_forwarded_for(headers: &HeaderMap) -> Option<Vec<IpAddr>> {
-    let mut hops = Vec::new();
-    for value in headers.get_all("x-forwarded-for") {
-        for hop in value.to_str().ok()?.split(',') {
-            let hop = hop.trim();
-            let ip = hop.parse::<IpAddr>().ok().or_else(|| node_address(hop))?;
-            hops.push(ip.to_canonical());
-        }
-    }
-    (!hops.is_empty()).then_some(hops)
 }
 
 #[cfg(test)]
@@ -127,12 +135,15 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_wins_and_reads_ports_and_ipv6() {
+    fn forwarded_counts_only_without_x_forwarded_for_and_reads_ports_and_ipv6() {
         let proxies: Vec<IpNet> = vec!["::1/128".parse().expect("net")];
+        // Behind nginx: the client's own Forwarded header passes through; nginx's XFF wins.
         let h = headers(&[
             ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https"),
             ("x-forwarded-for", "198.51.100.7"),
         ]);
+        assert_eq!(resolve(ip("::1"), &h, &proxies), ip("198.51.100.7"));
+        let h = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https")]);
         assert_eq!(resolve(ip("::1"), &h, &proxies), ip("2001:db8::7"));
         let h = headers(&[("forwarded", "for=192.0.2.60:1234, for=192.0.2.43")]);
         let proxies: Vec<IpNet> = vec![
@@ -140,6 +151,13 @@ mod tests {
             "::1/128".parse().expect("net"),
         ];
         assert_eq!(resolve(ip("::1"), &h, &proxies), ip("192.0.2.60"));
+    }
+
+    #[test]
+    fn junk_a_client_writes_left_of_the_real_hop_is_never_read() {
+        let proxies: Vec<IpNet> = vec!["127.0.0.1/32".parse().expect("net")];
+        let h = headers(&[("x-forwarded-for", "junk, 203.0.113.5")]);
+        assert_eq!(resolve(ip("127.0.0.1"), &h, &proxies), ip("203.0.113.5"));
     }
 
     #[test]

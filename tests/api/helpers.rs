@@ -121,6 +121,7 @@ async fn start(
             write: TEST_WRITE_DEADLINE,
         },
         reuse: None,
+        signals: false,
     };
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = Application::build_with(parse_config_env(&config_text, &pairs), options)

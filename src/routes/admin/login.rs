@@ -74,10 +74,13 @@ pub async fn login(
     let user_ok = auth::same_secret(username.as_bytes(), state.config.admin.username.as_bytes());
     let password_ok = match hash {
         Some(hash) => {
-            let _permit = state.sessions.verification_permit().await;
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
+            let permit = state.sessions.verification_permit().await;
+            tokio::task::spawn_blocking(move || {
+                let _held = permit;
+                auth::verify_password(&password, &hash)
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
         }
         None => false,
     };

@@ -39,7 +39,9 @@ impl FromRequest for Admin {
 }
 
 /// The bearer token, with wrong ones counted per client: after [`auth::MAX_WRONG_TOKENS`] in a
-/// minute the client is refused unchecked (429), and the log says so once.
+/// minute the client's wrong tokens get 429 instead of 401, and the log says so once. The right
+/// token always works, so strangers guessing from a shared address cannot lock the owner out
+/// (with 24 characters at least, telling a right guess apart gives nothing away).
 fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(AppError::Unauthorized);
@@ -48,13 +50,19 @@ fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    // No token at all is no guess: only wrong tokens count towards the limit.
+    // No token at all is no guess.
     let Some(header) = header else {
         return Err(AppError::Unauthorized);
     };
+    if auth::bearer_matches(Some(header), state.config.admin.token_sha256.as_ref()) {
+        return Ok(Admin);
+    }
     let client = client::address(req, &state.config.server.trusted_proxies);
-    match state.sessions.begin_token(client) {
-        Verdict::Allowed => {}
+    match state.sessions.wrong_token(client) {
+        Verdict::Allowed => {
+            tracing::warn!(client = %client, path = req.path(), "admin API: wrong token");
+            Err(AppError::Unauthorized)
+        }
         Verdict::Refused { first } => {
             if first {
                 tracing::warn!(
@@ -63,17 +71,10 @@ fn check_token(req: &HttpRequest) -> Result<Admin, AppError> {
                     "admin API: too many wrong tokens; refusing this client for a minute"
                 );
             }
-            return Err(AppError::TooManyRequests(
+            Err(AppError::TooManyRequests(
                 "too many wrong tokens from your address; wait a minute".into(),
-            ));
+            ))
         }
-    }
-    if auth::bearer_matches(Some(header), state.config.admin.token_sha256.as_ref()) {
-        state.sessions.token_ok(client);
-        Ok(Admin)
-    } else {
-        tracing::warn!(client = %client, path = req.path(), "admin API: wrong token");
-        Err(AppError::Unauthorized)
     }
 }
 
