@@ -236,9 +236,9 @@ fn serve(path: &Path) -> ExitCode {
 /// logged with `file:line:column` and changes nothing; should the new application fail to
 /// build, the previous config is built again.
 async fn serve_reloading(path: &Path, config: Config) -> anyhow::Result<()> {
+    // Both listened for before anything starts: a signal never finds the default action.
     let mut hangups = crate::pidfile::hangups()?;
-    let terminate = crate::startup::terminate();
-    tokio::pin!(terminate);
+    let mut terminate = crate::startup::Terminate::new()?;
     let _pid = crate::pidfile::PidFile::create(&config.server.data_dir)?;
     let options = crate::startup::Options {
         signals: false,
@@ -253,7 +253,7 @@ async fn serve_reloading(path: &Path, config: Config) -> anyhow::Result<()> {
         let next = loop {
             tokio::select! {
                 result = &mut running => return result?,
-                () = &mut terminate => {
+                () = terminate.wait() => {
                     stop.cancel();
                     return running.await?;
                 }

@@ -500,27 +500,50 @@ async fn shutdown_signal(stop: CancellationToken, signals: bool) {
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C. The handlers are registered on the first poll; later
-/// signals are kept until the next poll.
+/// Resolves on SIGTERM or Ctrl-C (registered on the first poll).
 pub async fn terminate() {
-    let ctrl_c = async {
+    match Terminate::new() {
+        Ok(mut signals) => signals.wait().await,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM and Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), listened for from the moment this is made: one that arrives
+/// before anyone waits is kept, never left to kill the process.
+pub struct Terminate {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Terminate {
+    pub fn new() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+                int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves at the next SIGTERM or SIGINT.
+    pub async fn wait(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let sigterm = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let sigterm = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = sigterm => {}
     }
 }

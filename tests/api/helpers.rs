@@ -86,6 +86,7 @@ pub async fn spawn_app(extra: &str) -> TestApp {
 }
 
 /// [`spawn_app`] with more `[server]` keys (whole lines).
+#[allow(dead_code)] // used by tests/resilience
 pub async fn spawn_app_server(server: &str, extra: &str) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let text = test_config_server(dir.path(), server, extra);

@@ -1,4 +1,5 @@
-//! One integration test binary: the real server, real fake sites, only 127.0.0.1.
+//! The integration tests: the real server, real fake sites, only 127.0.0.1. The heavy ones —
+//! attacks, kills, signals — are in `tests/resilience`, which shares this harness.
 
 mod admin_api;
 mod admin_ui;
@@ -6,19 +7,16 @@ mod browser;
 mod checks;
 mod config_cli;
 mod contrast;
-mod crash;
 mod edge;
 mod export;
 mod fakes;
 mod feeds;
-mod hardening;
 mod helpers;
 mod incidents;
 mod metrics_badges;
 mod notify;
 mod openapi;
 mod probes;
-mod process;
 mod receivers;
 mod restart;
 mod retention;
