@@ -88,6 +88,8 @@ fetch "/admin/incidents/$id" incident-admin
 fetch /admin/maintenances/new maintenance-form
 fetch /admin/notifications notifications
 fetch /subscribe subscribe
+fetch /embed embed
+fetch "/embed?operational=1" embed-operational
 fetch "/unsubscribe?token=$(printf 'a%.0s' $(seq 1 64))" unsubscribe
 grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
 check_html "${pages[@]}"
@@ -101,6 +103,11 @@ for f in feed.rss feed.atom history.rss history.atom components/blog/feed.rss co
   feeds+=("$work/$(echo "$f" | tr / _)")
 done
 check_feed "${feeds[@]}"
+for f in feed components/blog/feed; do
+  curl -fsS "$base/$f.json" > "$work/$(echo "$f" | tr / _).json"
+done
+check_json_feed "$work/feed.json" "$work/feed.atom" \
+  "$work/components_blog_feed.json" "$work/components_blog_feed.atom"
 command -v xmllint >/dev/null || { apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null; }
 xmllint --noout "${feeds[@]}"
 echo "check-feed and xmllint: ${#feeds[@]} feeds pass (one note carries every C0 control character)"

@@ -45,3 +45,36 @@ for src in sys.argv[1:]:
 sys.exit(1 if bad else 0)
 PY
 }
+
+# check_json_feed JSON ATOM [JSON ATOM…]: each JSON Feed reads as JSON Feed 1.1 without error
+# (feedparser-rs, as the released feedparser cannot read JSON Feed) and holds the same items,
+# with the same ids, as the Atom feed beside it.
+check_json_feed() {
+  if ! "$CACHE/venv/bin/python" -c "import feedparser_rs" 2>/dev/null; then
+    mkdir -p "$CACHE"
+    [ -x "$CACHE/venv/bin/python" ] || python3 -m venv "$CACHE/venv"
+    "$CACHE/venv/bin/pip" install -q feedparser-rs >&2
+  fi
+  "$CACHE/venv/bin/python" - "$@" <<'PY'
+import sys, feedparser_rs
+bad = 0
+args = sys.argv[1:]
+for json_path, atom_path in zip(args[::2], args[1::2]):
+    j = feedparser_rs.parse(open(json_path, "rb").read())
+    a = feedparser_rs.parse(open(atom_path, "rb").read())
+    problems = []
+    if j.version != "json11":
+        problems.append(f"read as {j.version!r}, not json11")
+    if j.bozo:
+        problems.append(f"parse error: {j.get('bozo_exception')}")
+    ids = [e.get("id") for e in j.entries]
+    atom_ids = [e.get("id") for e in a.entries]
+    if ids != atom_ids:
+        problems.append(f"{len(ids)} items, Atom has {len(atom_ids)}, or their ids differ")
+    print(f"{'ok' if not problems else 'FAIL'} {json_path}: {j.version}, {len(ids)} items, the same as {atom_path}")
+    for p in problems:
+        print(f"  - {p}")
+    bad += bool(problems)
+sys.exit(1 if bad else 0)
+PY
+}

@@ -352,6 +352,9 @@ mod tests {
                 .expect("task")
                 .expect("written once the lock is gone");
         }
-        assert_eq!(*heard.0.lock().expect("lock"), vec![event(1), event(2)]);
+        // The two were queued by two tasks, in either order.
+        let heard = heard.0.lock().expect("lock").clone();
+        assert_eq!(heard.len(), 2);
+        assert!(heard.contains(&event(1)) && heard.contains(&event(2)));
     }
 }

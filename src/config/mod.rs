@@ -39,6 +39,8 @@ pub struct Config {
     pub monitors: Vec<MonitorSpec>,
     /// `[smtp]`, `[[notify]]` channels and `[subscribers]` (SPEC §7).
     pub notify: notify::NotifyConfig,
+    /// `[feeds] websub_hubs`: the hubs every feed names and that hear of new items (SPEC §8).
+    pub websub_hubs: Vec<Url>,
 }
 
 /// One `[[monitor]]`, fully parsed.
@@ -166,6 +168,8 @@ pub struct PageConfig {
     /// The sign-up page for e-mail updates (absolute: static copies link to the server), when
     /// `[subscribers] email = true`.
     pub subscribe_url: Option<String>,
+    /// Origins that may show `/embed` in a frame (`[page] embed_origins`); empty: any.
+    pub embed_origins: Vec<String>,
 }
 
 #[derive(Clone, Default)]

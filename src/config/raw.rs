@@ -21,6 +21,14 @@ pub struct RawConfig {
     #[serde(rename = "notify")]
     pub channels: Vec<Spanned<RawNotify>>,
     pub subscribers: RawSubscribers,
+    pub feeds: RawFeeds,
+}
+
+/// `[feeds]`: WebSub hubs that announce new feed items.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawFeeds {
+    pub websub_hubs: TextList,
 }
 
 /// `[smtp]`: the server e-mail goes out through (the password comes from the environment).
@@ -74,6 +82,7 @@ pub struct RawPage {
     pub description: Text,
     pub timezone: Text,
     pub history_days: Number,
+    pub embed_origins: TextList,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +155,7 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "smtp",
             "notify",
             "subscribers",
+            "feeds",
         ],
         "smtp" => &["host", "port", "tls", "username", "from"],
         "notify" => &["id", "kind", "to", "url", "secret", "events", "components"],
@@ -161,7 +171,14 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "max_connections",
             "max_connections_per_client",
         ],
-        "page" => &["title", "description", "timezone", "history_days"],
+        "page" => &[
+            "title",
+            "description",
+            "timezone",
+            "history_days",
+            "embed_origins",
+        ],
+        "feeds" => &["websub_hubs"],
         "admin" => &["username", "token_sha256", "password_hash"],
         "retention" => &["raw_checks"],
         "monitor" => MONITOR_KEYS,
@@ -186,6 +203,7 @@ mod tests {
             "publish",
             "smtp",
             "subscribers",
+            "feeds",
         ] {
             doc.push_str(&format!("[{table}]\n"));
             for key in known_keys(table) {
@@ -216,6 +234,7 @@ mod tests {
             | "port" => "1",
             "email" => "true",
             "to" | "events" | "components" | "trusted_proxies" => "[\"x\"]",
+            "websub_hubs" | "embed_origins" => "[\"https://x.example\"]",
             _ => "\"x\"",
         }
     }

@@ -147,7 +147,65 @@ fn build(
             .map(|d| config_dir(path).join(d.get_ref())),
         monitors,
         notify,
+        websub_hubs: web_urls(c, &raw.feeds.websub_hubs, "websub_hubs"),
     }
+}
+
+/// A list of absolute http(s) URLs (`websub_hubs`).
+fn web_urls(c: &mut Collector<'_>, raw: &raw::TextList, key: &str) -> Vec<Url> {
+    let Some(list) = raw else {
+        return Vec::new();
+    };
+    list.get_ref()
+        .iter()
+        .filter_map(|item| match Url::parse(item.get_ref().trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
+            _ => {
+                c.at(
+                    Some(item.span()),
+                    format!(
+                        "{key}: \"{}\" is not an absolute http(s) URL; write e.g. \"https://hub.example.net/\"",
+                        item.get_ref()
+                    ),
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+/// `embed_origins`: where `/embed` may be framed, as origins (`https://shop.example`).
+fn origins(c: &mut Collector<'_>, raw: &raw::TextList) -> Vec<String> {
+    let Some(list) = raw else {
+        return Vec::new();
+    };
+    list.get_ref()
+        .iter()
+        .filter_map(|item| {
+            let text = item.get_ref().trim();
+            match Url::parse(text) {
+                Ok(url)
+                    if matches!(url.scheme(), "http" | "https")
+                        && url.host().is_some()
+                        && url.path() == "/"
+                        && url.query().is_none() =>
+                {
+                    Some(url.origin().ascii_serialization())
+                }
+                _ => {
+                    c.at(
+                        Some(item.span()),
+                        format!(
+                            "embed_origins: \"{text}\" is not an origin; write scheme and host only, e.g. \"https://shop.example.com\""
+                        ),
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 fn server(c: &mut Collector<'_>, raw: &raw::RawServer, path: &Path) -> ServerConfig {
@@ -271,6 +329,7 @@ fn page(c: &mut Collector<'_>, raw: &raw::RawPage) -> PageConfig {
         timezone,
         history_days: number(c, &raw.history_days, "history_days", 90, 1..=365) as u32,
         subscribe_url: None,
+        embed_origins: origins(c, &raw.embed_origins),
     }
 }
 

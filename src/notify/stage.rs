@@ -35,17 +35,57 @@ impl InTransaction for Outbox {
             return Ok(());
         }
         let notify = &self.config.notify;
-        if notify.channels.is_empty() && !notify.subscribers {
+        let hubs = !self.config.websub_hubs.is_empty() && adds_feed_item(event);
+        if notify.channels.is_empty() && !notify.subscribers && !hubs {
             return Ok(());
         }
         let now = self.clock.now();
-        match message::for_event(conn, &self.config, event, now)? {
-            Some(planned) if planned.notify => {
-                everyone(conn, &self.config, &planned, now).map(drop)
-            }
-            _ => Ok(()),
+        let Some(planned) = message::for_event(conn, &self.config, event, now)? else {
+            return Ok(());
+        };
+        if planned.notify {
+            everyone(conn, &self.config, &planned, now)?;
         }
+        // Feeds gain the item whether or not anyone is told.
+        if hubs {
+            to_hubs(conn, &self.config, &planned.message, now)?;
+        }
+        Ok(())
     }
+}
+
+/// True for the events that write an update, which every feed shows as a new item.
+fn adds_feed_item(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::IncidentUpdated { .. }
+            | Event::MaintenanceChanged {
+                update: Some(_),
+                ..
+            }
+    )
+}
+
+/// One delivery per WebSub hub: the publish ping naming the feeds that gained the item.
+fn to_hubs(
+    conn: &Connection,
+    config: &Config,
+    message: &Message,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let notification = notification(conn, message, now)?;
+    for hub in &config.websub_hubs {
+        let id = delivery_id()?;
+        let channel = crate::notify::send::hub_channel(hub);
+        let delivery = NewDelivery {
+            id: &id,
+            notification,
+            channel: Some(&channel),
+            subscriber: None,
+        };
+        outbox::insert_delivery(conn, &delivery, now)?;
+    }
+    Ok(())
 }
 
 /// The OS random generator failed: an error the writer can carry.

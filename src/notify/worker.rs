@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::message::{Message, Purpose};
-use super::send::{Recipient, Senders, TIMEOUT};
+use super::send::{self, Recipient, Senders, TIMEOUT};
 use super::stage;
 use crate::config::Config;
 use crate::db::outbox::{self, Attempt, Due, Outcome};
@@ -299,6 +299,14 @@ async fn send(
 ) -> Result<String, Failure> {
     let token;
     let recipient = match (&due.channel, &due.subscriber) {
+        (Some(id), _) if send::is_hub(id) => match send::hub_of(&inner.config, id) {
+            Some(hub) => Recipient::Hub(hub),
+            None => {
+                return Err(Failure::Final(
+                    "the hub is no longer in [feeds] websub_hubs".to_string(),
+                ));
+            }
+        },
         (Some(id), _) => match inner.config.notify.channels.iter().find(|c| &c.id == id) {
             Some(channel) => Recipient::Channel(channel),
             None => {

@@ -81,6 +81,18 @@ impl Exporter {
         for page in 1..=pages::history_pages(conn, now)? {
             files.extend(pages::history(config, conn, page, &Links::export(0), now)?);
         }
+        // Each component's feeds, so a second host serves every feed the server does.
+        for component in &snapshot.components {
+            for format in ["rss", "atom", "json"] {
+                files.extend(pages::component_feed(
+                    config,
+                    conn,
+                    &component.monitor.key,
+                    format,
+                    now,
+                )?);
+            }
+        }
         let mut exported = self.exported.lock().unwrap_or_else(|p| p.into_inner());
         let mut paths: HashSet<String> = HashSet::new();
         let mut closed = HashMap::new();

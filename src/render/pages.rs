@@ -156,6 +156,7 @@ pub fn component_feed(
     );
     let (content_type, body) = match format {
         "atom" => (feeds::ATOM, feeds::atom(&meta, &entries)),
+        "json" => (feeds::JSON_FEED, feeds::json(&meta, &entries)),
         _ => (feeds::RSS, feeds::rss(&meta, &entries)),
     };
     Ok(Some(File {

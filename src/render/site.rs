@@ -68,7 +68,22 @@ pub fn page_feed_meta<'a>(
         self_url: format!("{base}/{name}"),
         home: format!("{base}/"),
         updated,
+        hubs: config.websub_hubs.iter().map(|h| h.to_string()).collect(),
     }
+}
+
+/// The page's own feeds (file names), which every new update reaches.
+pub const PAGE_FEEDS: [&str; 5] = [
+    "feed.rss",
+    "feed.atom",
+    "feed.json",
+    "history.rss",
+    "history.atom",
+];
+
+/// The feeds of one component (paths), which its incidents' updates reach.
+pub fn component_feeds(key: &str) -> [String; 3] {
+    ["rss", "atom", "json"].map(|format| format!("components/{key}/feed.{format}"))
 }
 
 /// Every public file, rendered from one snapshot.
@@ -100,6 +115,12 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
             feeds::atom(&meta, &snapshot.feed),
         ));
     }
+    let meta = page_feed_meta(config, &base, "feed.json", updated);
+    files.push(text(
+        "feed.json".to_string(),
+        feeds::JSON_FEED,
+        feeds::json(&meta, &snapshot.feed),
+    ));
     for c in &snapshot.components {
         let path = format!("badge/{}.svg", c.monitor.key);
         files.push(text(
@@ -116,6 +137,15 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
     }));
     files.extend([
         html("index.html", views::status_page::render(&site, snapshot)),
+        html(
+            "embed.html",
+            views::embed::render(&site, snapshot, &base, false),
+        ),
+        html(
+            "embed-operational.html",
+            views::embed::render(&site, snapshot, &base, true),
+        ),
+        json("widget.json", &api.widget())?,
         html("404.html", views::error_page::not_found(&site)),
         json("api/v2/status.json", &api.status())?,
         json("api/v2/components.json", &api.components())?,

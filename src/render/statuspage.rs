@@ -253,6 +253,35 @@ impl<'a> Api<'a> {
         }
     }
 
+    /// `/widget.json`: what a banner on the owner's own site needs, and no more.
+    pub fn widget(&self) -> serde_json::Value {
+        let base = super::site::base_url(self.config);
+        let link = |i: &IncidentRecord| format!("{base}/incidents/{}", i.id);
+        let status = self.status_json();
+        serde_json::json!({
+            "page": {"name": self.config.page.title, "url": format!("{base}/")},
+            "indicator": status.indicator,
+            "description": status.description,
+            "updated_at": timestamp(self.snapshot.updated_at()),
+            "incidents": self.snapshot.open_incidents.iter().map(|i| serde_json::json!({
+                "id": i.id.to_string(),
+                "name": i.name,
+                "status": i.status.as_str(),
+                "impact": i.impact.as_str(),
+                "updated_at": timestamp(i.updated_at),
+                "url": link(i),
+            })).collect::<Vec<_>>(),
+            "maintenances": self.snapshot.planned_maintenances.iter().map(|m| serde_json::json!({
+                "id": m.id.to_string(),
+                "name": m.name,
+                "status": m.status.as_str(),
+                "scheduled_for": m.scheduled_for.map(timestamp),
+                "scheduled_until": m.scheduled_until.map(timestamp),
+                "url": link(m),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     pub fn status(&self) -> StatusDoc {
         StatusDoc {
             page: self.page(),

@@ -16,7 +16,28 @@ pub async fn page_feed(
     let feed = state.renderer.cache().get(name).ok_or_else(|| {
         AppError::Unavailable("the feed is being rendered; try again in a moment".into())
     })?;
-    Ok(cached::respond(&req, &feed))
+    Ok(with_hubs(&state, name, cached::respond(&req, &feed)))
+}
+
+/// WebSub discovery in the headers too: `Link: <hub>; rel="hub", <feed>; rel="self"`.
+fn with_hubs(state: &AppState, path: &str, mut response: HttpResponse) -> HttpResponse {
+    if state.config.websub_hubs.is_empty() {
+        return response;
+    }
+    let base = crate::render::site::base_url(&state.config);
+    let mut links: Vec<String> = state
+        .config
+        .websub_hubs
+        .iter()
+        .map(|hub| format!("<{hub}>; rel=\"hub\""))
+        .collect();
+    links.push(format!("<{base}/{path}>; rel=\"self\""));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&links.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LINK, value);
+    }
+    response
 }
 
 pub async fn component_feed(
@@ -28,9 +49,10 @@ pub async fn component_feed(
     let format = match file.as_str() {
         "feed.rss" => "rss",
         "feed.atom" => "atom",
+        "feed.json" => "json",
         _ => {
             return Err(AppError::NotFound(format!(
-                "no feed named {file}; use feed.rss or feed.atom"
+                "no feed named {file}; use feed.rss, feed.atom or feed.json"
             )));
         }
     };
@@ -47,5 +69,11 @@ pub async fn component_feed(
         })
         .await?
         .ok_or_else(unknown)?;
-    Ok(cached::respond(&req, &feed))
+    let path = format!("components/{}/{file}", feed_key(&req));
+    Ok(with_hubs(&state, &path, cached::respond(&req, &feed)))
+}
+
+/// The component id of a `/components/{id}/…` request.
+fn feed_key(req: &HttpRequest) -> String {
+    req.match_info().get("id").unwrap_or_default().to_string()
 }

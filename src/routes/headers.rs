@@ -22,10 +22,30 @@ fn public_read(path: &str) -> bool {
         || path.starts_with("/badge/")
         || path.starts_with("/components/")
         || path == "/api/openapi.json"
+        || path == "/widget.json"
         || matches!(
             path,
-            "/feed.rss" | "/feed.atom" | "/history.rss" | "/history.atom"
+            "/feed.rss"
+                | "/feed.atom"
+                | "/feed.json"
+                | "/history.rss"
+                | "/history.atom"
+                | "/maintenance.ics"
         )
+}
+
+/// The CSP of `/embed`: the page's own, but framable from `[page] embed_origins` (any when
+/// empty); every other page refuses all frames.
+fn embed_csp(origins: &[String]) -> String {
+    let ancestors = if origins.is_empty() {
+        "*".to_string()
+    } else {
+        origins.join(" ")
+    };
+    CSP.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    )
 }
 
 pub async fn add(
@@ -33,11 +53,23 @@ pub async fn add(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let public = public_read(req.path());
-    let https = req
-        .app_data::<web::Data<AppState>>()
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let https = state
+        .as_ref()
         .is_some_and(|s| s.config.server.base_url.scheme() == "https");
+    let embed = (req.path() == "/embed").then(|| {
+        embed_csp(
+            state
+                .as_ref()
+                .map_or(&[][..], |s| &s.config.page.embed_origins),
+        )
+    });
+    let framable = embed.is_some();
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
+    if let Some(csp) = embed.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(HeaderName::from_static("content-security-policy"), csp);
+    }
     let mut set = |name: &'static str, value: &'static str| {
         let name = HeaderName::from_static(name);
         if !headers.contains_key(&name) {
@@ -46,7 +78,9 @@ pub async fn add(
     };
     set("x-content-type-options", "nosniff");
     set("referrer-policy", "same-origin");
-    set("x-frame-options", "DENY");
+    if !framable {
+        set("x-frame-options", "DENY");
+    }
     set("content-security-policy", CSP);
     set("permissions-policy", PERMISSIONS);
     set("cross-origin-opener-policy", "same-origin");
@@ -64,7 +98,21 @@ pub async fn add(
 
 #[cfg(test)]
 mod tests {
-    use super::public_read;
+    use super::{embed_csp, public_read};
+
+    #[test]
+    fn the_embed_may_be_framed_by_the_configured_origins_only() {
+        assert!(
+            embed_csp(&[]).contains("frame-ancestors *;")
+                || embed_csp(&[]).ends_with("frame-ancestors *")
+        );
+        let csp = embed_csp(&["https://shop.example.com".to_string()]);
+        assert!(
+            csp.contains("frame-ancestors https://shop.example.com"),
+            "{csp}"
+        );
+        assert!(!csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
 
     #[test]
     fn the_public_read_endpoints_are_the_ones_for_widgets() {
@@ -74,6 +122,7 @@ mod tests {
             "/components/blog/feed.rss",
             "/badge/blog.svg",
             "/api/openapi.json",
+            "/widget.json",
         ] {
             assert!(public_read(path), "{path}");
         }

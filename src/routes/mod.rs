@@ -25,6 +25,7 @@ mod ping;
 mod robots;
 mod status_page;
 mod subscribe;
+mod widget;
 
 use actix_web::{Route, web};
 
@@ -78,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/metrics", metrics::get))
         .service(get_or_head("/feed.rss", feeds::page_feed))
         .service(get_or_head("/feed.atom", feeds::page_feed))
+        .service(get_or_head("/feed.json", feeds::page_feed))
         .service(get_or_head("/history.rss", feeds::page_feed))
         .service(get_or_head("/history.atom", feeds::page_feed))
         .service(get_or_head(
@@ -85,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             feeds::component_feed,
         ))
         .service(get_or_head("/badge/{file}", badge::get))
+        .service(get_or_head("/widget.json", widget::json))
+        .service(get_or_head("/embed", widget::embed))
         .service(web::resource("/ping/{token}").get(ping::ok).post(ping::ok))
         .service(
             web::resource("/ping/{token}/fail")

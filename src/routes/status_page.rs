@@ -10,5 +10,18 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let page = state.renderer.cache().get("index.html").ok_or_else(|| {
         AppError::Unavailable("the page is being rendered; try again in a moment".into())
     })?;
-    Ok(cached::respond(&req, &page))
+    let mut response = cached::respond(&req, &page);
+    // Feed readers and aggregators find the feeds without parsing the page.
+    let base = crate::render::site::base_url(&state.config);
+    let link = format!(
+        "<{base}/feed.atom>; rel=\"alternate\"; type=\"application/atom+xml\", \
+         <{base}/feed.rss>; rel=\"alternate\"; type=\"application/rss+xml\", \
+         <{base}/feed.json>; rel=\"alternate\"; type=\"application/feed+json\""
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&link) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LINK, value);
+    }
+    Ok(response)
 }

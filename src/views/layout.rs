@@ -24,6 +24,7 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                 link rel="icon" href=(site.links.asset("favicon.svg")) type="image/svg+xml";
                 link rel="alternate" type="application/rss+xml" title={ (site.page.title) " (RSS)" } href=(site.links.file("feed.rss"));
                 link rel="alternate" type="application/atom+xml" title={ (site.page.title) " (Atom)" } href=(site.links.file("feed.atom"));
+                link rel="alternate" type="application/feed+json" title={ (site.page.title) " (JSON Feed)" } href=(site.links.file("feed.json"));
                 link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (crate::assets::version()) };
             }
             body {
@@ -44,6 +45,8 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                             a href=(site.links.file("feed.rss")) { "RSS" }
                             " · "
                             a href=(site.links.file("feed.atom")) { "Atom" }
+                            " · "
+                            a href=(site.links.file("feed.json")) { "JSON Feed" }
                             " · "
                             a href=(site.links.file("api/v2/summary.json")) { "JSON API" }
                             @if let Some(url) = &site.page.subscribe_url {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod components;
+pub mod embed;
 pub mod error_page;
 pub mod history_page;
 pub mod incident_page;

@@ -169,7 +169,7 @@ async fn a_component_feed_lists_only_updates_that_affect_it() {
     let shop = parse(&app, "/components/shop/feed.rss").await;
     assert_eq!(shop.entries.len(), 1);
     assert_eq!(app.get("/components/nope/feed.rss").await.status(), 404);
-    assert_eq!(app.get("/components/blog/feed.json").await.status(), 404);
+    assert_eq!(app.get("/components/blog/feed.yaml").await.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,4 +328,81 @@ async fn control_characters_in_notes_never_break_a_feed() {
         .await
         .expect("page");
     assert!(page.contains("Backup [31mfailed[0m"));
+}
+
+/// Item ids of a feed read with feed-rs (which reads RSS, Atom and JSON Feed alike).
+async fn ids(app: &TestApp, path: &str) -> Vec<String> {
+    parse(app, path)
+        .await
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_feed_holds_the_same_items_as_rss_and_atom_and_grows_with_them() {
+    let (app, _) = app_with_history().await;
+    let response = app.get("/feed.json").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/feed+json; charset=utf-8")
+    );
+    let doc: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1");
+    assert!(
+        doc["feed_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/feed.json"))
+    );
+    assert!(doc.get("hubs").is_none(), "no hubs configured");
+    for (json, atom, rss) in [
+        ("/feed.json", "/feed.atom", "/feed.rss"),
+        (
+            "/components/blog/feed.json",
+            "/components/blog/feed.atom",
+            "/components/blog/feed.rss",
+        ),
+    ] {
+        let json_ids = ids(&app, json).await;
+        assert_eq!(json_ids, ids(&app, atom).await, "{json} and {atom}");
+        assert_eq!(json_ids, ids(&app, rss).await, "{json} and {rss}");
+    }
+    let before: Vec<usize> = [
+        ids(&app, "/feed.json").await.len(),
+        ids(&app, "/feed.atom").await.len(),
+        ids(&app, "/feed.rss").await.len(),
+    ]
+    .to_vec();
+    app.open_incident(
+        json!({"name": "Comments slow", "components": {"blog": "degraded_performance"}}),
+    )
+    .await;
+    app.settle().await;
+    let after = vec![
+        ids(&app, "/feed.json").await.len(),
+        ids(&app, "/feed.atom").await.len(),
+        ids(&app, "/feed.rss").await.len(),
+    ];
+    assert_eq!(after, before.iter().map(|n| n + 1).collect::<Vec<_>>());
+    let page = app.get("/").await;
+    let link = page
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        link.contains("/feed.atom>; rel=\"alternate\"; type=\"application/atom+xml\""),
+        "{link}"
+    );
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains("type=\"application/feed+json\""),
+        "autodiscovery"
+    );
 }

@@ -11,6 +11,7 @@ mod edge;
 mod export;
 mod fakes;
 mod feeds;
+mod follow;
 mod helpers;
 mod incidents;
 mod metrics_badges;

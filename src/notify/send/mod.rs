@@ -8,6 +8,7 @@ mod email;
 mod mastodon;
 mod ntfy;
 mod webhook;
+pub mod websub;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,27 @@ pub enum Recipient<'a> {
         email: &'a str,
         token: &'a str,
     },
+    /// A WebSub hub (`[feeds] websub_hubs`), told which feeds gained an item.
+    Hub(&'a url::Url),
+}
+
+/// The channel name of a hub's deliveries (`websub:<url>`): its own lane, listed with the
+/// owner's channels.
+pub fn hub_channel(hub: &url::Url) -> String {
+    format!("{HUB_PREFIX}{hub}")
+}
+
+const HUB_PREFIX: &str = "websub:";
+
+/// The hub a delivery's channel name stands for, if it is one and still configured.
+pub fn hub_of<'a>(config: &'a Config, channel: &str) -> Option<&'a url::Url> {
+    let url = channel.strip_prefix(HUB_PREFIX)?;
+    config.websub_hubs.iter().find(|h| h.as_str() == url)
+}
+
+/// True when a delivery's channel name is a hub's, configured or not.
+pub fn is_hub(channel: &str) -> bool {
+    channel.starts_with(HUB_PREFIX)
 }
 
 /// The clients every delivery shares, built once.
@@ -71,6 +93,7 @@ impl Senders {
         now: DateTime<Utc>,
     ) -> Result<String, String> {
         let request = match recipient {
+            Recipient::Hub(hub) => websub::request(&self.http, hub, &self.config, message),
             Recipient::Subscriber { email, token } => {
                 let mailer = self.smtp()?;
                 return mailer
