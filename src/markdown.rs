@@ -24,6 +24,58 @@ pub fn render(markdown: &str) -> String {
         .to_string()
 }
 
+/// A note's words without its Markdown, for what shows no formatting (calendar apps):
+/// blocks stay apart, list items start with "- ", a link keeps its words with its address
+/// after them (http, https and mailto only, as on the page), raw HTML goes.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Tag, TagEnd};
+    let markdown = strip_controls(markdown);
+    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
+    let mut out = String::new();
+    let mut links: Vec<String> = Vec::new();
+    let end_line = |out: &mut String, breaks: &str| {
+        let kept = out.trim_end_matches(['\n', ' ']).len();
+        out.truncate(kept);
+        if !out.is_empty() {
+            out.push_str(breaks);
+        }
+    };
+    for event in Parser::new_ext(&markdown, options) {
+        match event {
+            Event::Text(text) | Event::Code(text) => out.push_str(&text),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Start(Tag::Item) => {
+                if !out.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str("- ");
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
+            Event::End(TagEnd::Link) => {
+                let url = links.pop().unwrap_or_default();
+                let shown = ["http://", "https://", "mailto:"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme));
+                if shown && !out.ends_with(url.as_str()) {
+                    out.push_str(&format!(" ({url})"));
+                }
+            }
+            Event::End(TagEnd::TableCell) => out.push('\t'),
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => end_line(&mut out, "\n"),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::List(_)
+                | TagEnd::Table,
+            ) => end_line(&mut out, "\n\n"),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
+
 /// Drops the start and end of every element nested deeper than [`MAX_DEPTH`].
 fn shallow<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
     // For each open element: was it kept?
@@ -73,7 +125,7 @@ pub fn xml_safe(document: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{render, strip_controls, xml_safe};
+    use super::{plain_text, render, strip_controls, xml_safe};
 
     #[test]
     fn deep_nesting_is_flattened_and_fast() {
@@ -97,6 +149,21 @@ mod tests {
             "<a>x[31my</a>"
         );
         assert!(!render("red \u{1b}[31mtext\u{1b}[0m").contains('\u{1b}'));
+    }
+
+    #[test]
+    fn plain_text_keeps_the_words_and_drops_the_markup() {
+        let text = plain_text(
+            "# Upgrade\n\nWe move the **blog** to a `new` host,\nsee [the plan](https://example.com/plan).\n\n\
+             * one\n* two <b>bold</b>\n\n[bad](javascript:alert(1)) <https://example.com/>",
+        );
+        assert_eq!(
+            text,
+            "Upgrade\n\nWe move the blog to a new host,\nsee the plan (https://example.com/plan).\n\n\
+             - one\n- two bold\n\nbad https://example.com/"
+        );
+        assert_eq!(plain_text("plain words"), "plain words");
+        assert_eq!(plain_text(""), "");
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct IncidentRecord {
     pub resolved_at: Option<DateTime<Utc>>,
     pub scheduled_for: Option<DateTime<Utc>>,
     pub scheduled_until: Option<DateTime<Utc>>,
+    /// A maintenance's iCalendar SEQUENCE: raised whenever its times change.
+    pub sequence: i64,
     pub components: Vec<AffectedComponent>,
     /// Newest first.
     pub updates: Vec<UpdateRecord>,
@@ -140,6 +142,15 @@ pub fn set_schedule(
     conn.execute(
         "UPDATE incidents SET scheduled_for = ?2, scheduled_until = ?3, started_at = ?2, updated_at = ?4 WHERE id = ?1",
         params![id, to_millis(from), to_millis(until), to_millis(now)],
+    )?;
+    Ok(())
+}
+
+/// Raises a maintenance's iCalendar SEQUENCE: calendar clients replace their copy.
+pub fn raise_sequence(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE incidents SET sequence = sequence + 1 WHERE id = ?1",
+        [id],
     )?;
     Ok(())
 }
@@ -310,11 +321,14 @@ pub enum Filter {
     RecentMaintenances(usize),
     /// Incidents that started in `[from, until)`.
     IncidentsBetween(DateTime<Utc>, DateTime<Utc>),
+    /// Maintenances not completed, or whose window ended at `since` or later: the latest
+    /// `n` by their start.
+    MaintenancesSince(DateTime<Utc>, usize),
 }
 
 const COLUMNS: &str =
     "id, kind, name, status, impact, monitor_id, created_at, updated_at, started_at,
-                       monitoring_at, resolved_at, scheduled_for, scheduled_until";
+                       monitoring_at, resolved_at, scheduled_for, scheduled_until, sequence";
 
 pub fn list(
     conn: &Connection,
@@ -348,6 +362,12 @@ pub fn list(
             format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'incident' AND started_at >= ?1 AND started_at < ?2
                      ORDER BY started_at DESC, id DESC"),
             vec![to_millis(from), to_millis(until)],
+        ),
+        Filter::MaintenancesSince(since, n) => (
+            format!("SELECT {COLUMNS} FROM incidents WHERE kind = 'maintenance'
+                     AND (status != 'completed' OR scheduled_until >= ?1)
+                     ORDER BY scheduled_for DESC, id DESC LIMIT ?2"),
+            vec![to_millis(since), n as i64],
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -401,6 +421,7 @@ fn head(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
         resolved_at: time(10)?,
         scheduled_for: time(11)?,
         scheduled_until: time(12)?,
+        sequence: r.get(13)?,
         components: Vec::new(),
         updates: Vec::new(),
     })

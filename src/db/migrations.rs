@@ -181,6 +181,12 @@ const MIGRATIONS: &[&str] = &[
     // outbox keeps no token in plain text.
     "ALTER TABLE deliveries DROP COLUMN token;
     CREATE INDEX subscriber_tokens_by_age ON subscriber_tokens(created_at);",
+    // 8: a maintenance's iCalendar SEQUENCE (SPEC §8), raised whenever its times change — a
+    // reschedule, a cancel, an early end — so calendar clients replace their copy. Windows
+    // that already ended early have been revised once.
+    "ALTER TABLE incidents ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+    UPDATE incidents SET sequence = 1
+        WHERE kind = 'maintenance' AND resolved_at < scheduled_until;",
 ];
 
 /// The schema version this build writes.
@@ -244,6 +250,35 @@ mod tests {
             )
             .expect("tables");
         assert!(tables >= 4);
+    }
+
+    #[test]
+    fn maintenances_that_ended_early_start_at_sequence_one() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).expect("old migration");
+        }
+        conn.pragma_update(None, "user_version", 7)
+            .expect("version");
+        // Ended early (cancelled or completed by the owner), ended on the clock, still open.
+        conn.execute_batch(
+            "INSERT INTO incidents (id, kind, name, status, impact, created_at, updated_at, started_at,
+                                    resolved_at, scheduled_for, scheduled_until) VALUES
+                (1, 'maintenance', 'a', 'completed', 'none', 0, 0, 100, 50, 100, 200),
+                (2, 'maintenance', 'b', 'completed', 'none', 0, 0, 100, 201, 100, 200),
+                (3, 'maintenance', 'c', 'scheduled', 'none', 0, 0, 100, NULL, 100, 200),
+                (4, 'incident', 'd', 'resolved', 'minor', 0, 0, 100, 150, NULL, NULL);",
+        )
+        .expect("rows");
+        migrate(&mut conn).expect("migrates");
+        let sequences: Vec<i64> = conn
+            .prepare("SELECT sequence FROM incidents ORDER BY id")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("sequences");
+        assert_eq!(sequences, [1, 0, 0, 0]);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::owner::not_found;
 use super::{Author, IncidentError, Note, apply, write_update};
 use crate::db::incidents::{self, Filter, IncidentRecord, NewIncident};
 use crate::domain::incident::{Kind, Status};
@@ -88,6 +87,10 @@ fn maintenance(tx: &Tx<'_>, id: i64) -> Result<IncidentRecord, IncidentError> {
         .ok_or_else(|| not_found(id))
 }
 
+fn not_found(id: i64) -> IncidentError {
+    IncidentError::NotFound(format!("no maintenance with id {id}"))
+}
+
 /// `(row, from, to)` for every component of `m`.
 fn component_changes(
     m: &IncidentRecord,
@@ -100,22 +103,42 @@ fn component_changes(
         .collect()
 }
 
+/// `(moved, rescheduled)`: whether `s` changes the window (the calendar event's times), and
+/// whether it changes the window or the components (what people are told as "rescheduled").
+fn what_changes(current: &IncidentRecord, s: &Schedule) -> (bool, bool) {
+    let moved = current.scheduled_for != Some(s.scheduled_for)
+        || current.scheduled_until != Some(s.scheduled_until);
+    let rows = |mut rows: Vec<i64>| {
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    };
+    let before = rows(current.components.iter().map(|c| c.monitor_row).collect());
+    (moved, moved || before != rows(s.components.clone()))
+}
+
 /// Changes a maintenance's name, window and components; the note, if any, becomes an update.
+/// A new window raises its calendar SEQUENCE.
 pub fn edit(
     tx: &mut Tx<'_>,
     id: i64,
     s: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<(), IncidentError> {
-    check_window(s)?;
     let current = maintenance(tx, id)?;
     if current.status == Status::Completed {
         return Err(IncidentError::Impossible(
-            "this maintenance is completed; schedule a new one".into(),
+            "this maintenance is over (completed or cancelled) and cannot change; schedule a new one"
+                .into(),
         ));
     }
+    check_window(s)?;
+    let (moved, rescheduled) = what_changes(&current, s);
     incidents::rename(tx, id, Some(&s.name), None, now)?;
     incidents::set_schedule(tx, id, s.scheduled_for, s.scheduled_until, now)?;
+    if moved {
+        incidents::raise_sequence(tx, id)?;
+    }
     incidents::clear_components(tx, id)?;
     for row in &s.components {
         incidents::set_component(tx, id, *row, ComponentStatus::UnderMaintenance)?;
@@ -155,7 +178,17 @@ pub fn edit(
             &[],
         )?);
     }
-    emit(tx, id, MaintenanceChange::Rescheduled, update, author)?;
+    if rescheduled {
+        emit(tx, id, MaintenanceChange::Rescheduled, update, author)?;
+    } else if update.is_some() {
+        emit(tx, id, MaintenanceChange::Noted, update, author)?;
+    } else {
+        // Only the name: the pages change, nobody needs telling.
+        tx.emit(Event::IncidentEdited {
+            incident: id,
+            kind: Kind::Maintenance,
+        })?;
+    }
     if active {
         // Components taken out of a running window: their hidden failures count again.
         let released: Vec<i64> = current.components.iter().map(|c| c.monitor_row).collect();
@@ -163,6 +196,40 @@ pub fn edit(
     }
     advance(tx, now)?;
     Ok(())
+}
+
+/// What the owner API changes in a maintenance: `None` keeps what it has.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    pub name: Option<String>,
+    /// Empty: no update is written.
+    pub note: Note,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub scheduled_until: Option<DateTime<Utc>>,
+    /// Monitor rows under maintenance.
+    pub components: Option<Vec<i64>>,
+    /// False: nobody is told.
+    pub notify: bool,
+}
+
+/// Applies `p` over the maintenance as it is, by the same rules as [`edit`].
+pub fn patch(tx: &mut Tx<'_>, id: i64, p: &Patch, now: DateTime<Utc>) -> Result<(), IncidentError> {
+    let current = maintenance(tx, id)?;
+    let (Some(from), Some(until)) = (current.scheduled_for, current.scheduled_until) else {
+        return Err(not_found(id));
+    };
+    let schedule = Schedule {
+        name: p.name.clone().unwrap_or(current.name),
+        note: p.note.clone(),
+        scheduled_for: p.scheduled_for.unwrap_or(from),
+        scheduled_until: p.scheduled_until.unwrap_or(until),
+        components: p
+            .components
+            .clone()
+            .unwrap_or_else(|| current.components.iter().map(|c| c.monitor_row).collect()),
+        notify: p.notify,
+    };
+    edit(tx, id, &schedule, now)
 }
 
 /// Ends a maintenance early (or calls it off before it starts).
@@ -175,7 +242,7 @@ pub fn cancel(
     let current = maintenance(tx, id)?;
     if current.status == Status::Completed {
         return Err(IncidentError::Impossible(
-            "this maintenance is already completed".into(),
+            "this maintenance is already over (completed or cancelled)".into(),
         ));
     }
     let body = if current.status == Status::Scheduled {
@@ -268,6 +335,10 @@ fn finish(
         Vec::new()
     };
     let update = write_update(tx, m.id, Status::Completed, note, author, now, &changes)?;
+    // Called off or ended early: its calendar event is cancelled or shorter.
+    if m.scheduled_until.is_some_and(|until| now < until) {
+        incidents::raise_sequence(tx, m.id)?;
+    }
     emit(tx, m.id, change, Some(update), author)?;
     let rows: Vec<i64> = m.components.iter().map(|c| c.monitor_row).collect();
     apply::after_window(tx, &rows, now)

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::changes::Changes;
 use super::site::{self, HTML};
-use super::{pages, snapshot};
+use super::{calendar, pages, snapshot};
 use crate::config::Config;
 use crate::db::{Db, incidents};
 use crate::domain::clock::Clock;
@@ -66,6 +66,7 @@ impl Exporter {
         let mut snapshot = snapshot::load(conn, config.page.history_days, now)?;
         snapshot.checker_offline_since = offline_since;
         let mut files = site::render(config, &snapshot, &Links::export(0))?;
+        files.extend(calendar::component_files(config, &snapshot));
         // The 404 page is served at any depth: its links start at the host's root.
         let rooted = Links::export_rooted();
         let not_found = error_page::not_found(&Site {

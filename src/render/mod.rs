@@ -4,9 +4,11 @@
 
 pub mod badge;
 pub mod cache;
+pub mod calendar;
 pub mod changes;
 pub mod export;
 pub mod feeds;
+pub mod ics;
 pub mod pages;
 pub mod site;
 pub mod snapshot;

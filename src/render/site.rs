@@ -6,7 +6,7 @@ use maud::Markup;
 
 use super::cache::File;
 use super::feeds::{self, FeedMeta};
-use super::{badge, statuspage};
+use super::{badge, calendar, statuspage};
 use crate::assets;
 use crate::config::Config;
 use crate::views::model::Snapshot;
@@ -121,6 +121,7 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
         feeds::JSON_FEED,
         feeds::json(&meta, &snapshot.feed),
     ));
+    files.push(calendar::page_file(config, &snapshot.calendar));
     for c in &snapshot.components {
         let path = format!("badge/{}.svg", c.monitor.key);
         files.push(text(

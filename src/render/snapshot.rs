@@ -60,6 +60,7 @@ pub fn load(
             FEED_LIMIT,
             None,
         )?,
+        calendar: crate::render::calendar::load(conn, now)?,
         checker_offline_since: None,
     })
 }

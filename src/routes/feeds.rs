@@ -1,5 +1,6 @@
 //! `/feed.rss`, `/feed.atom`, `/history.rss`, `/history.atom` from the render cache;
-//! `/components/{id}/feed.rss|atom` rendered on first request.
+//! `/components/{id}/feed.rss|atom|json` rendered on first request (`maintenance.ics` there is the
+//! calendar's).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -46,13 +47,16 @@ pub async fn component_feed(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (key, file) = path.into_inner();
+    if file == crate::render::calendar::FILE {
+        return super::calendar::component(&req, key, &state).await;
+    }
     let format = match file.as_str() {
         "feed.rss" => "rss",
         "feed.atom" => "atom",
         "feed.json" => "json",
         _ => {
             return Err(AppError::NotFound(format!(
-                "no feed named {file}; use feed.rss, feed.atom or feed.json"
+                "no feed named {file}; use feed.rss, feed.atom, feed.json or maintenance.ics"
             )));
         }
     };

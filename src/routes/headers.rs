@@ -21,6 +21,7 @@ fn public_read(path: &str) -> bool {
     path.starts_with("/api/v2/")
         || path.starts_with("/badge/")
         || path.starts_with("/components/")
+        || path == "/maintenance.ics"
         || path == "/api/openapi.json"
         || path == "/widget.json"
         || matches!(

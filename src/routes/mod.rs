@@ -9,6 +9,7 @@ mod assets;
 mod badge;
 pub mod body;
 mod cached;
+mod calendar;
 pub mod client;
 pub mod connections;
 pub mod errors;
@@ -82,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/feed.json", feeds::page_feed))
         .service(get_or_head("/history.rss", feeds::page_feed))
         .service(get_or_head("/history.atom", feeds::page_feed))
+        .service(get_or_head("/maintenance.ics", calendar::page))
         .service(get_or_head(
             "/components/{id}/{file}",
             feeds::component_feed,
@@ -103,6 +105,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .delete(admin_api::delete_incident),
         )
         .service(web::resource("/api/admin/maintenances").post(admin_api::create_maintenance))
+        .service(
+            web::resource("/api/admin/maintenances/{id}")
+                .patch(admin_api::patch_maintenance)
+                .delete(admin_api::cancel_maintenance),
+        )
         .service(get_or_head(
             "/api/admin/subscribers",
             admin_api::notify::list_subscribers,

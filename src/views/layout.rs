@@ -49,6 +49,8 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                             a href=(site.links.file("feed.json")) { "JSON Feed" }
                             " · "
                             a href=(site.links.file("api/v2/summary.json")) { "JSON API" }
+                            " · "
+                            a href=(site.links.calendar()) type="text/calendar" { "Maintenance calendar" }
                             @if let Some(url) = &site.page.subscribe_url {
                                 " · "
                                 a href=(url) { "Get updates by e-mail" }

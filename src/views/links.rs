@@ -66,6 +66,11 @@ impl Links {
         format!("{}assets/{name}", self.root)
     }
 
+    /// The maintenance calendar (iCalendar), the same file on the server and in an export.
+    pub fn calendar(&self) -> String {
+        self.file("maintenance.ics")
+    }
+
     /// A machine-readable file that has the same path on the server and in an export.
     pub fn file(&self, path: &str) -> String {
         format!("{}{path}", self.root)

@@ -78,6 +78,8 @@ pub struct Snapshot {
     pub recent_maintenances: Vec<IncidentRecord>,
     /// The newest updates of incidents and maintenances, for the feeds.
     pub feed: Vec<FeedEntry>,
+    /// Upcoming, active and recent maintenances, latest first, for the calendars.
+    pub calendar: Vec<IncidentRecord>,
     /// Set while the checker itself is offline (its connectivity guard fails).
     pub checker_offline_since: Option<DateTime<Utc>>,
 }

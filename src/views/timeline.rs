@@ -58,7 +58,12 @@ pub fn summary_card(site: &Site<'_>, i: &IncidentRecord) -> Markup {
     html! {
         article class=(impact_class(i)) {
             h3.incident__name { a href=(site.links.incident(i.id)) { (i.name) } }
-            @if let Some(w) = window(site, i) { p.incident__window { (w) } }
+            @if let Some(w) = window(site, i) {
+                p.incident__window {
+                    (w) " · "
+                    a href=(site.links.calendar()) type="text/calendar" { "Add to calendar" }
+                }
+            }
             @if let Some(u) = latest {
                 p.incident__status {
                     strong { (u.status.label()) }

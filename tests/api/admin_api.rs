@@ -15,6 +15,8 @@ async fn every_admin_call_needs_the_token() {
         ("PATCH", "/api/admin/incidents/1"),
         ("DELETE", "/api/admin/incidents/1"),
         ("POST", "/api/admin/maintenances"),
+        ("PATCH", "/api/admin/maintenances/1"),
+        ("DELETE", "/api/admin/maintenances/1"),
     ];
     let mut refused = 0;
     for (method, path) in calls {

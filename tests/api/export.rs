@@ -90,6 +90,8 @@ async fn export_writes_the_whole_public_site_with_relative_links() {
         "api/v2/scheduled-maintenances/upcoming.json",
         "api/v2/scheduled-maintenances/active.json",
         "badge/blog.svg",
+        "maintenance.ics",
+        "components/blog/maintenance.ics",
         "assets/style.css",
         "assets/favicon.svg",
         &format!("incidents/{id}.html"),

@@ -4,6 +4,7 @@
 mod admin_api;
 mod admin_ui;
 mod browser;
+mod calendar;
 mod checks;
 mod config_cli;
 mod contrast;

@@ -227,7 +227,9 @@ impl Seed {
     fn url(&self, path: &str, operation: &Value) -> String {
         let id = if path.starts_with("/components/") || path.starts_with("/badge/") {
             Some("blog")
-        } else if path.starts_with("/admin/maintenances/") {
+        } else if path.starts_with("/admin/maintenances/")
+            || path.starts_with("/api/admin/maintenances/")
+        {
             Some(self.maintenance.as_str())
         } else if path.contains("incidents/") {
             Some(self.incident.as_str())

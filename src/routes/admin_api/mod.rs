@@ -24,7 +24,9 @@ const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub use incidents::{
     create as create_incident, delete as delete_incident, patch as patch_incident, post_update,
 };
-pub use maintenances::create as create_maintenance;
+pub use maintenances::{
+    create as create_maintenance, delete as cancel_maintenance, patch as patch_maintenance,
+};
 
 /// Proof that the request carries the admin token. Checked before the body is read.
 pub struct Admin;
