@@ -108,6 +108,10 @@ for f in feed components/blog/feed; do
 done
 check_json_feed "$work/feed.json" "$work/feed.atom" \
   "$work/components_blog_feed.json" "$work/components_blog_feed.atom"
+for f in maintenance components/shop/maintenance components/blog/maintenance; do
+  curl -fsS "$base/$f.ics" > "$work/$(echo "$f" | tr / _).ics"
+done
+check_ics "$work/maintenance.ics" "$work/components_shop_maintenance.ics" "$work/components_blog_maintenance.ics"
 command -v xmllint >/dev/null || { apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null; }
 xmllint --noout "${feeds[@]}"
 echo "check-feed and xmllint: ${#feeds[@]} feeds pass (one note carries every C0 control character)"

@@ -78,3 +78,38 @@ for json_path, atom_path in zip(args[::2], args[1::2]):
 sys.exit(1 if bad else 0)
 PY
 }
+
+# check_ics FILE…: each calendar reads with Python's icalendar (a second reader beside the
+# crate the tests use) and every event has the properties calendar apps rely on.
+check_ics() {
+  if ! "$CACHE/venv/bin/python" -c "import icalendar" 2>/dev/null; then
+    mkdir -p "$CACHE"
+    [ -x "$CACHE/venv/bin/python" ] || python3 -m venv "$CACHE/venv"
+    "$CACHE/venv/bin/pip" install -q icalendar >&2
+  fi
+  "$CACHE/venv/bin/python" - "$@" <<'PY'
+import sys, icalendar
+bad = 0
+for path in sys.argv[1:]:
+    problems = []
+    try:
+        cal = icalendar.Calendar.from_ical(open(path, "rb").read())
+        events = list(cal.walk("VEVENT"))
+        for key in ("PRODID", "VERSION", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
+            if key not in cal:
+                problems.append(f"no {key}")
+        for e in events:
+            for key in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "STATUS", "URL"):
+                if key not in e:
+                    problems.append(f"{e.get('UID')}: no {key}")
+            if e.decoded("DTSTART").utcoffset().total_seconds() != 0:
+                problems.append(f"{e.get('UID')}: DTSTART not in UTC")
+    except Exception as error:  # any parse error is a failure
+        events, problems = [], [f"parse error: {error}"]
+    print(f"{'ok' if not problems else 'FAIL'} {path}: {len(events)} events")
+    for p in problems:
+        print(f"  - {p}")
+    bad += bool(problems)
+sys.exit(1 if bad else 0)
+PY
+}
