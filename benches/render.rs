@@ -49,9 +49,8 @@ fn render(c: &mut Criterion) {
         &mut rng,
     );
 
-    let days = config.page.history_days;
     let load = || {
-        db.read_blocking(|conn| Ok(snapshot::load(conn, days, Utc::now())?))
+        db.read_blocking(|conn| Ok(snapshot::load(conn, &config, Utc::now())?))
             .expect("snapshot")
     };
     let snapshot = load();

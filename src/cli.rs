@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigErrors};
 use crate::domain::duration::format_duration;
+use crate::domain::heartbeat::{Expect, HeartbeatSpec};
 use crate::domain::monitor::Schedule;
 use crate::startup::Application;
 
@@ -143,6 +144,32 @@ fn load(path: &Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// "next expected runs: …" of a job with a period or a schedule, in its time zone.
+fn expected_runs(job: &HeartbeatSpec, now: chrono::DateTime<chrono::Utc>) -> String {
+    if job.expect == Expect::AfterEachPing {
+        return String::new();
+    }
+    let runs: Vec<String> = job
+        .upcoming(now, 3)
+        .iter()
+        .map(|at| {
+            at.with_timezone(&job.timezone)
+                .format("%a %Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .collect();
+    let from = if matches!(job.expect, Expect::Every(_)) {
+        " (from now; each counts from the last success)"
+    } else {
+        ""
+    };
+    format!(
+        "  {:<20} next expected runs{from}: {}\n",
+        "",
+        runs.join(", ")
+    )
+}
+
 fn check_config(path: &Path) -> ExitCode {
     let config = match load(path) {
         Ok(config) => config,
@@ -155,6 +182,9 @@ fn check_config(path: &Path) -> ExitCode {
     );
     for m in &config.monitors {
         let schedule = match &m.schedule {
+            Schedule::Every(every) if m.heartbeat().is_some() => {
+                format!("judged every {}", format_duration(*every))
+            }
             Schedule::Every(every) => format!("every {}", format_duration(*every)),
             Schedule::Cron(line) => format!("cron \"{line}\""),
         };
@@ -164,6 +194,9 @@ fn check_config(path: &Path) -> ExitCode {
             m.kind(),
             m.target()
         ));
+        if let Some(job) = m.heartbeat() {
+            text.push_str(&expected_runs(job, chrono::Utc::now()));
+        }
     }
     print(&text)
 }

@@ -1,5 +1,6 @@
-//! Prometheus metrics: per monitor up, status, response time, checks and certificate expiry,
-//! plus process figures read at scrape time. Kept in memory, updated by every check.
+//! Prometheus metrics: per monitor up, status, response time, checks and certificate expiry;
+//! background jobs' runs, durations and last success; plus process figures read at scrape
+//! time. Kept in memory, updated by every check and every run reported.
 
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
@@ -42,6 +43,9 @@ pub struct Metrics {
     checks: Family<ResultLabel, Counter>,
     certificate_expiry: Family<MonitorLabel, FloatGauge>,
     lateness: Histogram,
+    job_duration: Family<MonitorLabel, FloatGauge>,
+    job_last_success: Family<MonitorLabel, FloatGauge>,
+    job_runs: Family<ResultLabel, Counter>,
     resident_memory: Gauge,
     cpu_seconds: FloatGauge,
     open_fds: Gauge,
@@ -51,14 +55,20 @@ pub struct Metrics {
 impl Subscriber for Metrics {
     fn notify(&self, events: &[Event]) {
         for event in events {
-            if let Event::CheckRecorded {
-                monitor,
-                verdict,
-                elapsed,
-                cert_expires_at,
-            } = event
-            {
-                self.observe(monitor.as_str(), *verdict, *elapsed, *cert_expires_at);
+            match event {
+                Event::CheckRecorded {
+                    monitor,
+                    verdict,
+                    elapsed,
+                    cert_expires_at,
+                } => self.observe(monitor.as_str(), *verdict, *elapsed, *cert_expires_at),
+                Event::JobRan {
+                    monitor,
+                    at,
+                    succeeded,
+                    duration,
+                } => self.observe_run(monitor.as_str(), *at, *succeeded, *duration),
+                _ => {}
             }
         }
     }
@@ -117,6 +127,24 @@ impl Metrics {
             "How late interval checks start against their schedule",
             lateness.clone(),
         );
+        let job_duration = Family::<MonitorLabel, FloatGauge>::default();
+        let job_last_success = Family::<MonitorLabel, FloatGauge>::default();
+        let job_runs = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "signalfire_job_duration_seconds",
+            "How long the last run of a background job took, from its /start ping to its end",
+            job_duration.clone(),
+        );
+        registry.register(
+            "signalfire_job_last_success_timestamp_seconds",
+            "Unix time of the last successful run of a background job",
+            job_last_success.clone(),
+        );
+        registry.register(
+            "signalfire_job_runs",
+            "Runs of background jobs reported since start, by result",
+            job_runs.clone(),
+        );
         let resident_memory = Gauge::default();
         let cpu_seconds = FloatGauge::default();
         let open_fds = Gauge::default();
@@ -150,6 +178,9 @@ impl Metrics {
             checks,
             certificate_expiry,
             lateness,
+            job_duration,
+            job_last_success,
+            job_runs,
             resident_memory,
             cpu_seconds,
             open_fds,
@@ -189,6 +220,35 @@ impl Metrics {
                 .get_or_create(&label)
                 .set(expiry.timestamp() as f64);
         }
+    }
+
+    /// Records the end of a background job's run.
+    fn observe_run(
+        &self,
+        monitor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        succeeded: bool,
+        duration: Option<std::time::Duration>,
+    ) {
+        let label = MonitorLabel {
+            monitor: monitor.to_string(),
+        };
+        if let Some(duration) = duration {
+            self.job_duration
+                .get_or_create(&label)
+                .set(duration.as_secs_f64());
+        }
+        if succeeded {
+            self.job_last_success
+                .get_or_create(&label)
+                .set(at.timestamp_millis() as f64 / 1000.0);
+        }
+        self.job_runs
+            .get_or_create(&ResultLabel {
+                monitor: monitor.to_string(),
+                result: if succeeded { "success" } else { "failure" }.to_string(),
+            })
+            .inc();
     }
 
     /// Records how late a scheduled check started.

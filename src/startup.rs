@@ -22,6 +22,7 @@ use crate::housekeeping::Housekeeping;
 use crate::incidents::apply;
 use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
+use crate::monitoring::heartbeat::PingQueue;
 use crate::monitoring::{Checker, Monitor, Roster};
 use crate::notify::{Notifier, Outbox};
 use crate::probe::Prober;
@@ -292,6 +293,7 @@ impl Application {
             &last_checks,
             config.server.max_concurrent_checks,
         );
+        let ping_queue = PingQueue::start(checker.clone());
         let state = AppState {
             config: config.clone(),
             db,
@@ -299,6 +301,7 @@ impl Application {
             clock,
             roster,
             components: Arc::new(components),
+            ping_queue,
             checker,
             scheduler,
             renderer,
@@ -463,6 +466,13 @@ impl Application {
         }
         if let Some(scheduler) = scheduler {
             scheduler.shutdown().await;
+        }
+        // Every ping answered is handed to the writer.
+        if tokio::time::timeout(FLUSH_WRITES, state.ping_queue.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("pings answered were not all written within the shutdown time");
         }
         // Every result handed to the writer so far is committed before the process ends.
         if tokio::time::timeout(FLUSH_WRITES, state.writer.run(|_| Ok(())))

@@ -10,6 +10,7 @@ use crate::domain::clock::Clock;
 use crate::domain::limit::WindowLimit;
 use crate::incidents::input::ComponentIndex;
 use crate::metrics::Metrics;
+use crate::monitoring::heartbeat::PingQueue;
 use crate::monitoring::{Checker, Roster};
 use crate::notify::Notifier;
 use crate::render::Renderer;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Monitor ids → rows, for owner requests that name components.
     pub components: Arc<ComponentIndex>,
     pub checker: Checker,
+    /// Pings answered and not yet written.
+    pub ping_queue: PingQueue,
     pub scheduler: Scheduler,
     pub renderer: Renderer,
     /// Writes the static site to `[publish] dir` after every change.
@@ -56,6 +59,7 @@ impl AppState {
 
     /// Resolves once every change written so far shows on the pages and in the export.
     pub async fn settled(&self) {
+        self.ping_queue.flush().await;
         self.renderer.settled().await;
         if let Some(publisher) = &self.publisher {
             publisher.settled().await;

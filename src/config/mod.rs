@@ -121,6 +121,14 @@ impl MonitorSpec {
         }
     }
 
+    /// Its heartbeat; `None` for a probed monitor.
+    pub fn heartbeat(&self) -> Option<&HeartbeatSpec> {
+        match &self.watch {
+            Watch::Heartbeat(hb) => Some(hb),
+            Watch::Probe(_) => None,
+        }
+    }
+
     /// What the database and the page keep of it.
     pub fn info(&self) -> MonitorInfo {
         MonitorInfo {

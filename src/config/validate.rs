@@ -99,7 +99,7 @@ fn build(
         );
     }
     let raw_checks = raw_checks.min(longest);
-    let monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path));
+    let monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path), page.timezone);
     let ids: Vec<_> = monitors.iter().map(|m| m.id.clone()).collect();
     let notify = notify::parse(
         c,

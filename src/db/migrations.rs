@@ -187,6 +187,24 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE incidents ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
     UPDATE incidents SET sequence = 1
         WHERE kind = 'maintenance' AND resolved_at < scheduled_until;",
+    // 9: background jobs (SPEC §9): the last success apart from the last ping (a failure or a
+    // start may come after it), the run under way, the last run's duration and exit status,
+    // and the recent pings with the first 10 KiB of what the job sent (the owner's eyes only).
+    "ALTER TABLE monitors ADD COLUMN last_success_at INTEGER;
+    ALTER TABLE monitors ADD COLUMN run_started_at INTEGER;
+    ALTER TABLE monitors ADD COLUMN last_exit_status INTEGER;
+    ALTER TABLE monitors ADD COLUMN last_run_ms INTEGER;
+    UPDATE monitors SET last_success_at = last_ping_at WHERE last_ping_failed = 0;
+    CREATE TABLE pings (
+        id INTEGER PRIMARY KEY,
+        monitor_id INTEGER NOT NULL REFERENCES monitors(id),
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        exit_status INTEGER,
+        duration_ms INTEGER,
+        body TEXT
+    );
+    CREATE INDEX pings_by_monitor ON pings(monitor_id, id);",
 ];
 
 /// The schema version this build writes.

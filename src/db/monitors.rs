@@ -198,23 +198,6 @@ pub fn summary(conn: &Connection, row_id: i64) -> rusqlite::Result<Option<Summar
     .optional()
 }
 
-/// The last heartbeat ping of a monitor: when, and whether the job reported a failure.
-pub fn last_ping(
-    conn: &Connection,
-    row_id: i64,
-) -> rusqlite::Result<Option<(DateTime<Utc>, bool)>> {
-    conn.query_row(
-        "SELECT last_ping_at, last_ping_failed FROM monitors WHERE id = ?1",
-        [row_id],
-        |r| {
-            Ok(r.get::<_, Option<i64>>(0)?
-                .map(|at| (from_millis(at), r.get::<_, bool>(1).unwrap_or(false))))
-        },
-    )
-    .optional()
-    .map(Option::flatten)
-}
-
 /// When each monitor was last checked (rows never checked are left out).
 pub fn last_checks(conn: &Connection) -> rusqlite::Result<HashMap<i64, DateTime<Utc>>> {
     conn.prepare("SELECT id, last_check_at FROM monitors WHERE last_check_at IS NOT NULL")?
@@ -238,17 +221,4 @@ pub fn last_check(
         })
         .optional()
         .map(Option::flatten)
-}
-
-pub fn record_ping(
-    conn: &Connection,
-    row_id: i64,
-    at: DateTime<Utc>,
-    failed: bool,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE monitors SET last_ping_at = ?2, last_ping_failed = ?3 WHERE id = ?1",
-        params![row_id, to_millis(at), failed],
-    )?;
-    Ok(())
 }

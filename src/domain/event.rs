@@ -37,6 +37,14 @@ pub enum Event {
         elapsed: Duration,
         cert_expires_at: Option<DateTime<Utc>>,
     },
+    /// A background job reported the end of a run (every ping but a start).
+    JobRan {
+        monitor: MonitorId,
+        at: DateTime<Utc>,
+        succeeded: bool,
+        /// How long the run took, when its start was pinged.
+        duration: Option<Duration>,
+    },
     /// A monitor's health changed (after thresholds).
     MonitorChanged {
         monitor: MonitorId,

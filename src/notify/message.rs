@@ -146,6 +146,7 @@ pub fn for_event(
             now,
         ),
         Event::CheckRecorded { .. }
+        | Event::JobRan { .. }
         | Event::IncidentEdited { .. }
         | Event::IncidentDeleted { .. } => Ok(None),
     }

@@ -55,7 +55,7 @@ impl Subscriber for Notifier {
     fn notify(&self, events: &[Event]) {
         if events
             .iter()
-            .any(|e| !matches!(e, Event::CheckRecorded { .. }))
+            .any(|e| !matches!(e, Event::CheckRecorded { .. } | Event::JobRan { .. }))
         {
             self.inner.wake.notify_one();
         }

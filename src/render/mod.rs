@@ -88,8 +88,7 @@ impl Renderer {
         inner
             .db
             .read(move |conn| {
-                let days = config.page.history_days;
-                let mut snapshot = snapshot::load(conn, days, now)?;
+                let mut snapshot = snapshot::load(conn, &config, now)?;
                 snapshot.checker_offline_since = offline_since;
                 let files = site::render(&config, &snapshot, &Links::server())?;
                 for c in &snapshot.components {

@@ -3,24 +3,23 @@
 use chrono::{DateTime, Days, Utc};
 use rusqlite::Connection;
 
+use crate::config::Config;
 use crate::db::incidents::{self, Filter};
-use crate::db::{feed, monitors, uptime};
+use crate::db::{feed, monitors, pings, uptime};
 use crate::domain::incident::component_status;
 use crate::domain::status::{Indicator, page_indicator};
 use crate::domain::uptime::date_key;
 use crate::render::feeds::{FEED_DAYS, FEED_LIMIT};
-use crate::views::model::{ComponentView, Snapshot, Waiting};
+use crate::views::model::{ComponentView, JobTimes, Snapshot, Waiting};
 
 /// How many incidents and maintenances the API lists (Statuspage lists 50).
 pub const RECENT: usize = 50;
 
 /// Reads monitors and the daily buckets of the last `history_days` days (never raw checks).
 /// Call it inside one read transaction (`Db::read` is one), so a render never mixes two states.
-pub fn load(
-    conn: &Connection,
-    history_days: u32,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Snapshot> {
+pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite::Result<Snapshot> {
+    let history_days = config.page.history_days;
+    let runs = pings::last_runs(conn)?;
     let today = now.date_naive();
     let first = today
         .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
@@ -37,7 +36,20 @@ pub fn load(
             let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
             let status = component_status(monitor.state.health, incident_statuses, maintenance);
             let waiting = Waiting::of(&monitor, status);
+            let job = config
+                .monitors
+                .iter()
+                .find(|m| m.id.as_str() == monitor.key)
+                .and_then(|m| m.heartbeat())
+                .map(|hb| {
+                    let last_success = runs.get(&monitor.row_id).and_then(|r| r.success);
+                    JobTimes {
+                        last_success,
+                        next_expected: hb.next_due(last_success, now),
+                    }
+                });
             Ok(ComponentView {
+                job,
                 monitor,
                 status,
                 waiting,

@@ -125,19 +125,25 @@ pub async fn read(
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| match e {
-            PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-                AppError::RequestTimeout(io.to_string())
-            }
-            PayloadError::Overflow => AppError::PayloadTooLarge(MAX_BODY_BYTES),
-            other => AppError::BadRequest(format!("could not read {what}: {other}")),
-        })?;
+        let chunk = chunk.map_err(payload_error(what))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The answer to a body that could not be read: 408 past the deadline, 400 when the client
+/// broke off.
+pub fn payload_error(what: &str) -> impl Fn(PayloadError) -> AppError + '_ {
+    move |e| match e {
+        PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            AppError::RequestTimeout(io.to_string())
+        }
+        PayloadError::Overflow => AppError::PayloadTooLarge(MAX_BODY_BYTES),
+        other => AppError::BadRequest(format!("could not read {what}: {other}")),
+    }
 }
 
 /// The `Content-Length` a request declares, if any.

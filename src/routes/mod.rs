@@ -91,11 +91,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/badge/{file}", badge::get))
         .service(get_or_head("/widget.json", widget::json))
         .service(get_or_head("/embed", widget::embed))
-        .service(web::resource("/ping/{token}").get(ping::ok).post(ping::ok))
         .service(
-            web::resource("/ping/{token}/fail")
-                .get(ping::fail)
-                .post(ping::fail),
+            web::resource("/ping/{token}")
+                .get(ping::get)
+                .post(ping::post),
+        )
+        .service(
+            web::resource("/ping/{token}/{signal}")
+                .get(ping::get)
+                .post(ping::post),
         )
         .service(web::resource("/api/admin/incidents").post(admin_api::create_incident))
         .service(web::resource("/api/admin/incidents/{id}/updates").post(admin_api::post_update))
@@ -149,6 +153,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/notifications",
             admin::notifications::get,
         ))
+        .service(get_or_head("/admin/jobs", admin::jobs::get))
         .service(web::resource("/admin/notifications/{id}/test").post(admin::notifications::test))
         .service(
             web::resource("/admin/notifications/deliveries/{id}/retry")

@@ -1,17 +1,32 @@
-//! `GET|POST /ping/{token}` and `/ping/{token}/fail`: heartbeats from background jobs.
+//! `GET|POST /ping/{token}`, `/ping/{token}/start`, `/ping/{token}/fail` and
+//! `/ping/{token}/{exit_status}`: background jobs report their runs. A ping is answered as
+//! soon as it is queued, never after the database; a POST body's first 10 KiB are kept.
 
 use std::time::Instant;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 
+use super::body::declared_length;
+use crate::domain::heartbeat::Signal;
 use crate::error::AppError;
-use crate::monitoring::heartbeat;
+use crate::monitoring::heartbeat::{KEPT_BODY_BYTES, kept_body};
 use crate::state::AppState;
 
 /// Pings one heartbeat takes per minute; more are refused (429) and change nothing.
 pub const PINGS_PER_MINUTE: usize = 60;
 
-async fn record(state: &AppState, token: &str, failed: bool) -> Result<HttpResponse, AppError> {
+/// A ping's body is read up to this much (the rest is refused with 413): a job may post a
+/// long log, of which the first [`KEPT_BODY_BYTES`] are kept.
+pub const PING_BODY_LIMIT: usize = 1024 * 1024;
+
+async fn record(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    signal: Signal,
+    payload: Option<web::Payload>,
+) -> Result<HttpResponse, AppError> {
     let monitor = state
         .roster
         .heartbeat_by_token(token)
@@ -21,23 +36,69 @@ async fn record(state: &AppState, token: &str, failed: bool) -> Result<HttpRespo
             "more than {PINGS_PER_MINUTE} pings a minute for this heartbeat; ping once per run"
         )));
     }
-    heartbeat::ping(&state.checker, &monitor, failed).await?;
+    let body = match payload {
+        Some(payload) => read_prefix(req, payload).await?,
+        None => None,
+    };
+    state
+        .ping_queue
+        .offer(monitor, signal, body)
+        .map_err(|_| AppError::Unavailable("too many pings waiting; try again".into()))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/plain; charset=utf-8")
         .body("ok\n"))
 }
 
-pub async fn ok(
-    token: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    record(&state, &token, false).await
+/// The first [`KEPT_BODY_BYTES`] of a body read to its end (413 past [`PING_BODY_LIMIT`]).
+async fn read_prefix(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<Option<String>, AppError> {
+    if declared_length(req).is_some_and(|n| n > PING_BODY_LIMIT) {
+        return Err(AppError::PayloadTooLarge(PING_BODY_LIMIT));
+    }
+    let mut kept = Vec::with_capacity(KEPT_BODY_BYTES.min(declared_length(req).unwrap_or(0)));
+    let mut read = 0;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(super::body::payload_error("the ping's body"))?;
+        read += chunk.len();
+        if read > PING_BODY_LIMIT {
+            return Err(AppError::PayloadTooLarge(PING_BODY_LIMIT));
+        }
+        let room = KEPT_BODY_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(kept_body(&kept))
 }
 
-pub async fn fail(
-    token: web::Path<String>,
+fn signal(tail: &str) -> Result<Signal, AppError> {
+    Signal::from_path(tail).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no ping named \"{tail}\"; use /ping/{{token}}, /start, /fail or an exit status 0-255"
+        ))
+    })
+}
+
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (token, tail) = path(&req);
+    record(&req, &state, token, signal(tail)?, None).await
+}
+
+pub async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    record(&state, &token, true).await
+    let (token, tail) = path(&req);
+    record(&req, &state, token, signal(tail)?, Some(payload)).await
+}
+
+/// `(token, what follows it)` of `/ping/{token}[/{signal}]`.
+fn path(req: &HttpRequest) -> (&str, &str) {
+    let info = req.match_info();
+    (
+        info.get("token").unwrap_or_default(),
+        info.get("signal").unwrap_or_default(),
+    )
 }

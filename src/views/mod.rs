@@ -39,6 +39,18 @@ impl Site<'_> {
         at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 
+    /// A time near `now`: "02:31 CET" on the same day, "30 Nov 02:30 CET" on another.
+    pub fn local_moment(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+        let zone = self.page.timezone;
+        let (local, today) = (at.with_timezone(&zone), now.with_timezone(&zone));
+        let format = if local.date_naive() == today.date_naive() {
+            "%H:%M %Z"
+        } else {
+            "%-d %b %H:%M %Z"
+        };
+        local.format(format).to_string()
+    }
+
     /// Only the clock part, e.g. "14:05:09 CET".
     pub fn local_clock(&self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.page.timezone)

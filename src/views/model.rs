@@ -21,6 +21,16 @@ pub struct ComponentView {
     pub in_maintenance: bool,
     /// Daily counts inside the history window, oldest first.
     pub days: Vec<DayCount>,
+    /// A background job's runs; `None` for a probed monitor.
+    pub job: Option<JobTimes>,
+}
+
+/// When a background job last ran well and when it is next expected, for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTimes {
+    pub last_success: Option<DateTime<Utc>>,
+    /// Only while it is still ahead.
+    pub next_expected: Option<DateTime<Utc>>,
 }
 
 /// A component that has not been checked yet: its status is only the Statuspage default.

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::components::{DayLabels, indicator_class, status_pill, uptime_bars, waiting_pill};
-use super::model::{ComponentView, Snapshot};
+use super::model::{ComponentView, JobTimes, Snapshot, Waiting};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
 use crate::domain::check::Verdict;
@@ -137,19 +137,10 @@ fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &Da
                 }
             }
             p.component__meta {
-                @match (&m.last, c.waiting) {
-                    (None, Some(waiting)) => { (waiting.sentence()) }
-                    (None, None) => { "Not checked yet" }
-                    (Some(last), _) => {
-                        "Checked "
-                        time datetime=(Site::iso(last.at)) { (site.local_clock(last.at)) }
-                        @if last.verdict != Verdict::Down {
-                            " · " (last.response_ms) " ms"
-                        }
-                        @if let Some(reason) = &last.reason {
-                            span.component__reason { " · " (reason) }
-                        }
-                    }
+                @if let Some(job) = &c.job {
+                    (job_meta(site, snapshot, c, job))
+                } @else {
+                    (check_meta(site, c))
                 }
             }
             (uptime_bars(&m.name, &bars, dates))
@@ -164,6 +155,48 @@ fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &Da
                 }
                 span { "Today" }
             }
+        }
+    }
+}
+
+/// "Checked 14:05:09 CET · 84 ms · reason" of a probed monitor.
+fn check_meta(site: &Site<'_>, c: &ComponentView) -> Markup {
+    let m = &c.monitor;
+    html! {
+        @match (&m.last, c.waiting) {
+            (None, Some(waiting)) => { (waiting.sentence()) }
+            (None, None) => { "Not checked yet" }
+            (Some(last), _) => {
+                "Checked "
+                time datetime=(Site::iso(last.at)) { (site.local_clock(last.at)) }
+                @if last.verdict != Verdict::Down {
+                    " · " (last.response_ms) " ms"
+                }
+                @if let Some(reason) = &last.reason {
+                    span.component__reason { " · " (reason) }
+                }
+            }
+        }
+    }
+}
+
+/// "Last run 02:31 CET · next expected 30 Nov 02:30 CET · reason" of a background job.
+fn job_meta(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, job: &JobTimes) -> Markup {
+    let now = snapshot.generated_at;
+    html! {
+        @match job.last_success {
+            Some(at) => {
+                "Last run "
+                time datetime=(Site::iso(at)) { (site.local_moment(at, now)) }
+            }
+            None => { (Waiting::FirstPing.sentence()) }
+        }
+        @if let Some(next) = job.next_expected {
+            " · next expected "
+            time datetime=(Site::iso(next)) { (site.local_moment(next, now)) }
+        }
+        @if let Some(reason) = c.monitor.last.as_ref().and_then(|l| l.reason.as_ref()) {
+            span.component__reason { " · " (reason) }
         }
     }
 }

@@ -246,6 +246,7 @@ impl Seed {
         };
         let mut url = path
             .replace("{token}", PING_TOKEN)
+            .replace("{signal}", "start")
             .replace("{name}", "style.css");
         if let Some(id) = id {
             url = url.replace("{id}", id);

@@ -37,6 +37,7 @@ pub fn monitors(
     raw: &[Spanned<RawMonitor>],
     root: &DeTable<'_>,
     dir: &Path,
+    timezone: chrono_tz::Tz,
 ) -> Vec<MonitorSpec> {
     let tables = monitor_tables(root);
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -58,7 +59,7 @@ pub fn monitors(
             }
         }
         let table = MonitorTable::new(table.clone(), dir);
-        if let Some(spec) = monitor(c, m, &table).filter(|_| !duplicate) {
+        if let Some(spec) = monitor(c, m, &table, timezone).filter(|_| !duplicate) {
             out.push(spec);
         }
     }
@@ -137,6 +138,7 @@ fn monitor(
     c: &mut Collector<'_>,
     spanned: &Spanned<RawMonitor>,
     table: &MonitorTable<'_>,
+    timezone: chrono_tz::Tz,
 ) -> Option<MonitorSpec> {
     let m = spanned.get_ref();
     let id = match &m.id {
@@ -166,10 +168,12 @@ fn monitor(
     check_keys(c, table.table(), kind, allowed);
     let watch = match probe::kind(kind) {
         Some(k) => (k.parse)(table, c).map(Watch::Probe),
-        None => heartbeat::parse(table, c).map(Watch::Heartbeat),
+        None => heartbeat::parse(table, c, timezone).map(Watch::Heartbeat),
     };
     let default_interval = match &watch {
-        Some(Watch::Heartbeat(hb)) => (hb.grace / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION),
+        Some(Watch::Heartbeat(hb)) => {
+            (hb.grace.min(hb.max_runtime) / 4).clamp(MIN_INTERVAL, HEARTBEAT_EVALUATION)
+        }
         _ => DEFAULT_INTERVAL,
     };
     let (schedule, interval) = schedule(c, m, default_interval);

@@ -2,6 +2,7 @@
 
 mod dashboard;
 mod incidents;
+pub mod jobs;
 mod login;
 mod maintenances;
 pub mod notifications;

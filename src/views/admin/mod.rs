@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod incident_form;
+pub mod jobs;
 pub mod login;
 pub mod maintenance_form;
 pub mod notifications;
@@ -58,6 +59,7 @@ pub fn page(site: &Site<'_>, title: &str, csrf: &str, body: Markup) -> Markup {
                 a href="/admin/incidents/new" { "Open an incident" }
                 a href="/admin/maintenances/new" { "Schedule maintenance" }
                 a href="/admin/notifications" { "Notifications" }
+                a href="/admin/jobs" { "Jobs" }
                 a href="/" { "Public page" }
                 form method="post" action="/admin/logout" {
                     input type="hidden" name="csrf" value=(csrf);
