@@ -17,3 +17,4 @@ mod receivers;
 
 mod crash;
 mod hardening;
+mod push;
