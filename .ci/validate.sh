@@ -36,6 +36,13 @@ group = "Website"
 url = "http://127.0.0.1:1/"
 interval = "1s"
 failures_before_down = 1
+[[monitor]]
+id = "stats"
+name = "Statistics job"
+kind = "heartbeat"
+token = "ci-statistics-token-0001"
+schedule = "30 2 * * *"
+grace = "1h"
 [smtp]
 host = "127.0.0.1"
 port = 1
@@ -70,6 +77,9 @@ done
 c0=$(python3 -c 'import json; print(json.dumps({"name": "Backup \x1b[31mfailed\x07", "body": "Log: " + "".join(map(chr, range(32))) + " end", "components": {"blog": "partial_outage"}}))')
 api -X POST "$base/api/admin/incidents" -d "$c0" >/dev/null
 api -X POST "$base/api/admin/maintenances" -d '{"name":"Order system upgrade","body":"Read-only.","scheduled_for":"2099-01-01T22:00:00Z","scheduled_until":"2099-01-01T23:00:00Z","components":["shop"]}' >/dev/null
+# A background job that starts, then fails with its log.
+curl -fsS "$base/ping/ci-statistics-token-0001/start" >/dev/null
+printf 'reading logs\nERROR: <database> & "host" unreachable\n' | curl -fsS --data-binary @- "$base/ping/ci-statistics-token-0001/3" >/dev/null
 sleep 3   # a few checks, so the page shows the outage and its automatic incident
 
 pages=()
@@ -87,11 +97,14 @@ fetch /admin/incidents/new incident-form
 fetch "/admin/incidents/$id" incident-admin
 fetch /admin/maintenances/new maintenance-form
 fetch /admin/notifications notifications
+fetch /admin/jobs jobs
 fetch /subscribe subscribe
 fetch /embed embed
 fetch "/embed?operational=1" embed-operational
 fetch "/unsubscribe?token=$(printf 'a%.0s' $(seq 1 64))" unsubscribe
 grep -q "Open incidents" "$work/dashboard.html" || { echo "login for the admin pages failed"; exit 1; }
+grep -q "unreachable" "$work/jobs.html" || { echo "/admin/jobs does not show the job's output"; exit 1; }
+! grep -q "unreachable" "$work/index.html" || { echo "the public page shows a job's output"; exit 1; }
 check_html "${pages[@]}"
 echo "check-html: 0 errors on ${#pages[@]} pages (public, 404, login, admin)"
 

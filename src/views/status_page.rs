@@ -189,6 +189,7 @@ fn job_meta(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, job: &JobTi
                 "Last run "
                 time datetime=(Site::iso(at)) { (site.local_moment(at, now)) }
             }
+            None if c.monitor.last.is_some() => { "No successful run yet" }
             None => { (Waiting::FirstPing.sentence()) }
         }
         @if let Some(next) = job.next_expected {

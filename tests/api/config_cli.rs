@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn check_config(text: &str) -> (i32, String, String) {
+/// Runs `check-config` on `text`: exit code, stdout, stderr (the path shown as config.toml).
+pub fn check_config(text: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("write config");

@@ -15,6 +15,7 @@ mod feeds;
 mod follow;
 mod helpers;
 mod incidents;
+mod jobs;
 mod metrics_badges;
 mod notify;
 mod openapi;

@@ -34,9 +34,7 @@ async fn a_hub_hears_of_an_owners_update_within_two_seconds() {
         .await
         .expect("post");
     assert_eq!(response.status(), 201);
-    let pings = hub
-        .wait_for_within("/hub", 1, Duration::from_secs(2))
-        .await;
+    let pings = hub.wait_for_within("/hub", 1, Duration::from_secs(2)).await;
     let took = posted.elapsed();
     let body = String::from_utf8_lossy(&pings[0].body).to_string();
     assert!(body.contains("hub.mode=publish"), "{body}");
