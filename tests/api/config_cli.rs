@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-fn check_config(text: &str) -> (i32, String, String) {
+pub(crate) fn check_config(text: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("write config");

@@ -23,5 +23,6 @@ mod receivers;
 mod restart;
 mod retention;
 mod robustness;
+mod smtp_check;
 mod status_page;
 mod statuspage;

@@ -86,8 +86,9 @@ fn parse_smtp(c: &mut Collector<'_>, raw: &Spanned<RawSmtp>, env: Env<'_>) -> Op
             c.at(
                 Some(t.span()),
                 format!(
-                    "tls \"{}\" is not known; use \"starttls\", \"implicit\" or \"none\"",
-                    t.get_ref()
+                    "tls \"{}\" is not known; use {}",
+                    t.get_ref(),
+                    SmtpTls::CHOICES
                 ),
             );
             None
