@@ -13,15 +13,15 @@ pub enum SmtpTls {
 }
 
 impl SmtpTls {
-    /// The words `tls` takes, for messages about a wrong one.
-    pub const CHOICES: &str = "\"starttls\", \"implicit\" or \"none\"";
-
-    pub fn parse(text: &str) -> Option<Self> {
+    /// The `tls` key's word, or what to write instead.
+    pub fn parse(text: &str) -> Result<Self, String> {
         match text {
-            "starttls" => Some(Self::StartTls),
-            "implicit" => Some(Self::Implicit),
-            "none" => Some(Self::None),
-            _ => None,
+            "starttls" => Ok(Self::StartTls),
+            "implicit" => Ok(Self::Implicit),
+            "none" => Ok(Self::None),
+            _ => Err(format!(
+                "tls \"{text}\" is not known; use \"starttls\", \"implicit\" or \"none\""
+            )),
         }
     }
 
@@ -41,10 +41,13 @@ mod tests {
 
     #[test]
     fn the_three_words_parse_and_nothing_else() {
-        assert_eq!(SmtpTls::parse("starttls"), Some(SmtpTls::StartTls));
-        assert_eq!(SmtpTls::parse("implicit"), Some(SmtpTls::Implicit));
-        assert_eq!(SmtpTls::parse("none"), Some(SmtpTls::None));
-        assert_eq!(SmtpTls::parse("STARTTLS"), None);
-        assert_eq!(SmtpTls::parse("ssl"), None);
+        assert_eq!(SmtpTls::parse("starttls"), Ok(SmtpTls::StartTls));
+        assert_eq!(SmtpTls::parse("implicit"), Ok(SmtpTls::Implicit));
+        assert_eq!(SmtpTls::parse("none"), Ok(SmtpTls::None));
+        assert!(SmtpTls::parse("STARTTLS").is_err());
+        assert_eq!(
+            SmtpTls::parse("ssl"),
+            Err("tls \"ssl\" is not known; use \"starttls\", \"implicit\" or \"none\"".to_string())
+        );
     }
 }

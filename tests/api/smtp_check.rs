@@ -35,6 +35,12 @@ fn trusting(ca_pem: Option<&str>) -> (tempfile::NamedTempFile, String) {
     (file, key)
 }
 
+/// The check failed, with these words.
+#[track_caller]
+fn assert_down(r: &CheckResult, words: &str) {
+    assert_eq!((r.verdict, reason(r)), (Verdict::Down, words), "{r:?}");
+}
+
 fn date_in(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days))
         .format("%Y-%m-%d")
@@ -82,12 +88,9 @@ async fn starttls_with_a_certificate_trusted_by_tls_ca_file_is_up() {
 async fn a_self_signed_certificate_is_not_trusted() {
     let server = FakeSmtp::start(Script::starttls(certificate(LOCAL, 90, false))).await;
     let r = check(&server, "").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            "TLS: certificate not trusted (unknown issuer or self-signed)"
-        )
+    assert_down(
+        &r,
+        "TLS: certificate not trusted (unknown issuer or self-signed)",
     );
 }
 
@@ -97,13 +100,7 @@ async fn an_expired_certificate_is_down_with_its_date() {
     let (_ca, trust) = trusting(cert.ca_pem.as_deref());
     let server = FakeSmtp::start(Script::starttls(cert)).await;
     let r = check(&server, &trust).await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            format!("TLS: certificate expired on {}", date_in(-2)).as_str()
-        )
-    );
+    assert_down(&r, &format!("TLS: certificate expired on {}", date_in(-2)));
     assert!(r.cert_expires_at.is_some(), "read even though refused");
 }
 
@@ -129,10 +126,7 @@ async fn a_certificate_expiring_within_the_warning_is_degraded_with_its_date() {
 async fn a_server_that_offers_no_starttls_is_down_and_told_quit() {
     let server = FakeSmtp::start(Script::plain()).await;
     let r = check(&server, "tls = \"starttls\"").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "no STARTTLS offered")
-    );
+    assert_down(&r, "no STARTTLS offered");
     assert_eq!(server.commands(), ["EHLO signalfire.invalid", "QUIT"]);
 }
 
@@ -144,12 +138,9 @@ async fn a_refusing_banner_is_down_naming_the_banner() {
     })
     .await;
     let r = check(&server, "").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            "the server answered 554 5.3.2 mail.test is not accepting mail instead of 220 (banner)"
-        )
+    assert_down(
+        &r,
+        "the server answered 554 5.3.2 mail.test is not accepting mail instead of 220 (banner)",
     );
     assert_eq!(
         server.commands(),
@@ -166,22 +157,16 @@ async fn refusals_of_ehlo_and_starttls_are_quoted() {
     })
     .await;
     let r = check(&refuses_ehlo, "tls = \"none\"").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "EHLO refused: 550 5.7.1 go away")
-    );
+    assert_down(&r, "EHLO refused: 550 5.7.1 go away");
     let refuses_tls = FakeSmtp::start(Script {
         starttls_reply: "454 4.7.0 TLS not available due to local problem".to_string(),
         ..Script::starttls(certificate(LOCAL, 90, true))
     })
     .await;
     let r = check(&refuses_tls, "").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            "STARTTLS refused: 454 4.7.0 TLS not available due to local problem"
-        )
+    assert_down(
+        &r,
+        "STARTTLS refused: 454 4.7.0 TLS not available due to local problem",
     );
     assert_eq!(
         refuses_tls.commands().last().map(String::as_str),
@@ -196,10 +181,7 @@ async fn a_closed_port_is_refused_and_a_dropped_session_names_its_step() {
         l.local_addr().expect("addr").port()
     };
     let r = run(spec_from(&smtp_monitor(closed, ""))).await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "connection refused")
-    );
+    assert_down(&r, "connection refused");
 
     let drops_at_ehlo = FakeSmtp::start(Script {
         close_at: Some("EHLO"),
@@ -207,10 +189,7 @@ async fn a_closed_port_is_refused_and_a_dropped_session_names_its_step() {
     })
     .await;
     let r = check(&drops_at_ehlo, "tls = \"none\"").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "connection closed after EHLO")
-    );
+    assert_down(&r, "connection closed after EHLO");
 
     let drops_at_starttls = FakeSmtp::start(Script {
         close_at: Some("STARTTLS"),
@@ -218,10 +197,7 @@ async fn a_closed_port_is_refused_and_a_dropped_session_names_its_step() {
     })
     .await;
     let r = check(&drops_at_starttls, "").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "connection closed after STARTTLS")
-    );
+    assert_down(&r, "connection closed after STARTTLS");
 }
 
 #[tokio::test]
@@ -232,10 +208,7 @@ async fn a_server_that_never_greets_fails_at_the_timeout_waiting_for_the_banner(
     })
     .await;
     let r = check(&server, "").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (Verdict::Down, "no SMTP banner within 1s")
-    );
+    assert_down(&r, "no SMTP banner within 1s");
     assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
 }
 
@@ -254,12 +227,9 @@ async fn implicit_tls_is_spoken_from_the_first_byte() {
 
     let plain = FakeSmtp::start(Script::plain()).await;
     let r = check(&plain, "tls = \"implicit\"").await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            "TLS: the server did not answer in TLS (is this port plain SMTP? try tls = \"starttls\")"
-        )
+    assert_down(
+        &r,
+        "TLS: the server did not answer in TLS (is this port plain SMTP? try tls = \"starttls\")",
     );
 }
 
@@ -269,13 +239,7 @@ async fn a_certificate_for_another_name_says_whose_it_is() {
     let (_ca, trust) = trusting(cert.ca_pem.as_deref());
     let server = FakeSmtp::start(Script::starttls(cert)).await;
     let r = check(&server, &trust).await;
-    assert_eq!(
-        (r.verdict, reason(&r)),
-        (
-            Verdict::Down,
-            "TLS: certificate is for other.example, not 127.0.0.1"
-        )
-    );
+    assert_down(&r, "TLS: certificate is for other.example, not 127.0.0.1");
 }
 
 #[test]

@@ -42,18 +42,10 @@ struct SmtpKeys {
 pub fn parse(table: &MonitorTable<'_>, c: &mut Collector<'_>) -> Option<Arc<dyn Probe>> {
     let m: SmtpKeys = table.keys(c)?;
     let host = host(c, table.span(), &m.host, "smtp");
-    let tls_given = m.tls.as_ref().map(|t| {
-        SmtpTls::parse(t.get_ref()).ok_or_else(|| {
-            c.at(
-                Some(t.span()),
-                format!(
-                    "tls \"{}\" is not known; use {}",
-                    t.get_ref(),
-                    SmtpTls::CHOICES
-                ),
-            );
-        })
-    });
+    let tls_given = m
+        .tls
+        .as_ref()
+        .map(|t| SmtpTls::parse(t.get_ref()).map_err(|e| c.at(Some(t.span()), e)));
     let port = match &m.port {
         None if matches!(tls_given, Some(Ok(SmtpTls::Implicit))) => Some(IMPLICIT_TLS_PORT),
         None => Some(DEFAULT_PORT),
