@@ -123,8 +123,10 @@ pub fn not_after(der: &[u8]) -> Option<DateTime<Utc>> {
 }
 
 /// The host names and addresses a certificate (DER) is for, as its subject alternative
-/// names list them.
+/// names list them. Only names fit to be shown: the certificate is the server's to write.
 pub fn names(der: &[u8]) -> Vec<String> {
+    /// The longest host name there is (RFC 1035).
+    const LONGEST: usize = 253;
     use x509_parser::extensions::GeneralName;
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
         return Vec::new();
@@ -139,6 +141,9 @@ pub fn names(der: &[u8]) -> Vec<String> {
             GeneralName::DNSName(dns) => Some((*dns).to_string()),
             GeneralName::IPAddress(ip) => ip_address(ip).map(|ip| ip.to_string()),
             _ => None,
+        })
+        .filter(|name| {
+            !name.is_empty() && name.len() <= LONGEST && name.chars().all(|c| c.is_ascii_graphic())
         })
         .collect()
 }

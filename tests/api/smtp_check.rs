@@ -150,6 +150,27 @@ async fn a_refusing_banner_is_down_naming_the_banner() {
 }
 
 #[tokio::test]
+async fn a_banner_that_is_not_smtp_or_never_ends_is_named() {
+    let http = FakeSmtp::start(Script {
+        banner: Some("HTTP/1.1 400 Bad Request".to_string()),
+        ..Script::plain()
+    })
+    .await;
+    let r = check(&http, "").await;
+    assert_down(&r, "the server does not speak SMTP (no 220 banner)");
+    let endless = FakeSmtp::start(Script {
+        banner: Some(format!("{}220 ready", "220-welcome\r\n".repeat(100))),
+        ..Script::plain()
+    })
+    .await;
+    let r = check(&endless, "").await;
+    assert_down(
+        &r,
+        "the SMTP banner is too long (over 4096 bytes or 64 lines)",
+    );
+}
+
+#[tokio::test]
 async fn refusals_of_ehlo_and_starttls_are_quoted() {
     let refuses_ehlo = FakeSmtp::start(Script {
         ehlo_reply: Some("550 5.7.1 go away".to_string()),
