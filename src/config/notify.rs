@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::domain::monitor::MonitorId;
 use crate::domain::notification::EventKind;
+pub use crate::domain::smtp::SmtpTls;
 
 /// A secret value (a password, a signing secret, an access token): never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,37 +36,6 @@ pub struct NotifyConfig {
     pub channels: Vec<ChannelSpec>,
     /// `[subscribers] email = true`: clients may sign up for e-mail updates.
     pub subscribers: bool,
-}
-
-/// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS (port 587).
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Implicit,
-    /// No TLS at all: only to a server on this machine.
-    None,
-}
-
-impl SmtpTls {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "starttls" => Some(Self::StartTls),
-            "implicit" => Some(Self::Implicit),
-            "none" => Some(Self::None),
-            _ => None,
-        }
-    }
-
-    /// The usual port of each.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Self::StartTls => 587,
-            Self::Implicit => 465,
-            Self::None => 25,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -47,7 +47,7 @@ fn known(e: &(dyn StdError + 'static)) -> Option<String> {
         return Some(dns.to_string());
     }
     if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-        return Some(describe_tls(tls));
+        return Some(describe_tls(tls, Speaks::Http));
     }
     if let Some(hyper) = e.downcast_ref::<hyper::Error>()
         && hyper.is_incomplete_message()
@@ -63,7 +63,8 @@ pub fn describe_io(e: &io::Error) -> String {
     known_io(e).unwrap_or("cannot connect").to_string()
 }
 
-fn known_io(e: &io::Error) -> Option<&'static str> {
+/// The words for a connection error we know, by its kind.
+pub fn known_io(e: &io::Error) -> Option<&'static str> {
     use io::ErrorKind as K;
     Some(match e.kind() {
         K::ConnectionRefused => "connection refused",
@@ -77,8 +78,57 @@ fn known_io(e: &io::Error) -> Option<&'static str> {
     })
 }
 
-fn describe_tls(e: &rustls::Error) -> String {
+/// The protocol spoken inside TLS, for the hints that name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaks {
+    Http,
+    Smtp,
+}
+
+/// The reason for a failed TLS handshake on a connection of our own (the smtp kind):
+/// `expected` is the host asked for, `presented` the names its certificate is for, when known.
+pub fn describe_handshake(
+    e: &io::Error,
+    speaks: Speaks,
+    expected: &str,
+    presented: &[String],
+) -> String {
     use rustls::CertificateError as C;
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        )) if !presented.is_empty() => {
+            /// Names listed at most; a certificate may carry hundreds.
+            const SHOWN: usize = 3;
+            let mut names = presented[..presented.len().min(SHOWN)].join(", ");
+            if presented.len() > SHOWN {
+                names.push_str(", …");
+            }
+            format!("TLS: certificate is for {names}, not {expected}")
+        }
+        Some(tls) => describe_tls(tls, speaks),
+        None if e.kind() == io::ErrorKind::UnexpectedEof => {
+            "connection closed during the TLS handshake".to_string()
+        }
+        None => describe_io(e),
+    }
+}
+
+fn describe_tls(e: &rustls::Error, speaks: Speaks) -> String {
+    use rustls::CertificateError as C;
+    let (plain, server) = match speaks {
+        Speaks::Http => (
+            "the server did not answer in TLS (is this port plain HTTP?)",
+            "a web server",
+        ),
+        Speaks::Smtp => (
+            "the server did not answer in TLS (is this port plain SMTP? try tls = \"starttls\")",
+            "a mail server",
+        ),
+    };
     let text = match e {
         rustls::Error::InvalidCertificate(cert) => match cert {
             C::UnknownIssuer | C::BadSignature | C::UnknownRevocationStatus => {
@@ -97,15 +147,13 @@ fn describe_tls(e: &rustls::Error) -> String {
                 "certificate is not valid for this host name"
             }
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-                "certificate is not meant for a web server"
+                return format!("TLS: certificate is not meant for {server}");
             }
             _ => "certificate not accepted",
         },
         rustls::Error::InvalidMessage(_)
         | rustls::Error::InappropriateMessage { .. }
-        | rustls::Error::InappropriateHandshakeMessage { .. } => {
-            "the server did not answer in TLS (is this port plain HTTP?)"
-        }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => plain,
         rustls::Error::AlertReceived(_) => "the server refused the handshake",
         rustls::Error::PeerIncompatible(_) => {
             "the server offers no protocol version or cipher we accept"

@@ -9,11 +9,14 @@ pub mod dns;
 mod errors;
 pub mod http;
 mod resolve;
+pub mod smtp;
 pub mod tcp;
+mod tls;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +52,7 @@ pub struct Kind {
 }
 
 /// Every check kind, the default (`http`) first.
-pub const KINDS: &[Kind] = &[http::KIND, tcp::KIND, dns::KIND];
+pub const KINDS: &[Kind] = &[http::KIND, tcp::KIND, dns::KIND, smtp::KIND];
 
 /// The kind named `name`.
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -61,6 +64,8 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 pub struct Tools {
     http: HashMap<http::ClientKey, reqwest::Client>,
     resolvers: HashMap<Option<SocketAddr>, dns::Resolver>,
+    /// Certificate verifiers of the kinds that speak TLS themselves, by `tls_ca_file`.
+    verifiers: HashMap<Option<PathBuf>, tls::Verifier>,
 }
 
 /// Runs checks with the shared [`Tools`].

@@ -68,15 +68,7 @@ impl Probe for TcpProbe {
 async fn check(probe: &TcpProbe, timeout: Duration) -> CheckResult {
     let at = Utc::now();
     let started = Instant::now();
-    let connect = async {
-        let addresses = lookup(&probe.host, probe.port)
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::net::TcpStream::connect(&addresses[..])
-            .await
-            .map_err(|e| errors::describe_io(&e))
-    };
-    let outcome = tokio::time::timeout(timeout, connect).await;
+    let outcome = tokio::time::timeout(timeout, open(&probe.host, probe.port)).await;
     let elapsed = started.elapsed();
     match outcome {
         Ok(Ok(_stream)) => CheckResult::up(at, elapsed),
@@ -87,6 +79,14 @@ async fn check(probe: &TcpProbe, timeout: Duration) -> CheckResult {
             format!("timed out after {}", format_duration(timeout)),
         ),
     }
+}
+
+/// A connection to `host:port`, or the few words that say why none opened.
+pub(super) async fn open(host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
+    let addresses = lookup(host, port).await.map_err(|e| e.to_string())?;
+    tokio::net::TcpStream::connect(&addresses[..])
+        .await
+        .map_err(|e| errors::describe_io(&e))
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
-//! Fake servers beyond plain HTTP: an HTTPS site with a certificate made here (rcgen), and
-//! a DNS server answering from a table. Both on 127.0.0.1 only.
+//! Fake servers beyond plain HTTP: an HTTPS site with a certificate made here (rcgen), a DNS
+//! server answering from a table, and a mail server that can upgrade to TLS (`smtp`). All on
+//! 127.0.0.1 only.
+
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -38,12 +41,19 @@ fn set_validity(params: &mut CertificateParams, days: i64) {
     params.not_after = day(days);
 }
 
-/// Starts an HTTPS site for 127.0.0.1 whose certificate expires in `days` days (negative:
-/// expired), signed by a fresh CA when `with_ca`, else self-signed.
-pub async fn tls_site(days: i64, with_ca: bool) -> TlsSite {
+/// A server's TLS settings with a certificate made here, and the CA that signed it.
+pub struct TestCert {
+    pub config: Arc<ServerConfig>,
+    /// The CA (PEM) to trust it by, for `tls_ca_file`; `None` when self-signed.
+    pub ca_pem: Option<String>,
+}
+
+/// A certificate for `names` that expires in `days` days (negative: expired), signed by a
+/// fresh CA when `with_ca`, else self-signed.
+pub fn certificate(names: &[&str], days: i64, with_ca: bool) -> TestCert {
     let leaf_key = KeyPair::generate().expect("key");
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("params");
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("params");
     set_validity(&mut params, days);
     let (cert, ca_pem) = if with_ca {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
@@ -66,7 +76,17 @@ pub async fn tls_site(days: i64, with_ca: bool) -> TlsSite {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
         )
         .expect("tls config");
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    TestCert {
+        config: Arc::new(config),
+        ca_pem,
+    }
+}
+
+/// Starts an HTTPS site for 127.0.0.1 whose certificate expires in `days` days (negative:
+/// expired), signed by a fresh CA when `with_ca`, else self-signed.
+pub async fn tls_site(days: i64, with_ca: bool) -> TlsSite {
+    let TestCert { config, ca_pem } = certificate(&["127.0.0.1", "localhost"], days, with_ca);
+    let acceptor = TlsAcceptor::from(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {

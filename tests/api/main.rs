@@ -24,5 +24,6 @@ mod receivers;
 mod restart;
 mod retention;
 mod robustness;
+mod smtp_check;
 mod status_page;
 mod statuspage;

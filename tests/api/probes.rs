@@ -14,12 +14,12 @@ use crate::helpers::{Behavior, FakeSite, http_monitor, parse_config, test_config
 
 const SHORT: &str = "interval = \"5s\"\ntimeout = \"2s\"\n";
 
-fn spec_from(table: &str) -> MonitorSpec {
+pub(crate) fn spec_from(table: &str) -> MonitorSpec {
     let text = test_config(std::path::Path::new("/tmp/unused"), table);
     parse_config(&text).monitors.remove(0)
 }
 
-async fn run(spec: MonitorSpec) -> CheckResult {
+pub(crate) async fn run(spec: MonitorSpec) -> CheckResult {
     install_crypto_provider();
     let probe = spec.probe().expect("a probed monitor");
     let prober = Prober::new([probe]).expect("prober");
@@ -30,7 +30,7 @@ async fn check(url: &str, extra: &str) -> CheckResult {
     run(spec_from(&http_monitor("m", url, extra))).await
 }
 
-fn reason(result: &CheckResult) -> &str {
+pub(crate) fn reason(result: &CheckResult) -> &str {
     result.reason.as_deref().unwrap_or("")
 }
 
@@ -197,7 +197,7 @@ async fn a_self_signed_certificate_is_not_trusted() {
     );
 }
 
-fn ca_file(pem: &str) -> tempfile::NamedTempFile {
+pub(crate) fn ca_file(pem: &str) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), pem).expect("write CA");
     file
@@ -349,7 +349,7 @@ async fn plain_http_port() -> u16 {
 }
 
 /// True when `text` holds a Rust identifier in CamelCase (`InvalidContentType`): debug text.
-fn has_debug_text(text: &str) -> bool {
+pub(crate) fn has_debug_text(text: &str) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .any(|word| {
             let mut chars = word.chars();

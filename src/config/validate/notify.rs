@@ -82,16 +82,9 @@ fn parse_smtp(c: &mut Collector<'_>, raw: &Spanned<RawSmtp>, env: Env<'_>) -> Op
     }
     let tls = match &s.tls {
         None => Some(SmtpTls::StartTls),
-        Some(t) => SmtpTls::parse(t.get_ref()).or_else(|| {
-            c.at(
-                Some(t.span()),
-                format!(
-                    "tls \"{}\" is not known; use \"starttls\", \"implicit\" or \"none\"",
-                    t.get_ref()
-                ),
-            );
-            None
-        }),
+        Some(t) => SmtpTls::parse(t.get_ref())
+            .map_err(|e| c.at(Some(t.span()), e))
+            .ok(),
     };
     if let (Some(SmtpTls::None), Some(h)) = (tls, &host)
         && !is_local(h)

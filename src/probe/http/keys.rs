@@ -1,20 +1,16 @@
 //! The keys of an `http` monitor, read and checked with their positions.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
 use super::{HttpProbe, StatusMatcher};
-use crate::keys::{Collector, MonitorTable, Text, optional_duration, required, text};
-use crate::probe::Probe;
+use crate::keys::{Collector, MonitorTable, Text, required, text};
+use crate::probe::{Probe, tls};
 
-/// Certificates expiring sooner than this make an https monitor degraded, unless configured.
-const DEFAULT_TLS_EXPIRY_WARN: Duration = Duration::from_secs(14 * 86_400);
 /// Bodies are read up to this much by default, and never more than [`MAX_BODY_LIMIT`].
 const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 const MAX_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -85,15 +81,12 @@ pub fn parse(table: &MonitorTable<'_>, c: &mut Collector<'_>) -> Option<Arc<dyn 
         }
     };
     let headers = headers(c, &m);
-    let tls_ca_file = m.tls_ca_file.as_ref().and_then(|f| ca_file(c, table, f));
+    let tls_ca_file = m
+        .tls_ca_file
+        .as_ref()
+        .and_then(|f| tls::ca_file_key(c, table, f));
     let is_https = url.as_ref().is_some_and(|u| u.scheme() == "https");
-    let tls_expiry_warn = match &m.tls_expiry_warn {
-        None if is_https => Some(DEFAULT_TLS_EXPIRY_WARN),
-        None => None,
-        Some(_) => {
-            optional_duration(c, &m.tls_expiry_warn, "tls_expiry_warn").filter(|d| !d.is_zero())
-        }
-    };
+    let tls_expiry_warn = tls::expiry_warn_key(c, &m.tls_expiry_warn, is_https);
     let probe = HttpProbe {
         url: url?,
         method,
@@ -130,33 +123,6 @@ fn headers(c: &mut Collector<'_>, m: &HttpKeys) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// The CA file, resolved from the config file's folder like `data_dir` (not from wherever the
-/// server was started), and checked to hold a certificate.
-fn ca_file(
-    c: &mut Collector<'_>,
-    table: &MonitorTable<'_>,
-    file: &Spanned<String>,
-) -> Option<PathBuf> {
-    let path = table.path(file.get_ref());
-    match std::fs::read_to_string(&path) {
-        Ok(pem) if pem.contains("BEGIN CERTIFICATE") => Some(path),
-        Ok(_) => {
-            c.at(
-                Some(file.span()),
-                format!("tls_ca_file {}: no PEM certificate in it", path.display()),
-            );
-            None
-        }
-        Err(e) => {
-            c.at(
-                Some(file.span()),
-                format!("tls_ca_file {}: cannot read it: {e}", path.display()),
-            );
-            None
-        }
-    }
 }
 
 /// `max_body = 1048576`, `"512KiB"`, `"2MiB"`, `"1MB"`.

@@ -15,9 +15,9 @@ use reqwest::Response;
 use reqwest::redirect::Policy;
 use url::Url;
 
-use super::{Kind, Probe, Tools, errors};
+use super::{Kind, Probe, Tools, errors, tls};
 use crate::domain::check::CheckResult;
-use crate::domain::duration::{format_duration, format_span};
+use crate::domain::duration::format_duration;
 
 /// The `http` kind (the default).
 pub const KIND: Kind = Kind {
@@ -141,11 +141,13 @@ fn build_client(key: &ClientKey) -> anyhow::Result<reqwest::Client> {
         .pool_idle_timeout(Duration::from_secs(90))
         .tls_danger_accept_invalid_certs(!key.tls_verify);
     if let Some(path) = &key.tls_ca_file {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read tls_ca_file {}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
-            format!("tls_ca_file {} holds no usable certificate", path.display())
-        })?;
+        let certs = tls::read_ca_file(path)?
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| {
+                format!("tls_ca_file {} holds no usable certificate", path.display())
+            })?;
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().context("cannot build the HTTP client")
@@ -259,26 +261,7 @@ async fn exchange(
     {
         return Err(format!("error text \"{forbidden}\" found in the body"));
     }
-    certificate_verdict(probe, not_after)
-}
-
-/// Expired (possible only without verification): down. Expiring within the warning: degraded.
-fn certificate_verdict(
-    probe: &HttpProbe,
-    not_after: Option<DateTime<Utc>>,
-) -> Result<Option<String>, String> {
-    let (Some(warn), Some(not_after)) = (probe.tls_expiry_warn, not_after) else {
-        return Ok(None);
-    };
-    let date = not_after.format("%Y-%m-%d");
-    match (not_after - Utc::now()).to_std() {
-        Err(_) => Err(format!("TLS: certificate expired on {date}")),
-        Ok(left) if left < warn => Ok(Some(format!(
-            "TLS certificate expires on {date} (in {})",
-            format_span(left)
-        ))),
-        Ok(_) => Ok(None),
-    }
+    tls::expiry_verdict(probe.tls_expiry_warn, not_after)
 }
 
 /// Reads the body to its end, at most `limit` bytes, looking for each needle without
@@ -325,9 +308,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// When the server's certificate expires, for https responses.
 fn certificate_not_after(response: &Response) -> Option<DateTime<Utc>> {
     let info = response.extensions().get::<reqwest::tls::TlsInfo>()?;
-    let der = info.peer_certificate()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+    tls::not_after(info.peer_certificate()?)
 }
 
 #[cfg(test)]
