@@ -187,6 +187,17 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE incidents ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
     UPDATE incidents SET sequence = 1
         WHERE kind = 'maintenance' AND resolved_at < scheduled_until;",
+    // 9: owner reminders sent (SPEC §9), one row per incident and reminder, written in the
+    // transaction that stages the reminder, so a restart never sends one twice. `anchor` is what
+    // it was about: the update an `incident_without_update` reminder followed (a newer update
+    // re-arms it), 0 for `recovered_but_open`.
+    "CREATE TABLE reminders (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        anchor INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (incident_id, kind)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

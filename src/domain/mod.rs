@@ -11,5 +11,6 @@ pub mod limit;
 pub mod monitor;
 pub mod notification;
 pub mod policy;
+pub mod reminder;
 pub mod status;
 pub mod uptime;
