@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-fn check_config(text: &str) -> (i32, String, String) {
+/// Runs `signalfire check-config` on `text`: exit code, stdout, and stderr with the file
+/// named `config.toml`.
+pub fn check_config(text: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("write config");
@@ -18,6 +20,17 @@ fn check_config(text: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         stderr,
     )
+}
+
+/// The `file:line:column` problems `check-config` reports on a config it refuses (exit 2).
+pub fn problems(text: &str) -> Vec<String> {
+    let (code, _, stderr) = check_config(text);
+    assert_eq!(code, 2, "{stderr}");
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("config.toml:"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -58,13 +71,8 @@ id = "blog"
 url = "https://shop.example/"
 timeout = "ten seconds"
 "#;
-    let (code, _, stderr) = check_config(text);
-    assert_eq!(code, 2, "{stderr}");
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("config.toml:"))
-        .collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
+    let lines = problems(text);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
     assert!(
         lines[0].starts_with("config.toml:7:1: unknown key \"intervall\""),
         "{}",
