@@ -1,5 +1,6 @@
-//! Periodic upkeep: retention of raw checks and hourly buckets, and moving maintenance windows
-//! on the clock. Plain methods, called by the scheduler and directly by tests.
+//! Periodic upkeep: retention of raw checks and hourly buckets, moving maintenance windows and
+//! sending owner reminders on the clock. Plain methods, called by the scheduler and directly by
+//! tests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,9 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 use crate::db::{Db, checks, incidents, outbox, subscribers, uptime};
 use crate::domain::clock::Clock;
+use crate::domain::reminder;
 use crate::domain::uptime::hour_key;
-use crate::incidents::maintenance;
+use crate::incidents::{maintenance, reminders};
 use crate::writer::Writer;
 
 /// Rows deleted per transaction, so the poller and the page never wait long for the writer.
@@ -42,15 +44,24 @@ pub struct Housekeeping {
     clock: Arc<dyn Clock>,
     /// Raw checks older than this are deleted (`retention.raw_checks`).
     keep_raw_checks: Duration,
+    /// The owner reminders in force (`[reminders]`; none when no channel hears them).
+    reminders: reminder::Settings,
 }
 
 impl Housekeeping {
-    pub fn new(db: Db, writer: Writer, clock: Arc<dyn Clock>, keep_raw_checks: Duration) -> Self {
+    pub fn new(
+        db: Db,
+        writer: Writer,
+        clock: Arc<dyn Clock>,
+        keep_raw_checks: Duration,
+        reminders: reminder::Settings,
+    ) -> Self {
         Self {
             db,
             writer,
             clock,
             keep_raw_checks,
+            reminders,
         }
     }
 
@@ -131,6 +142,31 @@ impl Housekeeping {
         }
         self.writer
             .run(move |tx| Ok(maintenance::advance(tx, now)?))
+            .await
+    }
+
+    /// True when some owner reminder is on (and some channel hears it).
+    pub fn reminds(&self) -> bool {
+        self.reminders.any()
+    }
+
+    /// Sends the owner reminders due at `now` (called every minute); returns how many. Reads
+    /// first, so the writer is taken only when one is due; the write judges again, so two
+    /// passes never send one twice.
+    pub async fn send_reminders(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let settings = self.reminders;
+        if !self.reminds() {
+            return Ok(0);
+        }
+        let due = self
+            .db
+            .read(move |c| Ok(reminders::due(c, &settings, now)?))
+            .await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        self.writer
+            .run(move |tx| Ok(reminders::send_due(tx, &settings, now)?))
             .await
     }
 }

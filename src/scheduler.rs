@@ -26,6 +26,9 @@ use crate::monitoring::{Checker, Monitor, Roster};
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
 /// Maintenance windows open and close within this many seconds of their times.
 const MAINTENANCE_CRON: &str = "*/2 * * * * *";
+/// Owner reminders are looked for once a minute (at second 30, off the other jobs): they are
+/// about an hour or a quarter of an hour, so a minute late is on time.
+const REMINDER_CRON: &str = "30 * * * * *";
 /// The longest the timer sleeps before looking at the clock again.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
@@ -224,6 +227,18 @@ impl Scheduler {
             })
         })?)
         .await?;
+        if self.inner.housekeeping.reminds() {
+            let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
+            cron.add(Job::new_async(REMINDER_CRON, move |_, _| {
+                let (housekeeping, now) = (housekeeping.clone(), clock.now());
+                Box::pin(async move {
+                    if let Err(e) = housekeeping.send_reminders(now).await {
+                        tracing::error!(error = format!("{e:#}"), "sending reminders failed");
+                    }
+                })
+            })?)
+            .await?;
+        }
         cron.start().await?;
         tokio::spawn(self.clone().timer(stop));
         Ok(Running { cron })
@@ -243,8 +258,9 @@ impl Scheduler {
         self.inner.halt.cancel();
     }
 
-    /// Runs every check due now by the clock, and moves maintenance windows; returns when all
-    /// of it is written. How tests drive the schedule with their own clock.
+    /// Runs every check due now by the clock, moves maintenance windows and sends the reminders
+    /// due; returns when all of it is written. How tests drive the schedule with their own
+    /// clock.
     pub async fn run_due(&self) -> anyhow::Result<usize> {
         let now = self.inner.clock.now();
         let due = self.take_due(now);
@@ -257,6 +273,7 @@ impl Scheduler {
             check.await?;
         }
         self.inner.housekeeping.advance_maintenances(now).await?;
+        self.inner.housekeeping.send_reminders(now).await?;
         Ok(count)
     }
 

@@ -280,6 +280,7 @@ impl Application {
             writer.clone(),
             clock.clone(),
             config.retention.raw_checks,
+            config.reminders_heard(),
         );
         let last_checks = db
             .read(|c| Ok(monitors::last_checks(c)?))

@@ -15,6 +15,8 @@ use url::Url;
 
 use crate::domain::heartbeat::HeartbeatSpec;
 use crate::domain::monitor::{MonitorId, MonitorInfo, Schedule, Thresholds};
+use crate::domain::notification::EventKind;
+use crate::domain::reminder;
 pub use crate::keys::{ConfigError, ConfigErrors};
 use crate::probe::Probe;
 
@@ -41,6 +43,8 @@ pub struct Config {
     pub notify: notify::NotifyConfig,
     /// `[feeds] websub_hubs`: the hubs every feed names and that hear of new items (SPEC §8).
     pub websub_hubs: Vec<Url>,
+    /// `[reminders]`: what the owner is reminded of about open incidents (SPEC §9).
+    pub reminders: reminder::Settings,
 }
 
 /// One `[[monitor]]`, fully parsed.
@@ -230,6 +234,21 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigErrors> {
         validate::parse(text, path, env)
+    }
+
+    /// The `[reminders]` that reach someone: none when no channel hears `reminder` (channels
+    /// that post in public never do).
+    pub fn reminders_heard(&self) -> reminder::Settings {
+        let heard = self
+            .notify
+            .channels
+            .iter()
+            .any(|c| c.events.contains(&EventKind::Reminder) && !c.kind.is_public());
+        if heard {
+            self.reminders
+        } else {
+            reminder::Settings::default()
+        }
     }
 
     /// The SQLite database file.

@@ -65,8 +65,10 @@ pub struct ChannelSpec {
 impl ChannelSpec {
     /// True when this channel hears an event of `kind` about `components` (monitor ids; an
     /// event about no component in particular is heard by every channel of its kind).
+    /// A public channel (mastodon) never hears what is for the owner alone — monitor alerts,
+    /// reminders — whatever its `events` say.
     pub fn hears(&self, kind: EventKind, components: &[String]) -> bool {
-        if !self.events.contains(&kind) {
+        if !self.events.contains(&kind) || (self.kind.is_public() && !kind.for_subscribers()) {
             return false;
         }
         match &self.components {
@@ -113,6 +115,11 @@ impl ChannelKind {
         }
     }
 
+    /// True for a channel anyone can read (a mastodon account posts in public).
+    pub fn is_public(&self) -> bool {
+        matches!(self, Self::Mastodon { .. })
+    }
+
     /// Where it goes, safe to show the owner: the host of a URL (the path may hold a secret, as
     /// Slack's and Discord's do), the addresses of an e-mail channel.
     pub fn destination(&self) -> String {
@@ -139,5 +146,31 @@ mod tests {
         assert_eq!(format!("{kind:?}"), "slack(hooks.slack.com)");
         let token = Secret::new("abc123".to_string());
         assert_eq!(format!("{token:?}"), "<secret>");
+    }
+
+    #[test]
+    fn a_public_channel_never_hears_what_is_for_the_owner_alone() {
+        let url = Url::parse("https://photog.social").expect("url");
+        let mut channel = ChannelSpec {
+            id: "toot".to_string(),
+            kind: ChannelKind::Mastodon {
+                url: url.clone(),
+                token: Secret::new("t".to_string()),
+            },
+            events: EventKind::ALL.to_vec(),
+            components: None,
+        };
+        let heard = |c: &ChannelSpec| -> Vec<EventKind> {
+            EventKind::ALL
+                .into_iter()
+                .filter(|k| c.hears(*k, &[]))
+                .collect()
+        };
+        assert_eq!(
+            heard(&channel),
+            vec![EventKind::Incident, EventKind::Maintenance]
+        );
+        channel.kind = ChannelKind::Webhook { url, secret: None };
+        assert_eq!(heard(&channel), EventKind::ALL.to_vec());
     }
 }

@@ -22,6 +22,15 @@ pub struct RawConfig {
     pub channels: Vec<Spanned<RawNotify>>,
     pub subscribers: RawSubscribers,
     pub feeds: RawFeeds,
+    pub reminders: RawReminders,
+}
+
+/// `[reminders]`: owner reminders about open incidents; a key left out turns its reminder off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawReminders {
+    pub incident_without_update: Text,
+    pub recovered_but_open: Text,
 }
 
 /// `[feeds]`: WebSub hubs that announce new feed items.
@@ -156,6 +165,7 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "notify",
             "subscribers",
             "feeds",
+            "reminders",
         ],
         "smtp" => &["host", "port", "tls", "username", "from"],
         "notify" => &["id", "kind", "to", "url", "secret", "events", "components"],
@@ -179,6 +189,7 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "embed_origins",
         ],
         "feeds" => &["websub_hubs"],
+        "reminders" => &["incident_without_update", "recovered_but_open"],
         "admin" => &["username", "token_sha256", "password_hash"],
         "retention" => &["raw_checks"],
         "monitor" => MONITOR_KEYS,
@@ -204,6 +215,7 @@ mod tests {
             "smtp",
             "subscribers",
             "feeds",
+            "reminders",
         ] {
             doc.push_str(&format!("[{table}]\n"));
             for key in known_keys(table) {

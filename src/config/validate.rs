@@ -23,6 +23,7 @@ use crate::keys::{
 mod heartbeat;
 mod monitor;
 pub mod notify;
+mod reminders;
 
 /// Parses and checks config text, reporting every problem found.
 pub fn parse(
@@ -148,6 +149,7 @@ fn build(
         monitors,
         notify,
         websub_hubs: web_urls(c, &raw.feeds.websub_hubs, "websub_hubs"),
+        reminders: reminders::parse(c, &raw.reminders),
     }
 }
 

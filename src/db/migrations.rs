@@ -205,6 +205,17 @@ const MIGRATIONS: &[&str] = &[
         body TEXT
     );
     CREATE INDEX pings_by_monitor ON pings(monitor_id, id);",
+    // 10: owner reminders sent (SPEC §9), one row per incident and reminder, written in the
+    // transaction that stages the reminder, so a restart never sends one twice. `anchor` is what
+    // it was about: the update an `incident_without_update` reminder followed (a newer update
+    // re-arms it), 0 for `recovered_but_open`.
+    "CREATE TABLE reminders (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        anchor INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (incident_id, kind)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

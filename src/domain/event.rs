@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::check::Verdict;
 use super::incident::{Kind, Status};
 use super::monitor::MonitorId;
+use super::reminder::ReminderKind;
 use super::status::Health;
 
 /// What happened to a maintenance.
@@ -82,12 +83,21 @@ pub enum Event {
     CheckerOffline { since: DateTime<Utc> },
     /// The checker reaches the outside again.
     CheckerOnline { at: DateTime<Utc> },
+    /// An open incident needs the owner's attention (SPEC §9): told to the owner's channels
+    /// only, and written with the record that it was sent, so it is sent once.
+    Reminder {
+        incident: i64,
+        kind: ReminderKind,
+        /// Since when: the incident's latest update, or its monitors' recovery.
+        since: DateTime<Utc>,
+    },
 }
 
 impl Event {
     /// True for the events that change what the public pages show. A single check does not
-    /// (its time and response time are refreshed once a minute); everything else does.
+    /// (its time and response time are refreshed once a minute), nor a reminder to the owner;
+    /// everything else does.
     pub fn changes_pages(&self) -> bool {
-        !matches!(self, Self::CheckRecorded { .. })
+        !matches!(self, Self::CheckRecorded { .. } | Self::Reminder { .. })
     }
 }

@@ -11,6 +11,7 @@ pub mod limit;
 pub mod monitor;
 pub mod notification;
 pub mod policy;
+pub mod reminder;
 pub mod smtp;
 pub mod status;
 pub mod uptime;

@@ -1,11 +1,13 @@
 //! Incidents and maintenances inside the write transaction: what the owner writes (`owner`),
-//! what the incident policy decides for the poller (`apply`), and what the clock and the owner
-//! do to maintenance windows (`maintenance`). Every change emits its domain event on the [`Tx`].
+//! what the incident policy decides for the poller (`apply`), what the clock and the owner
+//! do to maintenance windows (`maintenance`), and the reminders the clock sends the owner about
+//! open incidents (`reminders`). Every change emits its domain event on the [`Tx`].
 
 pub mod apply;
 pub mod input;
 pub mod maintenance;
 pub mod owner;
+pub mod reminders;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;

@@ -67,18 +67,18 @@ pub struct Planned {
 }
 
 /// Formats times for people: the page's time zone.
-fn local(config: &Config, at: DateTime<Utc>) -> String {
+pub(super) fn local(config: &Config, at: DateTime<Utc>) -> String {
     at.with_timezone(&config.page.timezone)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     maud::html! { (text) }.into_string()
 }
 
 /// The `meta` and `page` of Statuspage's webhook body.
-fn webhook_frame(
+pub(super) fn webhook_frame(
     conn: &Connection,
     config: &Config,
     now: DateTime<Utc>,
@@ -99,7 +99,8 @@ fn webhook_frame(
 }
 
 /// The message an event causes, if any: monitor transitions, the checker going offline or
-/// back, incident updates, maintenance changes. Checks themselves and edits tell nobody.
+/// back, incident updates, maintenance changes, reminders to the owner. Checks themselves and
+/// edits tell nobody.
 pub fn for_event(
     conn: &Connection,
     config: &Config,
@@ -145,6 +146,11 @@ pub fn for_event(
             *notify,
             now,
         ),
+        Event::Reminder {
+            incident,
+            kind,
+            since,
+        } => super::reminder::message(conn, config, *incident, *kind, *since, now),
         Event::CheckRecorded { .. }
         | Event::JobRan { .. }
         | Event::IncidentEdited { .. }

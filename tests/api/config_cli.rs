@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-/// Runs `check-config` on `text`: exit code, stdout, stderr (the path shown as config.toml).
+/// Runs `signalfire check-config` on `text`: exit code, stdout, and stderr with the file
+/// named `config.toml`.
 pub fn check_config(text: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.toml");
@@ -19,6 +20,17 @@ pub fn check_config(text: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         stderr,
     )
+}
+
+/// The `file:line:column` problems `check-config` reports on a config it refuses (exit 2).
+pub fn problems(text: &str) -> Vec<String> {
+    let (code, _, stderr) = check_config(text);
+    assert_eq!(code, 2, "{stderr}");
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("config.toml:"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -59,13 +71,8 @@ id = "blog"
 url = "https://shop.example/"
 timeout = "ten seconds"
 "#;
-    let (code, _, stderr) = check_config(text);
-    assert_eq!(code, 2, "{stderr}");
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("config.toml:"))
-        .collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
+    let lines = problems(text);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
     assert!(
         lines[0].starts_with("config.toml:7:1: unknown key \"intervall\""),
         "{}",

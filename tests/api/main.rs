@@ -21,6 +21,7 @@ mod notify;
 mod openapi;
 mod probes;
 mod receivers;
+mod reminders;
 mod restart;
 mod retention;
 mod robustness;

@@ -12,11 +12,11 @@ use crate::browser::Browser;
 use crate::helpers::{ADMIN_PASSWORD, Behavior, FakeSite, TestApp, http_monitor, spawn_app};
 use crate::receivers::{Receiver, Reply, SmtpSink};
 
-const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
+pub const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
 /// The example secret of the Standard Webhooks specification.
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-fn channel(id: &str, kind: &str, extra: &str) -> String {
+pub fn channel(id: &str, kind: &str, extra: &str) -> String {
     format!("[[notify]]\nid = \"{id}\"\nkind = \"{kind}\"\n{extra}\n")
 }
 
@@ -196,7 +196,11 @@ async fn an_outage_across_a_restart_tells_the_owner_down_and_then_up_again() {
 }
 
 /// Posts an urlencoded form.
-async fn post_form(app: &TestApp, path: &str, fields: &[(String, String)]) -> reqwest::Response {
+pub async fn post_form(
+    app: &TestApp,
+    path: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
     app.client
         .post(format!("{}{path}", app.address))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -206,12 +210,12 @@ async fn post_form(app: &TestApp, path: &str, fields: &[(String, String)]) -> re
         .expect("post")
 }
 
-fn field(name: &str, value: &str) -> (String, String) {
+pub fn field(name: &str, value: &str) -> (String, String) {
     (name.to_string(), value.to_string())
 }
 
 /// Signs `address` up through the form; returns the confirmation mail's link.
-async fn sign_up(app: &TestApp, smtp: &SmtpSink, address: &str, components: &[&str]) -> String {
+pub async fn sign_up(app: &TestApp, smtp: &SmtpSink, address: &str, components: &[&str]) -> String {
     let mut fields = vec![field("email", address)];
     for c in components {
         fields.push(field(&format!("component.{c}"), "on"));
