@@ -621,8 +621,24 @@ async fn a_slow_chunked_body_nobody_reads_ends_its_connection_with_the_answer() 
         "[[monitor]]\nid = \"stats\"\nkind = \"heartbeat\"\ntoken = \"{token}\"\ngrace = \"1h\"\n"
     ))
     .await;
+    // Without a token the owner API answers before reading the body; this one never ends.
     let mut stream = connect_from([127, 0, 0, 1], &app).await;
-    // The ping route reads no body; this one never ends.
+    stream
+        .write_all(
+            b"POST /api/admin/deliveries/1/retry HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        )
+        .await
+        .expect("request");
+    let answer = read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+
+    // A ping reads its body (a job's log), within the body deadline: one that never ends is
+    // cut off with 408, its connection closed, and no ping is recorded.
+    let mut stream = connect_from([127, 0, 0, 1], &app).await;
     stream
         .write_all(
             format!(
@@ -633,11 +649,20 @@ async fn a_slow_chunked_body_nobody_reads_ends_its_connection_with_the_answer() 
         .await
         .expect("request");
     let answer = read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
         answer.to_ascii_lowercase().contains("connection: close"),
         "{answer}"
     );
+    app.settle().await;
+    let row = app.state.roster.get("stats").expect("monitor").row;
+    let stored = app
+        .state
+        .db
+        .read(move |c| Ok(signalfire::db::pings::recent(c, row, 5)?))
+        .await
+        .expect("pings");
+    assert!(stored.is_empty(), "{stored:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
