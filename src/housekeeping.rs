@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
-use crate::db::{Db, checks, incidents, outbox, subscribers, uptime};
+use crate::db::{Db, checks, incidents, outbox, pings, subscribers, uptime};
 use crate::domain::clock::Clock;
 use crate::domain::reminder;
 use crate::domain::uptime::hour_key;
@@ -34,6 +34,8 @@ pub struct Retention {
     pub deliveries_deleted: usize,
     pub links_deleted: usize,
     pub unconfirmed_deleted: usize,
+    /// Pings (with the output they carried) of jobs no longer configured.
+    pub pings_deleted: usize,
 }
 
 /// The upkeep jobs. Cheap to clone.
@@ -74,6 +76,7 @@ impl Housekeeping {
                 deliveries = r.deliveries_deleted,
                 links = r.links_deleted,
                 unconfirmed_subscribers = r.unconfirmed_deleted,
+                pings_of_removed_jobs = r.pings_deleted,
                 "retention done"
             ),
             Err(e) => tracing::error!(error = format!("{e:#}"), "retention failed"),
@@ -125,6 +128,10 @@ impl Housekeeping {
         report.unconfirmed_deleted = self
             .writer
             .run(move |tx| Ok(subscribers::delete_unconfirmed(tx, stale_signups)?))
+            .await?;
+        report.pings_deleted = self
+            .writer
+            .run(move |tx| Ok(pings::forget_removed(tx)?))
             .await?;
         self.db.maintain().await?;
         Ok(report)

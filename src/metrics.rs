@@ -230,25 +230,35 @@ impl Metrics {
         succeeded: bool,
         duration: Option<std::time::Duration>,
     ) {
-        let label = MonitorLabel {
-            monitor: monitor.to_string(),
-        };
-        if let Some(duration) = duration {
-            self.job_duration
-                .get_or_create(&label)
-                .set(duration.as_secs_f64());
-        }
-        if succeeded {
-            self.job_last_success
-                .get_or_create(&label)
-                .set(at.timestamp_millis() as f64 / 1000.0);
-        }
+        self.seed_job(monitor, succeeded.then_some(at), duration);
         self.job_runs
             .get_or_create(&ResultLabel {
                 monitor: monitor.to_string(),
                 result: if succeeded { "success" } else { "failure" }.to_string(),
             })
             .inc();
+    }
+
+    /// Sets a job's last success and last run time (at start-up, from what is stored).
+    pub fn seed_job(
+        &self,
+        monitor: &str,
+        success: Option<chrono::DateTime<chrono::Utc>>,
+        duration: Option<std::time::Duration>,
+    ) {
+        let label = MonitorLabel {
+            monitor: monitor.to_string(),
+        };
+        if let Some(at) = success {
+            self.job_last_success
+                .get_or_create(&label)
+                .set(at.timestamp_millis() as f64 / 1000.0);
+        }
+        if let Some(duration) = duration {
+            self.job_duration
+                .get_or_create(&label)
+                .set(duration.as_secs_f64());
+        }
     }
 
     /// Records how late a scheduled check started.

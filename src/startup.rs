@@ -247,6 +247,16 @@ impl Application {
         let components = ComponentIndex::new(roster.iter().map(|m| (m.spec.id.as_str(), m.row)));
 
         let metrics = Arc::new(Metrics::new());
+        // Jobs' last success and run time survive a restart in /metrics too.
+        let runs = db
+            .read(|c| Ok(crate::db::pings::last_runs(c)?))
+            .await
+            .context("cannot read the background jobs' last runs")?;
+        for m in roster.iter().filter(|m| m.spec.heartbeat().is_some()) {
+            if let Some(run) = runs.get(&m.row) {
+                metrics.seed_job(m.spec.id.as_str(), run.success, run.duration);
+            }
+        }
         bus.subscribe(metrics.clone());
         let renderer = Renderer::new(db.clone(), config.clone(), metrics.clone(), clock.clone());
         bus.subscribe(renderer.cache().clone());
@@ -469,7 +479,7 @@ impl Application {
             scheduler.shutdown().await;
         }
         // Every ping answered is handed to the writer.
-        if tokio::time::timeout(FLUSH_WRITES, state.ping_queue.flush())
+        if tokio::time::timeout(FINISH_WORK, state.ping_queue.flush())
             .await
             .is_err()
         {

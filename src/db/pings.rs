@@ -37,7 +37,8 @@ pub struct NewPing<'a> {
 /// What is stored of a job's runs (the default before its first ping).
 pub fn job_state(conn: &Connection, row_id: i64) -> rusqlite::Result<JobState> {
     conn.prepare_cached(
-        "SELECT last_ping_at, last_ping_failed, last_exit_status, last_success_at, run_started_at
+        "SELECT last_ping_at, last_ping_failed, last_exit_status, last_success_at, run_started_at,
+                updated_at
          FROM monitors WHERE id = ?1",
     )?
     .query_row([row_id], |r| {
@@ -54,6 +55,8 @@ pub fn job_state(conn: &Connection, row_id: i64) -> rusqlite::Result<JobState> {
             last_end,
             last_success: r.get::<_, Option<i64>>(3)?.map(from_millis),
             started: r.get::<_, Option<i64>>(4)?.map(from_millis),
+            // The row changes when the monitor's target (its schedule, period, grace) does.
+            expect_since: r.get::<_, Option<i64>>(5)?.map(from_millis),
         })
     })
     .optional()
@@ -155,4 +158,12 @@ pub fn last_runs(conn: &Connection) -> rusqlite::Result<HashMap<i64, LastRun>> {
         ))
     })?
     .collect()
+}
+
+/// Deletes the pings of monitors no longer configured (their output included); the count.
+pub fn forget_removed(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM pings WHERE monitor_id IN (SELECT id FROM monitors WHERE active = 0)",
+        [],
+    )
 }

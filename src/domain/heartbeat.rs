@@ -5,7 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use chrono::{DateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, DurationRound, LocalResult, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 use super::check::CheckResult;
@@ -22,18 +24,27 @@ pub enum Expect {
     Schedule(Box<JobSchedule>),
 }
 
-/// Runs looked at, at most, when the clocks go back (six hours of a job every minute).
-const FOLD_WALK: usize = 600;
+/// A success this long (at most `grace`) before a scheduled run answers for that run.
+const EARLY_PING: Duration = Duration::from_secs(5);
+
+/// Runs looked at, at most, for one next run (six hours of a job every minute, when the
+/// clocks go back).
+const WALK: usize = 600;
+/// The longest jump of the clocks looked past (whole minutes).
+const GAP_MINUTES: i64 = 240;
 
 /// A 5-field crontab line read in a time zone, with cron's rules on daylight saving: a
-/// fixed-time run inside the hour the clocks skip runs as the clocks move on (02:30 on the
-/// spring night runs at 03:00), one inside the repeated hour runs once, the first time; runs
-/// every few minutes simply follow the wall clock.
+/// fixed-time run (neither minute nor hour starting with `*`, lists and ranges included)
+/// inside the hour the clocks skip runs as the clocks move on (02:30 on the spring night runs
+/// at 03:00), one inside the repeated hour runs once, the first time; runs of `*` minutes or
+/// hours simply follow the wall clock (none in the skipped hour, both in the repeated one).
 #[derive(Clone)]
 pub struct JobSchedule {
     line: String,
     timezone: Tz,
     cron: croner::Cron,
+    /// Neither the minute nor the hour starts with `*` (cron's "fixed-time" job).
+    fixed_time: bool,
 }
 
 impl JobSchedule {
@@ -52,10 +63,13 @@ impl JobSchedule {
             .map_err(|e| {
                 format!("schedule \"{line}\" is not a crontab line ({e}); e.g. \"30 2 * * *\"")
             })?;
+        let mut fields = line.split_whitespace();
+        let fixed_time = fields.by_ref().take(2).all(|f| !f.starts_with('*'));
         let schedule = Self {
             line: line.to_string(),
             timezone,
             cron,
+            fixed_time,
         };
         // A line that names no real day ("0 0 31 2 *") would never expect a run.
         let probe = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
@@ -75,43 +89,67 @@ impl JobSchedule {
         self.timezone
     }
 
-    /// The first expected run strictly after `at`.
+    /// The first expected run strictly after `at` (whole seconds).
     pub fn next_after(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let zone = self.timezone;
-        let first = self
-            .cron
-            .find_next_occurrence(&at.with_timezone(&zone), false)
-            .ok()?
-            .with_timezone(&Utc);
-        // When the clocks go back, the repeated hour may hold a run that comes after `at`
-        // though its wall-clock time does not (and cron may answer with the first pass of
-        // that hour, before `at`): walk through it from before.
+        let at = at.duration_trunc(TimeDelta::seconds(1)).ok()?;
         let offset = |t: DateTime<Utc>| {
             zone.offset_from_utc_datetime(&t.naive_utc())
                 .fix()
                 .local_minus_utc()
         };
-        if first > at && offset(first) >= offset(at) {
-            return Some(first);
-        }
-        let until = first.max(at) + TimeDelta::hours(3);
-        let walked = self
-            .cron
-            .iter_after((at - TimeDelta::hours(3)).with_timezone(&zone))
-            .take(FOLD_WALK)
-            .map(|t| t.with_timezone(&Utc))
-            .take_while(|t| *t <= until)
-            .filter(|t| *t > at)
-            .min();
-        match walked {
-            Some(t) if first > at => Some(t.min(first)),
-            Some(t) => Some(t),
-            None if first > at => Some(first),
-            None => self
+        // When the clocks go back within the next hours, a run whose wall-clock time is
+        // before `at`'s can still come after it: look from three hours before.
+        let folds_ahead = offset(at) > offset(at + TimeDelta::hours(3));
+        let local = at.with_timezone(&zone).naive_local();
+        let mut cursor = if folds_ahead {
+            local - TimeDelta::hours(3)
+        } else {
+            local - TimeDelta::seconds(1)
+        };
+        let mut best: Option<DateTime<Utc>> = None;
+        for _ in 0..WALK {
+            // The crontab line read on wall-clock time, without zones; zones come after.
+            let wall = self
                 .cron
-                .find_next_occurrence(&until.with_timezone(&zone), false)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
+                .find_next_occurrence(&cursor.and_utc(), false)
+                .ok()?
+                .naive_utc();
+            if let Some(found) = best {
+                let found_wall = found.with_timezone(&zone).naive_local();
+                if !folds_ahead || wall > found_wall + TimeDelta::hours(3) {
+                    break;
+                }
+            }
+            for run in self.instants(wall) {
+                if run > at && best.is_none_or(|b| run < b) {
+                    best = Some(run);
+                }
+            }
+            cursor = wall;
+        }
+        best
+    }
+
+    /// When a run at wall-clock time `wall` happens, by cron's rules: once; in the repeated
+    /// hour, once (fixed times) or at both (`*` in the minute or hour); in the skipped hour,
+    /// at the jump (fixed times) or not at all.
+    fn instants(&self, wall: NaiveDateTime) -> Vec<DateTime<Utc>> {
+        match self.timezone.from_local_datetime(&wall) {
+            LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+            LocalResult::Ambiguous(first, _) if self.fixed_time => {
+                vec![first.with_timezone(&Utc)]
+            }
+            LocalResult::Ambiguous(first, second) => {
+                vec![first.with_timezone(&Utc), second.with_timezone(&Utc)]
+            }
+            LocalResult::None if self.fixed_time => (1..=GAP_MINUTES)
+                .map(|m| wall + TimeDelta::minutes(m))
+                .find_map(|w| self.timezone.from_local_datetime(&w).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .into_iter()
+                .collect(),
+            LocalResult::None => Vec::new(),
         }
     }
 }
@@ -168,25 +206,57 @@ impl HeartbeatSpec {
     pub fn next_expected(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match &self.expect {
             Expect::AfterEachPing => Some(after),
-            Expect::Every(period) => TimeDelta::from_std(*period).ok().map(|p| after + p),
+            Expect::Every(period) => after.checked_add_signed(TimeDelta::from_std(*period).ok()?),
             Expect::Schedule(s) => s.next_after(after),
         }
     }
 
-    /// The run expected next, for people, while it is still ahead of `now`: after each ping,
-    /// the last success plus grace; every period, the last success plus the period; on a
-    /// schedule, the next time after now.
+    /// From when the run owed is counted: the last success (a success a few seconds before
+    /// a scheduled time answers for that run, as a job's clock may run ahead of ours; one
+    /// dated ahead of `now` counts as now), or, before any, when watching began; never before
+    /// the expectation itself last changed (a new schedule does not judge old runs).
+    fn reference(
+        &self,
+        last_success: Option<DateTime<Utc>>,
+        watching_since: DateTime<Utc>,
+        expect_since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let early = match self.expect {
+            Expect::Schedule(_) => {
+                TimeDelta::from_std(self.grace.min(EARLY_PING)).unwrap_or(TimeDelta::zero())
+            }
+            _ => TimeDelta::zero(),
+        };
+        let from = last_success.map_or(watching_since, |s| s.min(now) + early);
+        expect_since.map_or(from, |since| from.max(since.min(now)))
+    }
+
+    /// The run expected next, for people: the run owed while it may still report, else (on
+    /// a schedule, when that run is late) the next time after now.
     pub fn next_due(
         &self,
         last_success: Option<DateTime<Utc>>,
+        expect_since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        let next = match &self.expect {
-            Expect::AfterEachPing => last_success? + TimeDelta::from_std(self.grace).ok()?,
-            Expect::Every(period) => last_success? + TimeDelta::from_std(*period).ok()?,
-            Expect::Schedule(s) => s.next_after(now.max(last_success.unwrap_or(now)))?,
+        if last_success.is_none() && !matches!(self.expect, Expect::Schedule(_)) {
+            return None;
+        }
+        let reference = self.reference(last_success, expect_since, Some(expect_since), now);
+        let owed = self.next_expected(reference)?;
+        let owed = match self.expect {
+            Expect::AfterEachPing => {
+                owed.checked_add_signed(TimeDelta::from_std(self.grace).ok()?)?
+            }
+            _ => owed,
         };
-        (next > now).then_some(next)
+        let grace = TimeDelta::from_std(self.grace).ok()?;
+        match &self.expect {
+            _ if owed.checked_add_signed(grace).is_some_and(|d| d >= now) => Some(owed),
+            Expect::Schedule(s) => s.next_after(now),
+            _ => None,
+        }
     }
 
     /// The next `n` runs expected after `from`, as if each reported in time.
@@ -268,6 +338,8 @@ pub struct JobState {
     pub last_success: Option<DateTime<Utc>>,
     /// A run that started and has not ended yet.
     pub started: Option<DateTime<Utc>>,
+    /// When what is expected of the job last changed (its schedule, period or grace).
+    pub expect_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +354,8 @@ impl JobState {
     /// started.
     pub fn after(mut self, signal: Signal, at: DateTime<Utc>) -> (Self, Option<Duration>) {
         let failed = match signal {
+            // A start dated before the last end (two pings crossing) begins no run.
+            Signal::Start if self.last_end.is_some_and(|e| at <= e.at) => return (self, None),
             Signal::Start => {
                 self.started = Some(at);
                 return (self, None);
@@ -365,7 +439,11 @@ pub fn verdict(
             ),
         });
     }
-    if let Some(started) = state.started {
+    // A start dated ahead of the clock (the clock was set back) is not a run under way.
+    let under_way = state
+        .started
+        .filter(|s| state.last_end.is_none_or(|e| *s > e.at) && *s <= now + TimeDelta::minutes(1));
+    if let Some(started) = under_way {
         let running = (now - started).to_std().unwrap_or_default();
         if running > spec.max_runtime {
             return down(format!(
@@ -379,7 +457,7 @@ pub fn verdict(
         return Some(CheckResult::up(now, Duration::ZERO));
     }
     let grace = TimeDelta::from_std(spec.grace).unwrap_or(TimeDelta::MAX);
-    let reference = state.last_success.unwrap_or(watching_since);
+    let reference = spec.reference(state.last_success, watching_since, state.expect_since, now);
     let expected = spec.next_expected(reference)?;
     let deadline = expected.checked_add_signed(grace)?;
     if now <= deadline {
@@ -723,6 +801,126 @@ mod tests {
             reason(verdict(&spec, &state, t(0), utc("2026-03-08T07:31:00Z"))),
             "the 01:30 EST run did not report by 03:30 EDT"
         );
+    }
+
+    #[test]
+    fn lists_and_ranges_of_hours_are_fixed_times_as_cron_reads_them() {
+        // 25 October 2026, Berlin: 02:30 happens twice; cron runs "30 2,14" and "0 1-5" once.
+        assert_eq!(
+            runs(
+                "30 2,14 * * *",
+                Tz::Europe__Berlin,
+                "2026-10-24T23:00:00Z",
+                3
+            ),
+            ["2026-10-25 00:30", "2026-10-25 13:30", "2026-10-26 01:30"]
+        );
+        assert_eq!(
+            runs("0 1-5 * * *", Tz::Europe__Berlin, "2026-10-24T22:30:00Z", 5),
+            [
+                "2026-10-24 23:00", // 01:00 CEST
+                "2026-10-25 00:00", // 02:00 CEST, and not again at 02:00 CET
+                "2026-10-25 02:00", // 03:00 CET
+                "2026-10-25 03:00",
+                "2026-10-25 04:00"
+            ]
+        );
+        // 29 March 2026: the skipped 02:30 of "30 2,14" runs at 03:00 CEST.
+        assert_eq!(
+            runs(
+                "30 2,14 * * *",
+                Tz::Europe__Berlin,
+                "2026-03-28T23:00:00Z",
+                2
+            ),
+            ["2026-03-29 01:00", "2026-03-29 12:30"]
+        );
+    }
+
+    #[test]
+    fn a_success_seconds_before_the_run_answers_for_it() {
+        let spec = spec(scheduled("30 2 * * *", Tz::UTC), HOUR);
+        // The job's clock runs 2 s ahead of ours.
+        let state = success(utc("2026-11-29T02:29:58Z"));
+        assert_eq!(
+            verdict(&spec, &state, t(0), utc("2026-11-29T03:31:00Z")).map(|r| r.verdict),
+            Some(Verdict::Up)
+        );
+        // Sub-seconds never move a deadline.
+        let odd = success(utc("2026-11-28T02:31:00.5Z"));
+        assert_eq!(
+            spec.next_expected(odd.last_success.expect("success")),
+            Some(utc("2026-11-29T02:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_start_dated_before_the_last_end_or_ahead_of_the_clock_is_no_run_under_way() {
+        let spec = HeartbeatSpec {
+            max_runtime: Duration::from_secs(600),
+            ..spec(Expect::Every(HOUR), Duration::from_secs(600))
+        };
+        let done = success(utc("2026-11-29T02:30:01Z"));
+        // A start that crossed the success in flight begins nothing.
+        let (crossed, _) = done.after(Signal::Start, utc("2026-11-29T02:30:00Z"));
+        assert_eq!(crossed, done);
+        assert_eq!(
+            verdict(&spec, &crossed, t(0), utc("2026-11-29T02:50:00Z")).map(|r| r.verdict),
+            Some(Verdict::Up)
+        );
+        // A start stored ahead of a clock set back hides no missed run.
+        let (ahead, _) = done.after(Signal::Start, utc("2026-11-30T09:00:00Z"));
+        assert_eq!(
+            reason(verdict(&spec, &ahead, t(0), utc("2026-11-29T03:41:00Z"))),
+            "the run expected at 03:30 did not report by 03:40 (UTC)"
+        );
+    }
+
+    #[test]
+    fn a_new_schedule_does_not_judge_runs_from_before_it() {
+        let spec = spec(scheduled("0 * * * *", Tz::UTC), Duration::from_secs(600));
+        // Daily at 03:00 until 10:20, when it became hourly.
+        let state = JobState {
+            expect_since: Some(utc("2026-11-29T10:20:00Z")),
+            ..success(utc("2026-11-29T03:01:00Z"))
+        };
+        assert_eq!(
+            verdict(&spec, &state, t(0), utc("2026-11-29T10:25:00Z")).map(|r| r.verdict),
+            Some(Verdict::Up)
+        );
+        assert_eq!(
+            reason(verdict(&spec, &state, t(0), utc("2026-11-29T11:11:00Z"))),
+            "the 11:00 run did not report by 11:10 (UTC)"
+        );
+    }
+
+    #[test]
+    fn the_page_shows_the_run_owed_while_it_may_report_then_the_next() {
+        let spec = spec(scheduled("30 2 * * *", Tz::UTC), HOUR);
+        let last = Some(utc("2026-11-28T02:31:00Z"));
+        let since = utc("2026-11-01T00:00:00Z");
+        let at = |now: &str| spec.next_due(last, since, utc(now));
+        assert_eq!(
+            at("2026-11-29T01:00:00Z"),
+            Some(utc("2026-11-29T02:30:00Z"))
+        );
+        assert_eq!(
+            at("2026-11-29T03:00:00Z"),
+            Some(utc("2026-11-29T02:30:00Z"))
+        );
+        assert_eq!(
+            at("2026-11-29T03:31:00Z"),
+            Some(utc("2026-11-30T02:30:00Z"))
+        );
+        let huge = spec_every(Duration::from_secs(u64::MAX / 4));
+        assert_eq!(
+            huge.next_due(last, since, utc("2026-11-29T01:00:00Z")),
+            None
+        );
+    }
+
+    fn spec_every(period: Duration) -> HeartbeatSpec {
+        spec(Expect::Every(period), HOUR)
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::domain::check::{CheckResult, Verdict};
 use crate::domain::heartbeat::{self, HeartbeatSpec, Signal};
 use crate::domain::status::{Change, Health};
 use crate::events::Event;
+use crate::writer::Tx;
 
 use super::{Checker, Monitor, log_change, record};
 
@@ -26,12 +27,15 @@ pub const KEPT_BODY_BYTES: usize = 10 * 1024;
 /// Pings waiting to be written; past this many a ping is refused (503) rather than queued.
 const QUEUE: usize = 4_096;
 
-enum Job {
+/// Pings written in one write job, at most.
+const BATCH: usize = 256;
+
+pub(super) enum Job {
     Ping(Received),
     Flush(oneshot::Sender<()>),
 }
 
-struct Received {
+pub(super) struct Received {
     monitor: Arc<Monitor>,
     signal: Signal,
     at: DateTime<Utc>,
@@ -43,6 +47,8 @@ struct Received {
 pub struct PingQueue {
     sender: mpsc::Sender<Job>,
     checker: Checker,
+    /// Dating a ping and queueing it happen together, so the queue is in time order.
+    order: Arc<std::sync::Mutex<()>>,
 }
 
 /// The queue is full: the writer is far behind.
@@ -50,25 +56,33 @@ pub struct PingQueue {
 pub struct QueueFull;
 
 impl PingQueue {
-    /// Starts the task that writes the queued pings; it ends when every clone is dropped.
+    /// Starts the task that writes the queued pings, in order, as many as wait in one write
+    /// job; it ends when every clone is dropped. The checker's deadlines wait for it.
     pub fn start(checker: Checker) -> Self {
         let (sender, mut receiver) = mpsc::channel(QUEUE);
+        let _ = checker.pings.set(sender.clone());
         let writer = checker.clone();
         tokio::spawn(async move {
-            while let Some(job) = receiver.recv().await {
-                match job {
-                    Job::Ping(p) => {
-                        if let Err(e) = ping(&writer, &p.monitor, p.signal, p.at, p.body).await {
-                            tracing::error!(monitor = %p.monitor.spec.id, error = format!("{e:#}"), "recording a ping failed");
+            let mut jobs = Vec::with_capacity(BATCH);
+            while receiver.recv_many(&mut jobs, BATCH).await > 0 {
+                let mut pings = Vec::new();
+                for job in jobs.drain(..) {
+                    match job {
+                        Job::Ping(p) => pings.push(p),
+                        Job::Flush(done) => {
+                            write(&writer, std::mem::take(&mut pings)).await;
+                            let _ = done.send(());
                         }
                     }
-                    Job::Flush(done) => {
-                        let _ = done.send(());
-                    }
                 }
+                write(&writer, pings).await;
             }
         });
-        Self { sender, checker }
+        Self {
+            sender,
+            checker,
+            order: Arc::default(),
+        }
     }
 
     /// Queues a ping, dated now; never waits.
@@ -78,6 +92,7 @@ impl PingQueue {
         signal: Signal,
         body: Option<String>,
     ) -> Result<(), QueueFull> {
+        let _in_order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         let at = self.checker.clock.now();
         self.sender
             .try_send(Job::Ping(Received {
@@ -91,11 +106,59 @@ impl PingQueue {
 
     /// Resolves once every ping queued before the call is written.
     pub async fn flush(&self) {
-        let (done, written) = oneshot::channel();
-        if self.sender.send(Job::Flush(done)).await.is_ok() {
-            let _ = written.await;
+        flush(&self.sender).await;
+    }
+}
+
+/// Resolves once every ping queued on `sender` before the call is written.
+pub(super) async fn flush(sender: &mpsc::Sender<Job>) {
+    let (done, written) = oneshot::channel();
+    if sender.send(Job::Flush(done)).await.is_ok() {
+        let _ = written.await;
+    }
+}
+
+/// Writes `pings` in one write job, in order; a failure is logged (the pings are lost, their
+/// answer was given).
+async fn write(checker: &Checker, pings: Vec<Received>) {
+    if pings.is_empty() {
+        return;
+    }
+    let count = pings.len();
+    match apply(checker, pings).await {
+        Ok(changes) => {
+            for (monitor, change, reason, at) in changes {
+                log_change(&monitor, &change, reason.as_deref(), at);
+            }
+        }
+        Err(e) => {
+            tracing::error!(
+                pings = count,
+                error = format!("{e:#}"),
+                "recording pings failed"
+            )
         }
     }
+}
+
+type Applied = Vec<(Arc<Monitor>, Change, Option<String>, DateTime<Utc>)>;
+
+/// Records each ping and applies the verdict it leads to as a check, on the writer, against
+/// the job's state as stored there.
+async fn apply(checker: &Checker, pings: Vec<Received>) -> anyhow::Result<Applied> {
+    let watching_since = checker.started_at;
+    checker
+        .writer
+        .run(move |tx| {
+            let mut changes = Vec::new();
+            for p in pings {
+                if let Some((change, reason)) = record_ping(tx, &p, watching_since)? {
+                    changes.push((p.monitor.clone(), change, reason, p.at));
+                }
+            }
+            Ok(changes)
+        })
+        .await
 }
 
 /// The first [`KEPT_BODY_BYTES`] of a body, as text (cut at a character boundary; invalid
@@ -110,53 +173,40 @@ pub fn kept_body(bytes: &[u8]) -> Option<String> {
     (!kept.trim().is_empty()).then(|| kept.to_string())
 }
 
-/// Records a ping and applies the verdict it leads to as a check. The verdict is decided on
-/// the writer, against the job's state as stored there.
-pub async fn ping(
-    checker: &Checker,
-    monitor: &Arc<Monitor>,
-    signal: Signal,
-    at: DateTime<Utc>,
-    body: Option<String>,
-) -> anyhow::Result<Option<Change>> {
-    let Some(spec) = monitor.spec.heartbeat().cloned() else {
+/// One ping's part of the write job: the ping row, the job's state, the run's event, and
+/// the verdict as a check (unless routine).
+fn record_ping(
+    tx: &mut Tx<'_>,
+    p: &Received,
+    watching_since: DateTime<Utc>,
+) -> rusqlite::Result<Option<(Change, Option<String>)>> {
+    let Some(spec) = p.monitor.spec.heartbeat() else {
         return Ok(None);
     };
-    let watching_since = checker.started_at;
-    let job_monitor = monitor.clone();
-    let outcome = checker
-        .writer
-        .run(move |tx| {
-            let row = job_monitor.row;
-            let (state, duration) = pings::job_state(tx, row)?.after(signal, at);
-            let stored = pings::NewPing {
-                at,
-                signal,
-                duration,
-                body: body.as_deref(),
-            };
-            pings::record(tx, row, &state, &stored)?;
-            if signal != Signal::Start {
-                tx.emit(Event::JobRan {
-                    monitor: job_monitor.spec.id.clone(),
-                    at,
-                    succeeded: matches!(signal, Signal::Success { .. }),
-                    duration,
-                })?;
-            }
-            let result = heartbeat::verdict(&spec, &state, watching_since, at)
-                .unwrap_or_else(|| CheckResult::up(at, Duration::ZERO));
-            if is_routine(tx, &job_monitor, &result)? {
-                return Ok(None);
-            }
-            let reason = result.reason.clone();
-            Ok(record::record(tx, &job_monitor, &result)?.map(|c| (c, reason)))
-        })
-        .await?;
-    Ok(outcome.map(|(change, reason)| {
-        log_change(monitor, &change, reason.as_deref(), at);
-        change
-    }))
+    let (row, at, signal) = (p.monitor.row, p.at, p.signal);
+    let (state, duration) = pings::job_state(tx, row)?.after(signal, at);
+    let stored = pings::NewPing {
+        at,
+        signal,
+        duration,
+        body: p.body.as_deref(),
+    };
+    pings::record(tx, row, &state, &stored)?;
+    if signal != Signal::Start {
+        tx.emit(Event::JobRan {
+            monitor: p.monitor.spec.id.clone(),
+            at,
+            succeeded: matches!(signal, Signal::Success { .. }),
+            duration,
+        })?;
+    }
+    let result = heartbeat::verdict(spec, &state, watching_since, at)
+        .unwrap_or_else(|| CheckResult::up(at, Duration::ZERO));
+    if is_routine(tx, &p.monitor, &result)? {
+        return Ok(None);
+    }
+    let reason = result.reason.clone();
+    Ok(record::record(tx, &p.monitor, &result)?.map(|c| (c, reason)))
 }
 
 /// A good ping from a job that is up, with a good check recorded within
@@ -193,6 +243,10 @@ pub(super) async fn deadline(
     monitor: &Arc<Monitor>,
     spec: &HeartbeatSpec,
 ) -> anyhow::Result<Option<Change>> {
+    // Pings answered before now are judged first: a deadline never overtakes them.
+    if let Some(queue) = checker.pings.get() {
+        flush(queue).await;
+    }
     let now = checker.clock.now();
     let watching_since = checker.started_at;
     let (job_monitor, spec) = (monitor.clone(), spec.clone());

@@ -80,6 +80,8 @@ pub struct Checker {
     clock: Arc<dyn Clock>,
     /// When this server started: a heartbeat without a ping yet counts its grace from here.
     started_at: DateTime<Utc>,
+    /// The ping queue, once started: deadlines wait for the pings answered before them.
+    pings: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<heartbeat::Job>>>,
 }
 
 impl Checker {
@@ -96,6 +98,7 @@ impl Checker {
             connectivity,
             clock,
             started_at,
+            pings: Arc::default(),
         }
     }
 

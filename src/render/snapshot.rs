@@ -45,7 +45,7 @@ pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite:
                     let last_success = runs.get(&monitor.row_id).and_then(|r| r.success);
                     JobTimes {
                         last_success,
-                        next_expected: hb.next_due(last_success, now),
+                        next_expected: hb.next_due(last_success, monitor.updated_at, now),
                     }
                 });
             Ok(ComponentView {

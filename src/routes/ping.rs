@@ -16,8 +16,8 @@ use crate::state::AppState;
 /// Pings one heartbeat takes per minute; more are refused (429) and change nothing.
 pub const PINGS_PER_MINUTE: usize = 60;
 
-/// A ping's body is read up to this much (the rest is refused with 413): a job may post a
-/// long log, of which the first [`KEPT_BODY_BYTES`] are kept.
+/// A ping's body is read up to this much (the rest is left unread and the connection
+/// closed): a job may post a long log, of which the first [`KEPT_BODY_BYTES`] are kept.
 pub const PING_BODY_LIMIT: usize = 1024 * 1024;
 
 async fn record(
@@ -36,40 +36,49 @@ async fn record(
             "more than {PINGS_PER_MINUTE} pings a minute for this heartbeat; ping once per run"
         )));
     }
-    let body = match payload {
-        Some(payload) => read_prefix(req, payload).await?,
-        None => None,
+    let (body, whole) = match payload {
+        Some(payload) => read_prefix(req, payload).await,
+        None => (None, true),
     };
     state
         .ping_queue
         .offer(monitor, signal, body)
         .map_err(|_| AppError::Unavailable("too many pings waiting; try again".into()))?;
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header(("Cache-Control", "no-store"))
-        .content_type("text/plain; charset=utf-8")
-        .body("ok\n"))
+        .content_type("text/plain; charset=utf-8");
+    if !whole {
+        // The rest of the body is not read: the connection ends with the answer.
+        answer.force_close();
+    }
+    Ok(answer.body("ok\n"))
 }
 
-/// The first [`KEPT_BODY_BYTES`] of a body read to its end (413 past [`PING_BODY_LIMIT`]).
-async fn read_prefix(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-) -> Result<Option<String>, AppError> {
-    if declared_length(req).is_some_and(|n| n > PING_BODY_LIMIT) {
-        return Err(AppError::PayloadTooLarge(PING_BODY_LIMIT));
-    }
-    let mut kept = Vec::with_capacity(KEPT_BODY_BYTES.min(declared_length(req).unwrap_or(0)));
+/// The first [`KEPT_BODY_BYTES`] of a body, and whether it was read to its end. The signal
+/// is in the path: a body too long (past [`PING_BODY_LIMIT`]), too slow (past the body
+/// deadline) or cut short loses only its tail, never the ping.
+async fn read_prefix(req: &HttpRequest, mut payload: web::Payload) -> (Option<String>, bool) {
+    let declared = declared_length(req);
+    // A body declared longer than the limit is read only as far as what is kept.
+    let too_long = declared.is_some_and(|n| n > PING_BODY_LIMIT);
+    let mut kept = Vec::with_capacity(KEPT_BODY_BYTES.min(declared.unwrap_or(0)));
     let mut read = 0;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(super::body::payload_error("the ping's body"))?;
-        read += chunk.len();
-        if read > PING_BODY_LIMIT {
-            return Err(AppError::PayloadTooLarge(PING_BODY_LIMIT));
+    let whole = loop {
+        match payload.next().await {
+            None => break true,
+            Some(Err(_)) => break false,
+            Some(Ok(chunk)) => {
+                read += chunk.len();
+                let room = KEPT_BODY_BYTES.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if read > PING_BODY_LIMIT || (too_long && kept.len() >= KEPT_BODY_BYTES) {
+                    break false;
+                }
+            }
         }
-        let room = KEPT_BODY_BYTES.saturating_sub(kept.len());
-        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
-    Ok(kept_body(&kept))
+    };
+    (kept_body(&kept), whole)
 }
 
 fn signal(tail: &str) -> Result<Signal, AppError> {

@@ -40,6 +40,30 @@ async fn at(app: &TestApp, when: DateTime<Utc>) {
     app.settle().await;
 }
 
+/// Holds the writer with a job that waits until the returned sender is used (or dropped);
+/// returns once the writer is inside it.
+async fn hold_the_writer(
+    app: &TestApp,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (entered, inside) = tokio::sync::oneshot::channel::<()>();
+    let writer = app.state.writer.clone();
+    let holding = tokio::spawn(async move {
+        writer
+            .run(move |_| {
+                let _ = entered.send(());
+                let _ = held.recv();
+                Ok(())
+            })
+            .await
+    });
+    inside.await.expect("the writer took the holding job");
+    (release, holding)
+}
+
 /// The job's last pings as stored, newest first.
 async fn stored_pings(app: &TestApp) -> Vec<pings::PingRow> {
     let row = app.state.roster.get("stats").expect("monitor").row;
@@ -254,17 +278,7 @@ async fn a_jobs_output_is_kept_to_ten_kib_for_the_owner_and_never_shown_in_publi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ping_is_answered_while_the_database_is_busy_and_written_after() {
     let app = spawn_app(&job("grace = \"1h\"\n")).await;
-    // Hold the writer: a job that waits until the test lets it go.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let writer = app.state.writer.clone();
-    let holding = tokio::spawn(async move {
-        writer
-            .run(move |_| {
-                let _ = held.recv();
-                Ok(())
-            })
-            .await
-    });
+    let (release, holding) = hold_the_writer(&app).await;
     // Each is answered although nothing can be written (the test client gives up after its
     // timeout, so a ping that waited on the database would fail here).
     assert_eq!(ping(&app, "/start", None).await, 200);
@@ -282,7 +296,7 @@ async fn a_ping_is_answered_while_the_database_is_busy_and_written_after() {
 #[test]
 fn check_config_prints_the_next_three_runs_and_refuses_bad_schedules_with_their_place() {
     let (code, stdout, stderr) = check_config(&format!(
-        "[page]\ntimezone = \"Europe/Berlin\"\n\n{}",
+        "[page]\ntimezone = \"Asia/Tokyo\"\n\n{}",
         job("schedule = \"30 2 * * *\"\ngrace = \"1h\"\n")
     ));
     assert_eq!(code, 0, "{stderr}");
@@ -290,7 +304,7 @@ fn check_config_prints_the_next_three_runs_and_refuses_bad_schedules_with_their_
         .lines()
         .find(|l| l.contains("next expected runs"))
         .expect("the runs");
-    assert_eq!(line.matches("02:30 CE").count(), 3, "{line}");
+    assert_eq!(line.matches("02:30 JST").count(), 3, "{line}");
 
     for (keys, place, words) in [
         (
@@ -331,4 +345,65 @@ fn check_config_prints_the_next_three_runs_and_refuses_bad_schedules_with_their_
             "{keys}: {stderr}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_never_overtakes_a_ping_answered_before_it() {
+    let other = "other-job-token-000000001";
+    let app = spawn_app(&format!(
+        "{}[[monitor]]\nid = \"other\"\nkind = \"heartbeat\"\ntoken = \"{other}\"\ngrace = \"1h\"\n",
+        job("schedule = \"*/1 * * * *\"\ngrace = \"20s\"\ninterval = \"1s\"\n")
+    ))
+    .await;
+    let run = app
+        .clock
+        .now()
+        .duration_trunc(TimeDelta::minutes(1))
+        .expect("minute")
+        + TimeDelta::minutes(1);
+    at(&app, run + TimeDelta::seconds(19)).await;
+    // The database is busy when the job reports, a second before its grace ends: the queue
+    // has handed another job's ping to the writer and keeps this one waiting behind it.
+    let (release, holding) = hold_the_writer(&app).await;
+    let url = format!("{}/ping/{other}", app.address);
+    assert_eq!(
+        app.client.get(url).send().await.expect("ping").status(),
+        200
+    );
+    assert_eq!(ping(&app, "", None).await, 200);
+    // The deadline comes while the ping still waits to be written.
+    app.clock.set(run + TimeDelta::seconds(30));
+    let scheduler = app.state.scheduler.clone();
+    let judging = tokio::spawn(async move { scheduler.run_due().await });
+    release.send(()).expect("release");
+    holding.await.expect("task").expect("held job");
+    judging.await.expect("task").expect("due checks");
+    app.settle().await;
+    assert_eq!(
+        status(&app).await,
+        "operational",
+        "the run reported in time"
+    );
+    assert!(
+        app.get_json("/api/v2/incidents.json").await["incidents"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_too_long_to_read_still_reports_the_run() {
+    let app = spawn_app(&job("grace = \"1h\"\n")).await;
+    let mut body = String::from("LOG-HEAD all done\n");
+    while body.len() < 2 * 1024 * 1024 {
+        body.push_str("a very long log line that nobody will read in full\n");
+    }
+    assert_eq!(ping(&app, "/0", Some(body)).await, 200);
+    app.settle().await;
+    let stored = stored_pings(&app).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].kind, "success");
+    let kept = stored[0].body.as_deref().unwrap_or_default();
+    assert!(kept.starts_with("LOG-HEAD") && kept.len() <= 10 * 1024);
+    assert_eq!(status(&app).await, "operational");
 }

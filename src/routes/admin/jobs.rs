@@ -44,7 +44,7 @@ pub async fn get(owner: Owner, state: web::Data<AppState>) -> Result<HttpRespons
             expects: hb.target(),
             max_runtime: hb.max_runtime,
             last_success: job.last_success,
-            next_expected: hb.next_due(job.last_success, now),
+            next_expected: hb.next_due(job.last_success, job.expect_since.unwrap_or(now), now),
             reason,
             pings,
         })
