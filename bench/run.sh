@@ -13,7 +13,7 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 OUT=bench/out
 rm -rf "$OUT" && mkdir -p "$OUT"
-if [ $QUICK = 1 ]; then WRK_SECONDS=5; SCALE_WINDOW=60; RSS50_SECONDS=120; else WRK_SECONDS=15; SCALE_WINDOW=180; RSS50_SECONDS=600; fi
+if [ $QUICK = 1 ]; then WRK_SECONDS=5; SCALE_WINDOW=60; RSS50_SECONDS=120; SMALL_WINDOW=60; else WRK_SECONDS=15; SCALE_WINDOW=180; RSS50_SECONDS=600; SMALL_WINDOW=120; fi
 
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
@@ -86,6 +86,31 @@ echo "   start-up: $STARTUP_MS ms (median of 5)"
 TARGET_PORT=$(free_port)
 $EX/bench_target "$TARGET_PORT" & pids+=($!)
 wait_up "http://127.0.0.1:$TARGET_PORT/"
+
+# 0. CPU per check at the size people run: 50 HTTP monitors every 20 s against the target,
+# everything the process does over the window divided by the checks it made.
+echo "== 0. 50 monitors at 20 s (${SMALL_WINDOW}s measured after 25 s)"
+SMALL_PORT=$(free_port)
+mkdir -p "$OUT/small"
+python3 - "$OUT/small" "$SMALL_PORT" "$TARGET_PORT" <<'PY'
+import sys
+out, port, target = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = ["[server]", f'listen = "127.0.0.1:{port}"', 'data_dir = "data"', ""]
+for i in range(50):
+    lines += ["[[monitor]]", f'id = "m{i}"', f'url = "http://127.0.0.1:{target}/m{i}"', 'interval = "20s"', ""]
+open(f"{out}/config.toml", "w").write("\n".join(lines))
+PY
+(cd "$OUT/small" && exec "$OLDPWD/$BIN" --config config.toml 2>small.log) & SMALL_PID=$!; pids+=($SMALL_PID)
+wait_up "http://127.0.0.1:$SMALL_PORT/healthz"
+sleep 25
+checks_total() { curl -fsS "http://127.0.0.1:$1/metrics" | awk '/^signalfire_checks_total/ {s+=$2} END {print s+0}'; }
+SC0=$(cpu_seconds $SMALL_PID); SK0=$(checks_total $SMALL_PORT)
+sleep "$SMALL_WINDOW"
+SC1=$(cpu_seconds $SMALL_PID); SK1=$(checks_total $SMALL_PORT)
+SMALL_CPU_MS=$(python3 -c "print(f'{($SC1-$SC0)*1000/max($SK1-$SK0,1):.3f}')")
+SMALL_RSS_MB=$(python3 -c "print(f'{$(rss_kib $SMALL_PID)/1024:.1f}')")
+kill $SMALL_PID 2>/dev/null || true
+echo "   CPU $SMALL_CPU_MS ms/check over $((SK1-SK0)) checks; RSS $SMALL_RSS_MB MiB"
 
 # 1. status page throughput beside nginx serving the same bytes
 echo "== 1. status page under load (wrk, 64 connections, ${WRK_SECONDS}s each)"
@@ -208,6 +233,7 @@ verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a
 {
   echo "| # | figure | value | goal | |"
   echo "|---|---|---|---|---|"
+  echo "| 0 | 50 HTTP monitors at 20 s: CPU per check (all the process did / checks), RSS | $SMALL_CPU_MS ms; $SMALL_RSS_MB MiB | ≤ 0.25 ms | $(verdict "$SMALL_CPU_MS" "<=0.25") |"
   echo "| 1 | status page, 64 connections: signalfire vs nginx (same $PAGE_BYTES bytes) | $SF_RPS vs $NG_RPS req/s (ratio $RATIO); p99 $SF_P99 vs $NG_P99 ms | ratio ≥ 0.8 | $(verdict "$RATIO" ">=0.8") |"
   echo "| 2 | cold render, 500 monitors × 90 days | $RENDER_MS ms | ≤ 10 ms | $(verdict "$RENDER_MS" "<=10") |"
   echo "| 3a | 10,000 monitors at 60 s: CPU per check | $CPU_MS ms | ≤ 0.4 ms | $(verdict "$CPU_MS" "<=0.4") |"

@@ -242,7 +242,13 @@ fn serve(path: &Path) -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
+    // One worker thread runs the checks, the writer's async side and the renderer's; pages
+    // are served by actix's own workers (one per core) and SQLite work runs on the blocking
+    // pool. Measured on 2 cores: 0.73 instead of 0.83 ms of CPU per check with 50 monitors
+    // every 20 s, 0.34 instead of 0.40 with 10,000 every 60 s, the same start lateness (p99
+    // under 2.5 ms): fewer threads waking each other for every check.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {

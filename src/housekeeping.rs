@@ -2,7 +2,8 @@
 //! sending owner reminders on the clock. Plain methods, called by the scheduler and directly by
 //! tests.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -11,6 +12,7 @@ use crate::db::{Db, checks, incidents, outbox, pings, subscribers, uptime};
 use crate::domain::clock::Clock;
 use crate::domain::reminder;
 use crate::domain::uptime::hour_key;
+use crate::events::{Event, Subscriber};
 use crate::incidents::{maintenance, reminders};
 use crate::writer::Writer;
 
@@ -38,6 +40,48 @@ pub struct Retention {
     pub pings_deleted: usize,
 }
 
+/// The next time a maintenance starts or ends, as last read, valid until a maintenance
+/// changes (a subscriber of the change stream).
+#[derive(Default)]
+pub struct MaintenanceWindows {
+    /// Bumped by every change to a maintenance.
+    generation: AtomicU64,
+    /// `(generation, next start or end)` as last read.
+    known: Mutex<Option<(u64, Option<DateTime<Utc>>)>>,
+}
+
+impl MaintenanceWindows {
+    /// `None` when nothing can be due at `now`; else the generation to remember a read with.
+    fn read_needed(&self, now: DateTime<Utc>) -> Option<u64> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let known = *self.known.lock().unwrap_or_else(|p| p.into_inner());
+        match known {
+            Some((g, next)) if g == generation && next.is_none_or(|at| now < at) => None,
+            _ => Some(generation),
+        }
+    }
+
+    fn remember(&self, generation: u64, next: Option<DateTime<Utc>>) {
+        *self.known.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, next));
+    }
+}
+
+impl Subscriber for MaintenanceWindows {
+    fn notify(&self, events: &[Event]) {
+        if events.iter().any(|e| {
+            matches!(
+                e,
+                Event::MaintenanceChanged { .. }
+                    | Event::IncidentDeleted { .. }
+                    | Event::IncidentEdited { .. }
+                    | Event::IncidentUpdated { .. }
+            )
+        }) {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// The upkeep jobs. Cheap to clone.
 #[derive(Clone)]
 pub struct Housekeeping {
@@ -48,6 +92,8 @@ pub struct Housekeeping {
     keep_raw_checks: Duration,
     /// The owner reminders in force (`[reminders]`; none when no channel hears them).
     reminders: reminder::Settings,
+    /// The next maintenance start or end, as last read.
+    windows: Arc<MaintenanceWindows>,
 }
 
 impl Housekeeping {
@@ -64,6 +110,7 @@ impl Housekeeping {
             clock,
             keep_raw_checks,
             reminders,
+            windows: Arc::default(),
         }
     }
 
@@ -138,18 +185,33 @@ impl Housekeeping {
     }
 
     /// Starts and ends maintenance windows whose time has come (called every few seconds).
-    /// Reads first, so the writer is taken only when something is due.
+    /// Until the next start or end it knows of, or a change to a maintenance, it reads
+    /// nothing; then it reads first, so the writer is taken only when something is due.
     pub async fn advance_maintenances(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        let due = self
+        let Some(generation) = self.windows.read_needed(now) else {
+            return Ok(false);
+        };
+        let (due, next) = self
             .db
-            .read(move |c| Ok(incidents::maintenance_due(c, now)?))
+            .read(move |c| {
+                Ok((
+                    incidents::maintenance_due(c, now)?,
+                    incidents::next_maintenance_boundary(c)?,
+                ))
+            })
             .await?;
         if !due {
+            self.windows.remember(generation, next);
             return Ok(false);
         }
         self.writer
             .run(move |tx| Ok(maintenance::advance(tx, now)?))
             .await
+    }
+
+    /// Hears of maintenance changes, so the next start or end is read again.
+    pub fn maintenance_watch(&self) -> Arc<MaintenanceWindows> {
+        self.windows.clone()
     }
 
     /// True when some owner reminder is on (and some channel hears it).

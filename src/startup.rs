@@ -292,6 +292,7 @@ impl Application {
             config.retention.raw_checks,
             config.reminders_heard(),
         );
+        bus.subscribe(housekeeping.maintenance_watch());
         let last_checks = db
             .read(|c| Ok(monitors::last_checks(c)?))
             .await

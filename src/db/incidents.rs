@@ -466,6 +466,15 @@ pub fn maintenance_due(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Resul
     .query_row([to_millis(now)], |r| r.get(0))
 }
 
+/// The next time a maintenance starts or ends (`None`: none is scheduled or under way).
+pub fn next_maintenance_boundary(conn: &Connection) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    conn.prepare_cached(
+        "SELECT MIN(CASE WHEN status = 'scheduled' THEN scheduled_for ELSE scheduled_until END)
+         FROM incidents WHERE kind = 'maintenance' AND status != 'completed'",
+    )?
+    .query_row([], |r| Ok(r.get::<_, Option<i64>>(0)?.map(from_millis)))
+}
+
 /// The component changes one update made, in page order.
 /// The columns [`update_from`] reads, for a query naming `incident_updates` as `u`.
 pub(super) const UPDATE_COLUMNS: &str =

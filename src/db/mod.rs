@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 /// How long a connection waits for a lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -119,7 +119,7 @@ impl Db {
     pub async fn write<T, F>(&self, f: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f))
@@ -146,19 +146,33 @@ impl Db {
     /// `sqlite3` shell), beginning is retried until it can: a write is delayed, never dropped.
     pub fn write_blocking<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<T>,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        // A panic mid-write dropped its transaction (rolled back): the connection is sound.
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // A panic mid-write left its transaction open: roll it back before anything else.
+        if !conn.is_autocommit() {
+            conn.prepare_cached("ROLLBACK")?.execute([])?;
+        }
         let mut f = Some(f);
         let mut waited = Duration::ZERO;
         loop {
-            match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-                Ok(tx) => {
+            // BEGIN, COMMIT and ROLLBACK are prepared once: every check's write runs them.
+            match conn
+                .prepare_cached("BEGIN IMMEDIATE")
+                .and_then(|mut s| s.execute([]))
+            {
+                Ok(_) => {
                     let f = f.take().context("a write ran twice")?;
-                    let value = f(&tx)?;
-                    tx.commit().context("cannot commit a write transaction")?;
-                    return Ok(value);
+                    let written = f(&conn).and_then(|value| {
+                        conn.prepare_cached("COMMIT")
+                            .and_then(|mut s| s.execute([]))
+                            .context("cannot commit a write transaction")?;
+                        Ok(value)
+                    });
+                    if written.is_err() && !conn.is_autocommit() {
+                        conn.prepare_cached("ROLLBACK")?.execute([])?;
+                    }
+                    return written;
                 }
                 Err(e) if is_busy(&e) => {
                     self.busy_retries.fetch_add(1, Ordering::Relaxed);
@@ -210,13 +224,12 @@ impl Db {
 /// Runs `f` inside a savepoint of the open transaction: its writes are kept when it returns
 /// true and undone when it returns false.
 pub fn in_savepoint(conn: &Connection, f: impl FnOnce() -> bool) -> rusqlite::Result<bool> {
-    conn.execute_batch("SAVEPOINT job")?;
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let keep = f();
-    if keep {
-        conn.execute_batch("RELEASE job")?;
-    } else {
-        conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+    if !keep {
+        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
     }
+    conn.prepare_cached("RELEASE job")?.execute([])?;
     Ok(keep)
 }
 

@@ -89,11 +89,10 @@ fn state_from(row: &Row<'_>, offset: usize) -> rusqlite::Result<MonitorState> {
 
 /// The state machine's stored state for one monitor.
 pub fn load_state(conn: &Connection, row_id: i64) -> rusqlite::Result<MonitorState> {
-    conn.query_row(
-        &format!("SELECT {STATE_COLUMNS} FROM monitors WHERE id = ?1"),
-        [row_id],
-        |r| state_from(r, 0),
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {STATE_COLUMNS} FROM monitors WHERE id = ?1"
+    ))?
+    .query_row([row_id], |r| state_from(r, 0))
     .optional()
     .map(Option::unwrap_or_default)
 }
