@@ -33,6 +33,16 @@ async fn status(app: &TestApp) -> String {
     app.component_status("stats").await.unwrap_or_default()
 }
 
+/// A time as reasons and the page write it (UTC here): "23:49", or "29 Nov 23:49" when `now`
+/// is on another day (a test that runs across midnight).
+fn clock(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at.date_naive() == now.date_naive() {
+        at.format("%H:%M").to_string()
+    } else {
+        at.format("%-d %b %H:%M").to_string()
+    }
+}
+
 /// Sets the clock, runs what is due, waits for the pages.
 async fn at(app: &TestApp, when: DateTime<Utc>) {
     app.clock.set(when);
@@ -110,8 +120,8 @@ async fn a_job_every_minute_is_down_at_its_run_plus_grace_and_not_a_second_befor
     let reason = open_reason(&app).await;
     let expected = format!(
         "the {} run did not report by {} (UTC)",
-        second.format("%H:%M"),
-        (second + TimeDelta::seconds(20)).format("%H:%M")
+        clock(second, app.clock.now()),
+        clock(second + TimeDelta::seconds(20), app.clock.now())
     );
     assert!(reason.contains(&expected), "{reason:?} names {expected:?}");
     let page = app.get("/").await.text().await.expect("page");
@@ -132,13 +142,13 @@ async fn a_job_every_minute_is_down_at_its_run_plus_grace_and_not_a_second_befor
         .collect();
     let now = app.clock.now();
     assert!(
-        meta.starts_with(&format!("Last run {} UTC", now.format("%H:%M"))),
+        meta.starts_with(&format!("Last run {} UTC", clock(now, now))),
         "{meta}"
     );
     assert!(
         meta.contains(&format!(
             "next expected {} UTC",
-            minute(now).format("%H:%M")
+            clock(minute(now), now)
         )),
         "{meta}"
     );
@@ -172,7 +182,7 @@ async fn a_start_without_an_end_fails_after_max_runtime_and_exit_statuses_say_ho
     assert!(
         reason.contains(&format!(
             "started {}, not finished after 30 min (UTC)",
-            started.format("%H:%M")
+            clock(started, app.clock.now())
         )),
         "{reason}"
     );
@@ -199,7 +209,7 @@ async fn a_start_without_an_end_fails_after_max_runtime_and_exit_statuses_say_ho
     assert_eq!(status(&app).await, "major_outage");
     assert!(open_reason(&app).await.contains(&format!(
         "exit status 3 at {} (UTC)",
-        failed_at.format("%H:%M")
+        clock(failed_at, failed_at)
     )));
     // Not a signal: 404, and nothing changes.
     for bad in ["/256", "/-1", "/started", "/0/0"] {
