@@ -146,10 +146,7 @@ async fn a_job_every_minute_is_down_at_its_run_plus_grace_and_not_a_second_befor
         "{meta}"
     );
     assert!(
-        meta.contains(&format!(
-            "next expected {} UTC",
-            clock(minute(now), now)
-        )),
+        meta.contains(&format!("next expected {} UTC", clock(minute(now), now))),
         "{meta}"
     );
 }
