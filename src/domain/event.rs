@@ -100,4 +100,10 @@ impl Event {
     pub fn changes_pages(&self) -> bool {
         !matches!(self, Self::CheckRecorded { .. } | Self::Reminder { .. })
     }
+
+    /// True for the events of routine work — a check stored, a job's run reported — that
+    /// nobody is ever told of: the outbox and the notifier skip them without a look.
+    pub fn is_routine(&self) -> bool {
+        matches!(self, Self::CheckRecorded { .. } | Self::JobRan { .. })
+    }
 }

@@ -53,10 +53,7 @@ struct Inner {
 /// Any change but a plain check may have written deliveries: look now.
 impl Subscriber for Notifier {
     fn notify(&self, events: &[Event]) {
-        if events
-            .iter()
-            .any(|e| !matches!(e, Event::CheckRecorded { .. } | Event::JobRan { .. }))
-        {
+        if events.iter().any(|e| !e.is_routine()) {
             self.inner.wake.notify_one();
         }
     }

@@ -20,6 +20,11 @@ pub const RECENT: usize = 50;
 pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite::Result<Snapshot> {
     let history_days = config.page.history_days;
     let runs = pings::last_runs(conn)?;
+    let jobs: std::collections::HashMap<&str, _> = config
+        .monitors
+        .iter()
+        .filter_map(|m| m.heartbeat().map(|hb| (m.id.as_str(), hb)))
+        .collect();
     let today = now.date_naive();
     let first = today
         .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
@@ -36,18 +41,13 @@ pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite:
             let incident_statuses = open.get(&monitor.row_id).map_or(&[][..], Vec::as_slice);
             let status = component_status(monitor.state.health, incident_statuses, maintenance);
             let waiting = Waiting::of(&monitor, status);
-            let job = config
-                .monitors
-                .iter()
-                .find(|m| m.id.as_str() == monitor.key)
-                .and_then(|m| m.heartbeat())
-                .map(|hb| {
-                    let last_success = runs.get(&monitor.row_id).and_then(|r| r.success);
-                    JobTimes {
-                        last_success,
-                        next_expected: hb.next_due(last_success, monitor.updated_at, now),
-                    }
-                });
+            let job = jobs.get(monitor.key.as_str()).map(|hb| {
+                let last_success = runs.get(&monitor.row_id).and_then(|r| r.success);
+                JobTimes {
+                    last_success,
+                    next_expected: hb.next_due(last_success, monitor.updated_at, now),
+                }
+            });
             Ok(ComponentView {
                 job,
                 monitor,

@@ -3,9 +3,9 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::Site;
 use super::components::indicator_class;
 use super::model::Snapshot;
+use super::{Site, layout};
 use crate::db::incidents::IncidentRecord;
 
 /// The banner. With nothing going on it is empty, or with `operational` a discreet "all
@@ -28,30 +28,33 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot, base: &str, operational: boo
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
                 title { (site.page.title) }
-                link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (crate::assets::version()) };
+                (layout::stylesheet(site))
             }
             body.embed {
                 @if let Some(r) = record {
-                    a class={ "banner banner--" (class) } href={ (base) "/incidents/" (r.id) } target="_top" {
-                        span.banner__icon aria-hidden="true" {}
-                        span {
-                            strong.banner__title { (r.name) }
-                            span.banner__time {
-                                (r.status.label())
-                                @if more > 0 { " · " (more) " more" }
-                                " · " (site.page.title)
-                            }
-                        }
-                    }
+                    (banner(class, &format!("{base}/incidents/{}", r.id), &r.name, html! {
+                        (r.status.label())
+                        @if more > 0 { " · " (more) " more" }
+                        " · " (site.page.title)
+                    }))
                 } @else if operational {
-                    a class={ "banner banner--" (class) } href={ (base) "/" } target="_top" {
-                        span.banner__icon aria-hidden="true" {}
-                        span {
-                            strong.banner__title { (indicator.description()) }
-                            span.banner__time { (site.page.title) }
-                        }
-                    }
+                    (banner(class, &format!("{base}/"), indicator.description(), html! {
+                        (site.page.title)
+                    }))
                 }
+            }
+        }
+    }
+}
+
+/// One line of banner, linking to `href` in the top window.
+fn banner(class: &str, href: &str, title: &str, line: Markup) -> Markup {
+    html! {
+        a class={ "banner banner--" (class) } href=(href) target="_top" {
+            span.banner__icon aria-hidden="true" {}
+            span {
+                strong.banner__title { (title) }
+                span.banner__time { (line) }
             }
         }
     }

@@ -4,6 +4,13 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::Site;
 
+/// The site's stylesheet, its URL versioned by its content (cached for a year).
+pub fn stylesheet(site: &Site<'_>) -> Markup {
+    html! {
+        link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (crate::assets::version()) };
+    }
+}
+
 /// A full HTML document. `heading` is the document title before the site title.
 pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
     let title = match heading {
@@ -25,7 +32,7 @@ pub fn page(site: &Site<'_>, heading: Option<&str>, body: Markup) -> Markup {
                 link rel="alternate" type="application/rss+xml" title={ (site.page.title) " (RSS)" } href=(site.links.file("feed.rss"));
                 link rel="alternate" type="application/atom+xml" title={ (site.page.title) " (Atom)" } href=(site.links.file("feed.atom"));
                 link rel="alternate" type="application/feed+json" title={ (site.page.title) " (JSON Feed)" } href=(site.links.file("feed.json"));
-                link rel="stylesheet" href={ (site.links.asset("style.css")) "?v=" (crate::assets::version()) };
+                (stylesheet(site))
             }
             body {
                 a.skip href="#main" { "Skip to content" }

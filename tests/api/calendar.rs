@@ -2,7 +2,6 @@
 //! with a real iCalendar parser, as a calendar app that subscribes would read them; and the
 //! owner API calls that change a maintenance (`PATCH`, `DELETE`).
 
-use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -12,6 +11,7 @@ use icalendar::{
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, csrf};
+use crate::export::export_after_stop;
 use crate::helpers::{ADMIN_PASSWORD, TestApp, http_monitor, spawn_app};
 use crate::receivers::{Receiver, Reply};
 
@@ -449,26 +449,14 @@ async fn calendars_answer_304_while_the_client_copy_is_current() {
         assert_eq!(first.status(), 200);
         let etag = first.headers()["etag"].to_str().expect("etag").to_string();
         assert!(first.headers().contains_key("last-modified"));
-        let again = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .header("If-None-Match", &etag)
-            .send()
-            .await
-            .expect("request");
+        let again = app.get_if_none_match(path, &etag).await;
         assert_eq!(again.status(), 304, "{path}");
         assert!(again.text().await.expect("body").is_empty());
 
         // Renders after a change elsewhere give the same bytes, so the same tag.
         app.open_incident(json!({"name": "Unrelated"})).await;
         app.render().await;
-        let later = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .header("If-None-Match", &etag)
-            .send()
-            .await
-            .expect("request");
+        let later = app.get_if_none_match(path, &etag).await;
         assert_eq!(later.status(), 304, "{path} after a render");
     }
     let etag = app.get("/maintenance.ics").await.headers()["etag"]
@@ -482,13 +470,7 @@ async fn calendars_answer_304_while_the_client_copy_is_current() {
     )
     .await;
     assert_eq!(moved.status(), 200);
-    let changed = app
-        .client
-        .get(format!("{}/maintenance.ics", app.address))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .expect("request");
+    let changed = app.get_if_none_match("/maintenance.ics", &etag).await;
     assert_eq!(changed.status(), 200, "a reschedule is a new calendar");
 }
 
@@ -638,24 +620,7 @@ async fn the_export_writes_the_calendars_beside_the_pages_that_link_them() {
         .schedule_maintenance(from, from + TimeDelta::hours(1), &["shop"])
         .await;
     let expected = uid(&app, &id);
-    let (config_text, dir, _) = app.stop().await;
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config_text).expect("write config");
-    let out = tempfile::tempdir().expect("out");
-
-    let run = Command::new(env!("CARGO_BIN_EXE_signalfire"))
-        .args(["export", "--out"])
-        .arg(out.path())
-        .arg("--config")
-        .arg(&config_path)
-        .output()
-        .expect("run export");
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (out, _) = export_after_stop(app).await;
 
     let read = |path: &str| std::fs::read_to_string(out.path().join(path)).expect(path);
     let page = read("maintenance.ics");

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::helpers::{http_monitor, spawn_app};
+use crate::helpers::{TestApp, http_monitor, spawn_app};
 
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
 
@@ -45,15 +45,13 @@ fn assert_links_resolve(root: &Path, file: &Path) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_writes_the_whole_public_site_with_relative_links() {
-    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
-    let id = app.open_incident(json!({"name": "Blog is slow", "body": "Looking.", "components": {"blog": "degraded_performance"}})).await;
+/// Stops `app` and runs `signalfire export` on its config and database, as an owner would
+/// once the server is down; the output folder and what the command printed (exit 0 asserted).
+pub async fn export_after_stop(app: TestApp) -> (tempfile::TempDir, String) {
     let (config_text, dir, _) = app.stop().await;
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config_text).expect("write config");
     let out = tempfile::tempdir().expect("out");
-
     let run = Command::new(env!("CARGO_BIN_EXE_signalfire"))
         .args(["export", "--out"])
         .arg(out.path())
@@ -67,7 +65,15 @@ async fn export_writes_the_whole_public_site_with_relative_links() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(String::from_utf8_lossy(&run.stdout).starts_with("wrote "));
+    (out, String::from_utf8_lossy(&run.stdout).to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_whole_public_site_with_relative_links() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let id = app.open_incident(json!({"name": "Blog is slow", "body": "Looking.", "components": {"blog": "degraded_performance"}})).await;
+    let (out, stdout) = export_after_stop(app).await;
+    assert!(stdout.starts_with("wrote "));
 
     let root = out.path();
     for file in [

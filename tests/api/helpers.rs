@@ -160,6 +160,16 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET path` with `If-None-Match: etag` (a client revalidating its copy).
+    pub async fn get_if_none_match(&self, path: &str, etag: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("If-None-Match", etag)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// A call to the owner API with the admin token.
     pub async fn admin(
         &self,

@@ -52,13 +52,7 @@ async fn the_document_is_openapi_3_1_json_served_like_the_other_public_json() {
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
     assert!(doc["paths"].as_object().is_some_and(|p| !p.is_empty()));
 
-    let again = app
-        .client
-        .get(format!("{}/api/openapi.json", app.address))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .expect("request");
+    let again = app.get_if_none_match("/api/openapi.json", &etag).await;
     assert_eq!(again.status(), 304);
     let head = app
         .client

@@ -158,13 +158,7 @@ async fn the_page_answers_304_to_a_matching_etag_and_changes_etag_on_change() {
     let etag = first.headers()["etag"].to_str().expect("etag").to_string();
     assert!(first.headers().contains_key("last-modified"));
 
-    let again = app
-        .client
-        .get(format!("{}/", app.address))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .expect("request");
+    let again = app.get_if_none_match("/", &etag).await;
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.expect("body").is_empty());
 
@@ -174,13 +168,7 @@ async fn the_page_answers_304_to_a_matching_etag_and_changes_etag_on_change() {
         "HTTP 503",
     );
     app.apply_times(&down, 3).await;
-    let changed = app
-        .client
-        .get(format!("{}/", app.address))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .expect("request");
+    let changed = app.get_if_none_match("/", &etag).await;
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().expect("etag"), etag);
 }

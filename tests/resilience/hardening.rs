@@ -13,6 +13,14 @@ use crate::process::{Server, config};
 const BLOG: &str =
     "[[monitor]]\nid = \"blog\"\nurl = \"http://127.0.0.1:9/\"\ncron = \"0 0 0 1 1 *\"\n";
 
+/// Sends `request` on a fresh connection and reads until the server closes it (bounded by ten
+/// body deadlines, so a failure never hangs).
+async fn exchange(app: &TestApp, request: &[u8]) -> String {
+    let mut stream = connect_from([127, 0, 0, 1], app).await;
+    stream.write_all(request).await.expect("request");
+    read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_wrong_tokens_are_throttled_and_logged_without_flooding_the_log() {
     let dir = tempfile::tempdir().expect("dir");
@@ -102,15 +110,10 @@ async fn read_until_closed(stream: &mut tokio::net::TcpStream, within: Duration)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_sent_a_byte_at_a_time_is_cut_off_at_its_deadline() {
     let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
-    let mut stream = connect_from([127, 0, 0, 1], &app).await;
-    stream
-        .write_all(
-            b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nu",
-        )
-        .await
-        .expect("head");
     // The test server's body deadline is 1 s; the bound here only keeps a failure from hanging.
-    let answer = read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await;
+    let head = b"POST /admin/login HTTP/1.1\r\nHost: x\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nu";
+    let answer = exchange(&app, head).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("did not arrive within"), "{answer}");
 
@@ -622,14 +625,9 @@ async fn a_slow_chunked_body_nobody_reads_ends_its_connection_with_the_answer() 
     ))
     .await;
     // Without a token the owner API answers before reading the body; this one never ends.
-    let mut stream = connect_from([127, 0, 0, 1], &app).await;
-    stream
-        .write_all(
-            b"POST /api/admin/deliveries/1/retry HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
-        )
-        .await
-        .expect("request");
-    let answer = read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await;
+    let never_ends = b"POST /api/admin/deliveries/1/retry HTTP/1.1\r\nHost: x\r\n\
+        Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+    let answer = exchange(&app, never_ends).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(
         answer.to_ascii_lowercase().contains("connection: close"),
@@ -639,17 +637,10 @@ async fn a_slow_chunked_body_nobody_reads_ends_its_connection_with_the_answer() 
     // A ping reads its body (a job's log) within the body deadline: one that never ends is
     // cut off there; the ping counts (its signal is in the path) with what came of the body,
     // and the connection ends with the answer.
-    let mut stream = connect_from([127, 0, 0, 1], &app).await;
-    stream
-        .write_all(
-            format!(
-                "POST /ping/{token} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("request");
-    let answer = read_until_closed(&mut stream, TEST_BODY_DEADLINE * 10).await;
+    let ping = format!(
+        "POST /ping/{token} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+    );
+    let answer = exchange(&app, ping.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
         answer.to_ascii_lowercase().contains("connection: close"),

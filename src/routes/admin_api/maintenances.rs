@@ -3,34 +3,24 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{Admin, change, incident_json, read_request};
+use super::{Admin, change, incident_json, parse_id_of, read_request};
 use crate::error::AppError;
 use crate::incidents::input::ComponentIndex;
 use crate::incidents::{IncidentError, Note, input, maintenance};
 
 use crate::state::AppState;
 
+/// A maintenance as sent: every field for `POST` (missing ones are refused by name), any of
+/// them for `PATCH` (missing ones stay as they are).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateBody {
+pub struct MaintenanceBody {
     name: Option<String>,
     body: Option<String>,
     scheduled_for: Option<String>,
     scheduled_until: Option<String>,
     components: Option<Vec<String>>,
     /// Statuspage's field: `false` tells nobody.
-    deliver_notifications: Option<bool>,
-}
-
-/// A partial edit: what is missing stays as it is.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchBody {
-    name: Option<String>,
-    body: Option<String>,
-    scheduled_for: Option<String>,
-    scheduled_until: Option<String>,
-    components: Option<Vec<String>>,
     deliver_notifications: Option<bool>,
 }
 
@@ -41,7 +31,7 @@ fn components(known: &ComponentIndex, keys: &[String]) -> Result<Vec<i64>, Incid
         .collect()
 }
 
-fn parse(state: &AppState, body: CreateBody) -> Result<maintenance::Schedule, IncidentError> {
+fn parse(state: &AppState, body: MaintenanceBody) -> Result<maintenance::Schedule, IncidentError> {
     Ok(maintenance::Schedule {
         name: input::name(body.name.as_deref())?,
         note: Note::render(&input::body(body.body.as_deref())?),
@@ -52,7 +42,10 @@ fn parse(state: &AppState, body: CreateBody) -> Result<maintenance::Schedule, In
     })
 }
 
-fn parse_patch(state: &AppState, body: PatchBody) -> Result<maintenance::Patch, IncidentError> {
+fn parse_patch(
+    state: &AppState,
+    body: MaintenanceBody,
+) -> Result<maintenance::Patch, IncidentError> {
     if body.name.is_none()
         && body.body.is_none()
         && body.scheduled_for.is_none()
@@ -83,10 +76,8 @@ fn parse_patch(state: &AppState, body: PatchBody) -> Result<maintenance::Patch, 
     })
 }
 
-/// Maintenance ids in paths are numbers; anything else is simply not found.
 fn parse_id(text: &str) -> Result<i64, AppError> {
-    text.parse()
-        .map_err(|_| AppError::NotFound(format!("no maintenance with id {text}")))
+    parse_id_of("maintenance", text)
 }
 
 pub async fn create(

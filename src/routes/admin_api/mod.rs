@@ -143,6 +143,11 @@ pub async fn incident_json(
 
 /// Incident ids in paths are numbers; anything else is simply not found.
 pub fn parse_id(text: &str) -> Result<i64, AppError> {
+    parse_id_of("incident", text)
+}
+
+/// An id in a path: a number, or simply not found ("no {what} with id …").
+pub fn parse_id_of(what: &str, text: &str) -> Result<i64, AppError> {
     text.parse()
-        .map_err(|_| AppError::NotFound(format!("no incident with id {text}")))
+        .map_err(|_| AppError::NotFound(format!("no {what} with id {text}")))
 }
