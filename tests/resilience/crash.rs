@@ -7,6 +7,21 @@ use crate::helpers::ADMIN_TOKEN;
 use crate::process::{Server, WITHIN, free_port};
 use crate::receivers::{Receiver, Reply};
 
+/// The incident names in the database at `path`, after SQLite's integrity check passed.
+fn incident_names(path: &std::path::Path) -> std::collections::HashSet<String> {
+    let db = rusqlite::Connection::open(path).expect("the database opens");
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+    db.prepare("SELECT name FROM incidents")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("names")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_deliveries_survive_a_sigkill_and_arrive_once_each() {
     signalfire::startup::install_crypto_provider();
@@ -140,18 +155,7 @@ async fn twenty_sigkills_while_clients_write_lose_no_acknowledged_write() {
             writer.await.expect("writer");
         }
     }
-    let db = rusqlite::Connection::open(dir.path().join("data/signalfire.db")).expect("db");
-    let check: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(check, "ok");
-    let stored: std::collections::HashSet<String> = db
-        .prepare("SELECT name FROM incidents")
-        .expect("query")
-        .query_map([], |r| r.get(0))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("names");
+    let stored = incident_names(&dir.path().join("data/signalfire.db"));
     let acked = acked.lock().expect("lock");
     let lost: Vec<&String> = acked.iter().filter(|n| !stored.contains(*n)).collect();
     assert!(acked.len() >= 20 * 3, "{} writes acknowledged", acked.len());
@@ -216,18 +220,7 @@ async fn a_backup_while_ten_writers_post_holds_every_update_acknowledged_before_
         during > before.len(),
         "the writers went on during the backup"
     );
-    let copy = rusqlite::Connection::open(&out).expect("the backup opens");
-    let check: String = copy
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(check, "ok");
-    let stored: std::collections::HashSet<String> = copy
-        .prepare("SELECT name FROM incidents")
-        .expect("query")
-        .query_map([], |r| r.get(0))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("names");
+    let stored = incident_names(&out);
     let missing: Vec<&String> = before.iter().filter(|n| !stored.contains(*n)).collect();
     assert!(
         missing.is_empty(),
