@@ -228,6 +228,26 @@ remaining=$(( RSS50_SECONDS - ($(date +%s) - RSS50_STARTED) ))
 RSS50_MB=$(python3 -c "print(f'{$(rss_kib $PAGE_PID)/1024:.1f}')")
 echo "   RSS: $RSS50_MB MiB with 50 monitors after ${RSS50_SECONDS}s; $RSS10K_MB MiB with 10,000"
 
+# 8-9. notification fan-out: one incident update to 10,000 confirmed e-mail subscribers
+# through a local SMTP sink, and to 500 webhook channels of which one never answers.
+echo "== 8. fan-out: 10,000 e-mail subscribers"
+$EX/bench_fanout "$BIN" "$OUT/fanout-mail" subscribers 10000 > "$OUT/fanout-mail.json"
+echo "== 9. fan-out: 500 webhook channels, one hanging"
+$EX/bench_fanout "$BIN" "$OUT/fanout-hooks" webhooks 500 > "$OUT/fanout-hooks.json"
+read -r MAIL_S MAIL_OK MAIL_RSS HOOK_S HOOK_OK < <(python3 - "$OUT" <<'PY'
+import json, sys
+m = json.load(open(f"{sys.argv[1]}/fanout-mail.json"))
+h = json.load(open(f"{sys.argv[1]}/fanout-hooks.json"))
+def s(v):
+    return "n/a" if v is None else f"{v:.2f}"
+print(s(m["all_accepted_s"]), f"{m['accepted']}/{m['delivered']}",
+      f"{(m['rss_peak_kib'] - m['rss_before_kib']) / 1024:.1f}",
+      s(h["all_accepted_s"]), f"{h['accepted']}/{h['delivered']}")
+PY
+)
+echo "   mail: all accepted in $MAIL_S s (accepted/recorded delivered: $MAIL_OK), RSS +$MAIL_RSS MiB"
+echo "   webhooks: 499 delivered in $HOOK_S s (received/recorded delivered: $HOOK_OK)"
+
 MEASURE_SECONDS=$(( $(date +%s) - measure_started ))
 verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a','nan') and eval(sys.argv[1] + sys.argv[2]) else 'NOT met')" "$1" "$2"; }
 {
@@ -244,6 +264,8 @@ verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a
   echo "| 5 | database after 90 days × 200 monitors at 60 s | $DB_MB MB | ≤ 60 MB | $(verdict "$DB_MB" "<=60") |"
   echo "| 6 | start-up on that database to serving / | $STARTUP_MS ms | ≤ 300 ms | $(verdict "$STARTUP_MS" "<=300") |"
   echo "| 7 | stripped release binary | $SIZE_MB MB | ≤ 12 MB | $(verdict "$SIZE_MB" "<=12") |"
+  echo "| 8 | one update to 10,000 confirmed e-mail subscribers (local SMTP sink): all accepted; accepted / recorded delivered; RSS during | $MAIL_S s; $MAIL_OK; +$MAIL_RSS MiB | ≤ 60 s; all; ≤ +20 MiB | $(verdict "'$MAIL_S' != 'n/a' and float('0$MAIL_S') <= 60 and '$MAIL_OK' == '10000/10000' and $MAIL_RSS" "<=20") |"
+  echo "| 9 | one update to 500 webhook channels, one never answering: the other 499 delivered; received / recorded | $HOOK_S s; $HOOK_OK | ≤ 10 s; 499/499 | $(verdict "'$HOOK_S' != 'n/a' and float('0$HOOK_S') <= 10 and '$HOOK_OK'" "=='499/499'") |"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(rustc --version)."
   echo "Build ${BUILD_SECONDS}s, measurements ${MEASURE_SECONDS}s ($([ $QUICK = 1 ] && echo quick || echo full) run, $(date -u +%Y-%m-%d))."

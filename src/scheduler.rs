@@ -79,11 +79,25 @@ struct DueQueue {
 
 impl DueQueue {
     /// A monitor checked before (`last`) is next due an interval after that check, so a
-    /// restart or a reload keeps its rhythm; the others spread over their first interval.
-    /// Cron lines run at their next time.
-    fn new(schedules: &[&Schedule], last: &[Option<DateTime<Utc>>], start: DateTime<Utc>) -> Self {
+    /// restart or a reload keeps its rhythm; the others start in slots spread over their first
+    /// interval, `per_slot` monitors to a slot (the checks allowed at once), so checks run
+    /// together: one wake-up and one write for a slot, not one per check. A handful of
+    /// monitors all start together; thousands spread evenly. Cron lines run at their next time.
+    fn new(
+        schedules: &[&Schedule],
+        last: &[Option<DateTime<Utc>>],
+        start: DateTime<Utc>,
+        per_slot: usize,
+    ) -> Self {
         let next: Vec<Option<Next>> = schedules.iter().map(|s| Next::of(s)).collect();
-        let count = i32::try_from(schedules.len().max(1)).unwrap_or(i32::MAX);
+        let count = schedules.len().max(1);
+        let slots = count.div_ceil(per_slot.max(1));
+        // Monitor i starts in slot i * slots / count, at that share of its interval.
+        let offset = |every: chrono::Duration, i: usize| {
+            let slot = i64::try_from(i * slots / count).unwrap_or(0);
+            let slots = i64::try_from(slots).unwrap_or(1);
+            chrono::Duration::milliseconds(every.num_milliseconds() / slots * slot)
+        };
         let heap = next
             .iter()
             .enumerate()
@@ -97,7 +111,7 @@ impl DueQueue {
                         // interval at most.
                         .map(|at| (at + *every).min(start + *every))
                         .filter(|at| *at > start)
-                        .unwrap_or_else(|| start + *every * i32::try_from(i).unwrap_or(0) / count),
+                        .unwrap_or_else(|| start + offset(*every, i)),
                     Next::Cron(cron) => cron.find_next_occurrence(&start, true).ok()?,
                 };
                 Some(Reverse((first, i)))
@@ -181,7 +195,7 @@ impl Scheduler {
             .iter()
             .map(|m| last_checks.get(&m.row).copied())
             .collect();
-        let queue = DueQueue::new(&schedules, &last, clock.now());
+        let queue = DueQueue::new(&schedules, &last, clock.now(), max_concurrent_checks);
         Self {
             inner: Arc::new(Inner {
                 busy: monitors.iter().map(|_| Arc::default()).collect(),
@@ -365,7 +379,7 @@ mod tests {
     #[test]
     fn interval_monitors_start_spread_then_run_every_interval_skipping_missed_slots() {
         let every = Schedule::Every(Duration::from_secs(10));
-        let mut queue = DueQueue::new(&[&every, &every], &[], t(0));
+        let mut queue = DueQueue::new(&[&every, &every], &[], t(0), 1);
         assert_eq!(queue.pop_due(t(0)), vec![(0, t(0))]);
         assert_eq!(queue.pop_due(t(5)), vec![(1, t(5))]);
         assert_eq!(queue.next_due(), Some(t(10)));
@@ -377,12 +391,32 @@ mod tests {
     }
 
     #[test]
+    fn interval_monitors_start_in_slots_of_the_checks_allowed_at_once() {
+        let every = Schedule::Every(Duration::from_secs(60));
+        // Fifty monitors, 64 at once: one slot, all together, then together every minute.
+        let fifty = vec![&every; 50];
+        let mut queue = DueQueue::new(&fifty, &[], t(0), 64);
+        assert_eq!(queue.pop_due(t(0)).len(), 50);
+        assert_eq!(queue.next_due(), Some(t(60)));
+        assert_eq!(queue.pop_due(t(60)).len(), 50);
+        // Ten at 4 at once: three slots of 4, 3 and 3 monitors, 20 s apart.
+        let ten = vec![&every; 10];
+        let mut queue = DueQueue::new(&ten, &[], t(0), 4);
+        let sizes: Vec<usize> = [0, 20, 40]
+            .iter()
+            .map(|&s| queue.pop_due(t(s)).len())
+            .collect();
+        assert_eq!(sizes, vec![4, 3, 3]);
+        assert_eq!(queue.next_due(), Some(t(60)));
+    }
+
+    #[test]
     fn cron_monitors_run_at_their_times() {
         let cron = Schedule::Cron("0 * * * * *".to_string());
         let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
             .expect("time")
             .with_timezone(&Utc);
-        let mut queue = DueQueue::new(&[&cron], &[], start);
+        let mut queue = DueQueue::new(&[&cron], &[], start, 1);
         let at = |m: u32| start + chrono::Duration::seconds(30 + 60 * i64::from(m - 1));
         assert_eq!(queue.next_due(), Some(at(1)));
         assert_eq!(queue.pop_due(at(1)), vec![(0, at(1))]);

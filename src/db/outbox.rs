@@ -97,8 +97,8 @@ pub struct Due {
     pub subscriber: Option<(i64, String)>,
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
-    pub event: String,
-    pub message: String,
+    /// The notification it delivers: its message is read once for all its deliveries.
+    pub notification: i64,
 }
 
 /// Pending deliveries due at `now` in lanes not in `busy`, oldest first, at most `per_lane` of
@@ -112,11 +112,11 @@ pub fn due(
 ) -> rusqlite::Result<Vec<Due>> {
     let lane = lane_sql(3);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, lane, channel, subscriber_id, email, attempts, created_at, event, message FROM (
+        "SELECT id, lane, channel, subscriber_id, email, attempts, created_at, notification_id FROM (
              SELECT d.id, {lane} AS lane, d.channel, d.subscriber_id, s.email, d.attempts,
-                    d.created_at, n.event, n.message, d.next_attempt_at,
+                    d.created_at, d.notification_id, d.next_attempt_at,
                     row_number() OVER (PARTITION BY {lane} ORDER BY d.next_attempt_at, d.rowid) AS n
-             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+             FROM deliveries d
              LEFT JOIN subscribers s ON s.id = d.subscriber_id
              WHERE d.state = 'pending' AND d.next_attempt_at <= ?1)
          WHERE n <= ?4 AND lane NOT IN (SELECT value FROM json_each(?2))
@@ -137,12 +137,23 @@ pub fn due(
                 subscriber,
                 attempts: r.get(5)?,
                 created_at: from_millis(r.get(6)?),
-                event: r.get(7)?,
-                message: r.get(8)?,
+                notification: r.get(7)?,
             })
         },
     )?;
     rows.collect()
+}
+
+/// The stored messages (JSON) of these notifications, by id.
+pub fn messages(conn: &Connection, ids: &[i64]) -> rusqlite::Result<HashMap<i64, String>> {
+    let mut stmt = conn.prepare_cached("SELECT message FROM notifications WHERE id = ?1")?;
+    let mut out = HashMap::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(message) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(id, message);
+        }
+    }
+    Ok(out)
 }
 
 /// When the next pending delivery of a lane not in `busy` is due, if any.

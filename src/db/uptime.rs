@@ -84,16 +84,18 @@ pub fn add(
     Ok(())
 }
 
-/// Every monitor's daily counts from `first_day` on, by monitor row, oldest first. One range
-/// scan of the window: its cost does not grow with the length of history.
+/// Every monitor's daily counts from `first_day` through `last_day`, by monitor row, oldest
+/// first. One range scan of the window: its cost does not grow with the length of history.
 pub fn daily_window(
     conn: &Connection,
     first_day: i64,
+    last_day: i64,
 ) -> rusqlite::Result<HashMap<i64, Vec<DayCount>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT monitor_id, day, checks, successes FROM uptime_daily WHERE day >= ?1 ORDER BY day",
+        "SELECT monitor_id, day, checks, successes FROM uptime_daily
+         WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
     )?;
-    let mut rows = stmt.query([first_day])?;
+    let mut rows = stmt.query([first_day, last_day])?;
     let mut out: HashMap<i64, Vec<DayCount>> = HashMap::new();
     let mut dates: HashMap<i64, chrono::NaiveDate> = HashMap::new();
     while let Some(r) = rows.next()? {

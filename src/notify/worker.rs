@@ -3,7 +3,7 @@
 //! channel that hangs or fails holds up only itself. A restart resumes where it stopped: what
 //! was pending is due at once, with the same delivery ids.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -167,16 +167,25 @@ impl Notifier {
             .iter()
             .cloned()
             .collect();
-        let (due, next) = self
+        let (due, next, stored) = self
             .inner
             .db
             .read(move |c| {
-                Ok((
-                    outbox::due(c, now, &busy, SUBSCRIBER_LANES, PER_LANE)?,
-                    outbox::next_due(c, &busy, SUBSCRIBER_LANES)?,
-                ))
+                let due = outbox::due(c, now, &busy, SUBSCRIBER_LANES, PER_LANE)?;
+                let mut ids: Vec<i64> = due.iter().map(|d| d.notification).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let stored = outbox::messages(c, &ids)?;
+                Ok((due, outbox::next_due(c, &busy, SUBSCRIBER_LANES)?, stored))
             })
             .await?;
+        // One message is parsed once, however many deliveries carry it.
+        let messages: Arc<Messages> = Arc::new(
+            stored
+                .into_iter()
+                .filter_map(|(id, json)| Some((id, Arc::new(serde_json::from_str(&json).ok()?))))
+                .collect(),
+        );
         let mut lanes: BTreeMap<String, Vec<Due>> = BTreeMap::new();
         for delivery in due {
             lanes
@@ -197,15 +206,18 @@ impl Notifier {
                 inner: self.inner.clone(),
                 lane,
             };
-            tasks.push(tokio::spawn(run_lane(guard, deliveries)));
+            tasks.push(tokio::spawn(run_lane(guard, deliveries, messages.clone())));
         }
         Ok((tasks, count, next))
     }
 }
 
+/// The messages of the deliveries read, by notification id (missing: unreadable).
+type Messages = HashMap<i64, Arc<Message>>;
+
 /// One lane: claims its deliveries, then sends them one after the other, each attempt
 /// recorded. A delivery changed since it was read (sent, retried by the owner) is skipped.
-async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>) {
+async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>, messages: Arc<Messages>) {
     let inner = &guard.inner;
     let now = inner.clock.now();
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
@@ -228,7 +240,8 @@ async fn run_lane(guard: LaneGuard, deliveries: Vec<Due>) {
         if !claimed.contains(&delivery.id) {
             continue;
         }
-        if let Err(e) = attempt(inner, delivery).await {
+        let message = messages.get(&delivery.notification).map(Arc::as_ref);
+        if let Err(e) = attempt(inner, delivery, message).await {
             tracing::error!(
                 error = format!("{e:#}"),
                 "recording a delivery attempt failed"
@@ -245,14 +258,14 @@ enum Failure {
     Final(String),
 }
 
-async fn attempt(inner: &Inner, due: Due) -> anyhow::Result<()> {
+async fn attempt(inner: &Inner, due: Due, message: Option<&Message>) -> anyhow::Result<()> {
     let at = inner.clock.now();
     let started = Instant::now();
-    let result = match serde_json::from_str::<Message>(&due.message) {
-        Err(_) => Err(Failure::Final(
+    let result = match message {
+        None => Err(Failure::Final(
             "the stored message could not be read".to_string(),
         )),
-        Ok(message) => send(inner, &due, &message, at).await,
+        Some(message) => send(inner, &due, message, at).await,
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     // The wait before the next try counts from the end of this one.

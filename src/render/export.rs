@@ -63,7 +63,7 @@ impl Exporter {
         now: DateTime<Utc>,
         offline_since: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Written> {
-        let mut snapshot = snapshot::load(conn, config, now)?;
+        let mut snapshot = snapshot::load(conn, config, now, &snapshot::DayHistory::new())?;
         snapshot.checker_offline_since = offline_since;
         let mut files = site::render(config, &snapshot, &Links::export(0))?;
         files.extend(calendar::component_files(config, &snapshot));

@@ -51,6 +51,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// One refresh at a time, so an older snapshot never replaces a newer one.
     refreshing: tokio::sync::Mutex<()>,
+    /// The settled days of the uptime bars, read once.
+    history: Arc<snapshot::DayHistory>,
 }
 
 impl Renderer {
@@ -63,6 +65,7 @@ impl Renderer {
                 metrics,
                 clock,
                 refreshing: tokio::sync::Mutex::new(()),
+                history: Arc::new(snapshot::DayHistory::new()),
             }),
         }
     }
@@ -79,16 +82,17 @@ impl Renderer {
         let _one_at_a_time = inner.refreshing.lock().await;
         let heard = inner.cache.changes.heard();
         let offline_since = inner.cache.changes.offline_since();
-        let (config, cache, metrics) = (
+        let (config, cache, metrics, history) = (
             inner.config.clone(),
             inner.cache.clone(),
             inner.metrics.clone(),
+            inner.history.clone(),
         );
         let now = inner.clock.now();
         inner
             .db
             .read(move |conn| {
-                let mut snapshot = snapshot::load(conn, &config, now)?;
+                let mut snapshot = snapshot::load(conn, &config, now, &history)?;
                 snapshot.checker_offline_since = offline_since;
                 let files = site::render(&config, &snapshot, &Links::server())?;
                 for c in &snapshot.components {

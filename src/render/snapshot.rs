@@ -1,5 +1,8 @@
 //! Everything the public pages show, read from the database in one go.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Days, Utc};
 use rusqlite::Connection;
 
@@ -8,16 +11,72 @@ use crate::db::incidents::{self, Filter};
 use crate::db::{feed, monitors, pings, uptime};
 use crate::domain::incident::component_status;
 use crate::domain::status::{Indicator, page_indicator};
-use crate::domain::uptime::date_key;
+use crate::domain::uptime::{DayCount, date_key};
 use crate::render::feeds::{FEED_DAYS, FEED_LIMIT};
 use crate::views::model::{ComponentView, JobTimes, Snapshot, Waiting};
 
 /// How many incidents and maintenances the API lists (Statuspage lists 50).
 pub const RECENT: usize = 50;
 
-/// Reads monitors and the daily buckets of the last `history_days` days (never raw checks).
-/// Call it inside one read transaction (`Db::read` is one), so a render never mixes two states.
-pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite::Result<Snapshot> {
+/// The daily buckets of the page's window, kept between renders. A check is counted on the day
+/// it started and no check runs for a day, so the days before yesterday never change: they are
+/// read once (and again when the window moves on a new day), and each render reads only
+/// yesterday's and today's buckets — a few per monitor, however long the window. Only a
+/// restart sees buckets written to the database behind the server's back.
+#[derive(Default)]
+pub struct DayHistory {
+    settled: Mutex<Option<Settled>>,
+}
+
+/// Buckets of the days `first..=last`, by monitor row, oldest first.
+struct Settled {
+    first: i64,
+    last: i64,
+    days: HashMap<i64, Vec<DayCount>>,
+}
+
+impl DayHistory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every monitor's buckets from `first` through `today`, by monitor row, oldest first.
+    fn window(
+        &self,
+        conn: &Connection,
+        first: i64,
+        today: i64,
+    ) -> rusqlite::Result<HashMap<i64, Vec<DayCount>>> {
+        let last = today - 2;
+        let mut settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
+        let current = settled
+            .as_ref()
+            .is_some_and(|s| s.first == first && s.last == last);
+        if !current {
+            *settled = Some(Settled {
+                first,
+                last,
+                days: uptime::daily_window(conn, first, last)?,
+            });
+        }
+        let recent = uptime::daily_window(conn, (last + 1).max(first), today)?;
+        let mut window = settled.as_ref().map(|s| s.days.clone()).unwrap_or_default();
+        for (row, days) in recent {
+            window.entry(row).or_default().extend(days);
+        }
+        Ok(window)
+    }
+}
+
+/// Reads monitors and the daily buckets of the last `history_days` days (never raw checks),
+/// the settled ones from `history`. Call it inside one read transaction (`Db::read` is one),
+/// so a render never mixes two states.
+pub fn load(
+    conn: &Connection,
+    config: &Config,
+    now: DateTime<Utc>,
+    history: &DayHistory,
+) -> rusqlite::Result<Snapshot> {
     let history_days = config.page.history_days;
     let runs = pings::last_runs(conn)?;
     let jobs: std::collections::HashMap<&str, _> = config
@@ -32,7 +91,7 @@ pub fn load(conn: &Connection, config: &Config, now: DateTime<Utc>) -> rusqlite:
     let first_key = date_key(first);
     let open = incidents::open_component_statuses(conn)?;
     let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
-    let mut window = uptime::daily_window(conn, first_key)?;
+    let mut window = history.window(conn, first_key, date_key(today))?;
     let components = monitors::list_active(conn)?
         .into_iter()
         .map(|monitor| {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use scraper::{Html, Selector};
 use signalfire::db::uptime::{self, BucketDelta, Table};
+use signalfire::domain::check::CheckResult;
 use signalfire::domain::uptime::{date_key, format_percent};
 
 use crate::helpers::{Behavior, FakeSite, http_monitor, spawn_app};
@@ -119,7 +120,8 @@ async fn ninety_days_of_buckets_become_ninety_labelled_bars() {
         })
         .await
         .expect("seed buckets");
-    app.render().await;
+    // Written behind the server's back: the settled days are read when it starts.
+    let app = app.restart().await;
 
     let page = app.get_html("/").await;
     let bars = select(&page, "#component-blog ol.bars > li");
@@ -149,6 +151,57 @@ async fn ninety_days_of_buckets_become_ninety_labelled_bars() {
             "bar {i} ({expected}) has class {class}"
         );
     }
+}
+
+/// The class and screen-reader text of the bar for `day`.
+fn bar_of(page: &Html, day: chrono::NaiveDate) -> (String, String) {
+    let bars = select(page, "#component-blog ol.bars > li");
+    let label = day.format("%Y-%m-%d").to_string();
+    let bar = bars
+        .iter()
+        .find(|b| text(b).contains(&label))
+        .unwrap_or_else(|| panic!("no bar for {label}"));
+    (
+        bar.value().attr("class").unwrap_or_default().to_string(),
+        text(bar),
+    )
+}
+
+/// The days before yesterday are kept in memory between renders: as days pass, each day's bar
+/// keeps its checks, and today's checks still show at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bars_keep_their_days_as_days_pass_and_show_todays_checks_at_once() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let first = app.clock.now();
+    let down = CheckResult::down(first, Duration::from_millis(4), "HTTP 503");
+    app.apply_times(&down, 1).await;
+    app.clock.advance(Duration::from_secs(86_400));
+    let up = CheckResult::up(app.clock.now(), Duration::from_millis(4));
+    app.apply_times(&up, 3).await;
+    // Three days on, both days are settled; a check today shows on the next render.
+    app.clock.advance(Duration::from_secs(3 * 86_400));
+    app.render().await;
+    let page = app.get_html("/").await;
+    let (class, label) = bar_of(&page, first.date_naive());
+    assert!(class.contains("major"), "{label}: {class}");
+    let second = first.date_naive() + chrono::Days::new(1);
+    let (class, label) = bar_of(&page, second);
+    assert!(class.contains("good"), "{label}: {class}");
+    let today = app.clock.now().date_naive();
+    let (class, label) = bar_of(&page, today);
+    assert!(class.contains("none"), "{label}: {class}");
+
+    app.apply_times(
+        &CheckResult::up(app.clock.now(), Duration::from_millis(4)),
+        1,
+    )
+    .await;
+    app.render().await;
+    let page = app.get_html("/").await;
+    let (class, label) = bar_of(&page, today);
+    assert!(class.contains("good"), "{label}: {class}");
+    assert!(bar_of(&page, first.date_naive()).0.contains("major"));
+    assert!(bar_of(&page, second).0.contains("good"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
