@@ -159,18 +159,20 @@ RSS50_STARTED=$(date +%s)
 
 # 2. cold render of 500 monitors with 90 days (criterion)
 echo "== 2. cold render, 500 monitors x 90 days (criterion)"
-cargo bench --quiet --bench render -- --noplot "cold render" > "$OUT/criterion.txt" 2>&1 || true
-RENDER_MS=$(python3 - "$OUT/criterion.txt" <<'PY'
+cargo bench --quiet --bench render -- --noplot "render" > "$OUT/criterion.txt" 2>&1 || true
+read -r RENDER_MS FIRST_RENDER_MS < <(python3 - "$OUT/criterion.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-m = re.search(r"cold render.*?time:\s+\[\S+ \S+ ([\d.]+) (ns|µs|us|ms|s)", text, re.S)
-if not m:
-    print("n/a"); sys.exit()
-value, unit = float(m.group(1)), m.group(2)
-print(f"{value * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1, 's': 1000}[unit]:.1f}")
+def ms(name):
+    m = re.search(re.escape(name) + r".*?time:\s+\[\S+ \S+ ([\d.]+) (ns|µs|us|ms|s)", text, re.S)
+    if not m:
+        return "n/a"
+    value, unit = float(m.group(1)), m.group(2)
+    return f"{value * {'ns': 1e-6, 'µs': 1e-3, 'us': 1e-3, 'ms': 1, 's': 1000}[unit]:.1f}"
+print(ms("cold render"), ms("first render after start"))
 PY
 )
-echo "   cold render: $RENDER_MS ms"
+echo "   cold render: $RENDER_MS ms (the first after a start, reading the whole window: $FIRST_RENDER_MS ms)"
 
 # 3. 10,000 http monitors at 60 s against the local target
 echo "== 3. 10,000 monitors at 60 s (${SCALE_WINDOW}s measured after the first interval)"
@@ -255,7 +257,7 @@ verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a
   echo "|---|---|---|---|---|"
   echo "| 0 | 50 HTTP monitors at 20 s: CPU per check (all the process did / checks), RSS | $SMALL_CPU_MS ms; $SMALL_RSS_MB MiB | ≤ 0.25 ms | $(verdict "$SMALL_CPU_MS" "<=0.25") |"
   echo "| 1 | status page, 64 connections: signalfire vs nginx (same $PAGE_BYTES bytes) | $SF_RPS vs $NG_RPS req/s (ratio $RATIO); p99 $SF_P99 vs $NG_P99 ms | ratio ≥ 1.0, p99 ≤ nginx's | $(verdict "$RATIO >= 1.0 and $SF_P99" "<=$NG_P99") |"
-  echo "| 2 | cold render, 500 monitors × 90 days | $RENDER_MS ms | ≤ 10 ms | $(verdict "$RENDER_MS" "<=10") |"
+  echo "| 2 | cold render (after a change: every file), 500 monitors × 90 days; the first after a start | $RENDER_MS ms; $FIRST_RENDER_MS ms | ≤ 10 ms | $(verdict "$RENDER_MS" "<=10") |"
   echo "| 3a | 10,000 monitors at 60 s: CPU per check | $CPU_MS ms | ≤ 0.2 ms | $(verdict "$CPU_MS" "<=0.2") |"
   echo "| 3b | start lateness p50 / p99 | ≤ $P50 / ≤ $P99 ms | p99 ≤ 1000 ms | $(verdict "$P99" "<=1000") |"
   echo "| 3c | first result within one interval | $FIRST_ALL / 10000 monitors | all | $(verdict "$FIRST_ALL" "==10000") |"

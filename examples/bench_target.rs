@@ -1,4 +1,5 @@
-//! The local target of the scheduling benchmark: answers 200 "ok" on every path, fast.
+//! The local target of the scheduling benchmark: answers 200 "ok" on every path, fast, and
+//! keeps idle connections open for 75 s, as nginx does by default (`keepalive_timeout`).
 //!
 //! cargo run --release --example bench_target -- [port=18090]
 
@@ -18,6 +19,7 @@ fn main() -> std::io::Result<()> {
             App::new().default_service(web::to(|| async { HttpResponse::Ok().body("ok") }))
         })
         .workers(1)
+        .keep_alive(std::time::Duration::from_secs(75))
         .backlog(4_096)
         .max_connections(50_000)
         .bind(("127.0.0.1", port))?

@@ -24,8 +24,6 @@ use crate::monitoring::{Checker, Monitor, Roster};
 
 /// Housekeeping runs at minute 17 of every hour (off the hour, when other jobs pile up).
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
-/// Maintenance windows open and close within this many seconds of their times.
-const MAINTENANCE_CRON: &str = "*/2 * * * * *";
 /// Owner reminders are looked for once a minute (at second 30, off the other jobs): they are
 /// about an hour or a quarter of an hour, so a minute late is on time.
 const REMINDER_CRON: &str = "30 * * * * *";
@@ -228,19 +226,6 @@ impl Scheduler {
             Box::pin(async move { housekeeping.run().await })
         })?)
         .await?;
-        let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
-        cron.add(Job::new_async(MAINTENANCE_CRON, move |_, _| {
-            let (housekeeping, now) = (housekeeping.clone(), clock.now());
-            Box::pin(async move {
-                if let Err(e) = housekeeping.advance_maintenances(now).await {
-                    tracing::error!(
-                        error = format!("{e:#}"),
-                        "advancing maintenance windows failed"
-                    );
-                }
-            })
-        })?)
-        .await?;
         if self.inner.housekeeping.reminds() {
             let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
             cron.add(Job::new_async(REMINDER_CRON, move |_, _| {
@@ -254,6 +239,13 @@ impl Scheduler {
             .await?;
         }
         cron.start().await?;
+        // Maintenance windows have their own timer: they open and close on time.
+        tokio::spawn(
+            self.inner
+                .housekeeping
+                .clone()
+                .run_maintenance_timer(stop.clone()),
+        );
         tokio::spawn(self.clone().timer(stop));
         Ok(Running { cron })
     }
