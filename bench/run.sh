@@ -159,7 +159,7 @@ RSS50_STARTED=$(date +%s)
 
 # 2. cold render of 500 monitors with 90 days (criterion)
 echo "== 2. cold render, 500 monitors x 90 days (criterion)"
-cargo bench --quiet --bench render -- --noplot "render" > "$OUT/criterion.txt" 2>&1 || true
+cargo bench --quiet --bench render -- --noplot "cold render|first render" > "$OUT/criterion.txt" 2>&1 || true
 read -r RENDER_MS FIRST_RENDER_MS < <(python3 - "$OUT/criterion.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()

@@ -4,7 +4,7 @@ use maud::{Markup, Render, html};
 
 use super::model::Waiting;
 use crate::domain::status::{ComponentStatus, Indicator};
-use crate::domain::uptime::{DayBar, DayLevel, format_percent};
+use crate::domain::uptime::{DayBar, DayLevel, push_percent};
 
 /// A coloured status word.
 pub fn status_pill(status: ComponentStatus) -> Markup {
@@ -54,7 +54,7 @@ fn push_label(out: &mut String, date: &str, bar: &DayBar) {
         Some(p) if p >= 100.0 => out.push_str(": 100%"),
         Some(p) => {
             out.push_str(": ");
-            out.push_str(&format_percent(p));
+            push_percent(out, p);
         }
         None => out.push_str(": no data"),
     }
