@@ -5,8 +5,8 @@
 //!   bench_fanout BINARY DIR webhooks 500        webhook channels; the first one never answers
 //!
 //! Prints one JSON line: how many were accepted, when the last one was (seconds after the
-//! admin API answered), when every delivery was recorded, and the server's RSS before and at
-//! its highest while sending.
+//! incident was sent to the admin API), when every delivery was recorded, and the server's RSS
+//! before and at its highest while sending.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -126,6 +126,7 @@ async fn run(binary: &Path, dir: &Path, mode: Mode, n: usize) -> anyhow::Result<
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_before = rss_kib(pid)?;
 
+    let posted = Instant::now();
     let response = client
         .post(format!("{base}/api/admin/incidents"))
         .bearer_auth(TOKEN)
@@ -137,7 +138,6 @@ async fn run(binary: &Path, dir: &Path, mode: Mode, n: usize) -> anyhow::Result<
         }))
         .send()
         .await?;
-    let posted = Instant::now();
     if response.status() != 201 {
         bail!("the incident was refused: {}", response.status());
     }

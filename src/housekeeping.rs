@@ -54,13 +54,15 @@ pub struct MaintenanceWindows {
 
 impl MaintenanceWindows {
     /// How long nothing can be due from `now`: until the next start or end as last read, if
-    /// no maintenance changed since. `None`: unknown, look now.
+    /// no maintenance changed since (`Some(None)`: none is planned). `None`: unknown or
+    /// overdue, look again soon.
     fn quiet_for(&self, now: DateTime<Utc>) -> Option<Option<Duration>> {
         let generation = self.generation.load(Ordering::Acquire);
         let known = *self.known.lock().unwrap_or_else(|p| p.into_inner());
         match known {
             Some((g, None)) if g == generation => Some(None),
-            Some((g, Some(at))) if g == generation => Some((at - now).to_std().ok()),
+            // A start or end already past: it was not moved on (a failed read or write).
+            Some((g, Some(at))) if g == generation => (at - now).to_std().ok().map(Some),
             _ => None,
         }
     }
@@ -199,7 +201,8 @@ impl Housekeeping {
         Ok(report)
     }
 
-    /// Starts and ends maintenance windows whose time has come (called every few seconds).
+    /// Starts and ends maintenance windows whose time has come (called by the maintenance
+    /// timer, and by `Scheduler::run_due` in tests).
     /// Until the next start or end it knows of, or a change to a maintenance, it reads
     /// nothing; then it reads first, so the writer is taken only when something is due.
     pub async fn advance_maintenances(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {

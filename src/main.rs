@@ -27,6 +27,8 @@ fn main() -> ExitCode {
         .and_then(|directives| directives.parse::<Targets>().ok())
         .unwrap_or_else(default_filter);
     tracing_subscriber::fmt()
+        // The subscriber's own cap (INFO by default) off: `filter` alone decides.
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(std::io::stderr)
         // Colours for a terminal only: not in journald, a log file or a pipe.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

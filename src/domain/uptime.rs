@@ -112,7 +112,8 @@ pub fn format_percent(p: f64) -> String {
 }
 
 /// [`format_percent`] appended to `out`, with integer arithmetic and no allocation: the page
-/// writes one per bar, 45,000 for 500 monitors.
+/// writes one per bar, 45,000 for 500 monitors. Rounded to the hundredth, halves away from
+/// zero (98.125 is 98.13).
 pub fn push_percent(out: &mut String, p: f64) {
     if p >= 100.0 {
         out.push_str("100%");
@@ -198,6 +199,8 @@ mod tests {
         assert_eq!(format_percent(0.0), "0%");
         assert_eq!(format_percent(0.004), "0%");
         assert_eq!(format_percent(99.994), "99.99%");
+        assert_eq!(format_percent(98.125), "98.13%");
+        assert_eq!(format_percent(1413.0 * 100.0 / 1440.0), "98.13%");
     }
 
     #[test]

@@ -210,8 +210,8 @@ async fn a_backup_while_ten_writers_post_holds_every_update_acknowledged_before_
     })
     .await
     .expect("backup");
-    // The writers were never shut out: another write is acknowledged after the backup (how
-    // many land while it runs depends on how fast it is).
+    // The writers go on beside the backup: another write is acknowledged once it has started
+    // (how many land while it runs depends on how fast it is).
     tokio::time::timeout(WITHIN, async {
         loop {
             let waiting = arrived.notified();
