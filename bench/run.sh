@@ -87,30 +87,41 @@ TARGET_PORT=$(free_port)
 $EX/bench_target "$TARGET_PORT" & pids+=($!)
 wait_up "http://127.0.0.1:$TARGET_PORT/"
 
-# 0. CPU per check at the size people run: 50 HTTP monitors every 20 s against the target,
-# everything the process does over the window divided by the checks it made.
-echo "== 0. 50 monitors at 20 s (${SMALL_WINDOW}s measured after 25 s)"
-SMALL_PORT=$(free_port)
-mkdir -p "$OUT/small"
-python3 - "$OUT/small" "$SMALL_PORT" "$TARGET_PORT" <<'PY'
+checks_total() { curl -fsS "http://127.0.0.1:$1/metrics" | awk '/^signalfire_checks_total/ {s+=$2} END {print s+0}'; }
+
+# Runs NAME: MONITORS HTTP monitors every INTERVAL against the target; after WARMUP seconds,
+# everything the process does over WINDOW seconds divided by the checks it made. Sets
+# RUN_CPU_MS, RUN_CHECKS and RUN_RSS_MB (at the end of the window).
+cpu_per_check() {
+  local name=$1 monitors=$2 interval=$3 warmup=$4 window=$5
+  local port pid c0 k0 c1 k1
+  port=$(free_port)
+  mkdir -p "$OUT/$name"
+  python3 - "$OUT/$name" "$port" "$TARGET_PORT" "$monitors" "$interval" <<'PY'
 import sys
-out, port, target = sys.argv[1], sys.argv[2], sys.argv[3]
+out, port, target, monitors, interval = sys.argv[1:6]
 lines = ["[server]", f'listen = "127.0.0.1:{port}"', 'data_dir = "data"', ""]
-for i in range(50):
-    lines += ["[[monitor]]", f'id = "m{i}"', f'url = "http://127.0.0.1:{target}/m{i}"', 'interval = "20s"', ""]
+for i in range(int(monitors)):
+    lines += ["[[monitor]]", f'id = "m{i}"', f'url = "http://127.0.0.1:{target}/m{i}"', f'interval = "{interval}"', ""]
 open(f"{out}/config.toml", "w").write("\n".join(lines))
 PY
-(cd "$OUT/small" && exec "$OLDPWD/$BIN" --config config.toml 2>small.log) & SMALL_PID=$!; pids+=($SMALL_PID)
-wait_up "http://127.0.0.1:$SMALL_PORT/healthz"
-sleep 25
-checks_total() { curl -fsS "http://127.0.0.1:$1/metrics" | awk '/^signalfire_checks_total/ {s+=$2} END {print s+0}'; }
-SC0=$(cpu_seconds $SMALL_PID); SK0=$(checks_total $SMALL_PORT)
-sleep "$SMALL_WINDOW"
-SC1=$(cpu_seconds $SMALL_PID); SK1=$(checks_total $SMALL_PORT)
-SMALL_CPU_MS=$(python3 -c "print(f'{($SC1-$SC0)*1000/max($SK1-$SK0,1):.3f}')")
-SMALL_RSS_MB=$(python3 -c "print(f'{$(rss_kib $SMALL_PID)/1024:.1f}')")
-kill $SMALL_PID 2>/dev/null || true
-echo "   CPU $SMALL_CPU_MS ms/check over $((SK1-SK0)) checks; RSS $SMALL_RSS_MB MiB"
+  (cd "$OUT/$name" && exec "$OLDPWD/$BIN" --config config.toml 2>server.log) & pid=$!; pids+=($pid)
+  wait_up "http://127.0.0.1:$port/healthz"
+  sleep "$warmup"
+  c0=$(cpu_seconds $pid); k0=$(checks_total $port)
+  sleep "$window"
+  c1=$(cpu_seconds $pid); k1=$(checks_total $port)
+  RUN_CPU_MS=$(python3 -c "print(f'{($c1-$c0)*1000/max($k1-$k0,1):.3f}')")
+  RUN_CHECKS=$((k1-k0))
+  RUN_RSS_MB=$(python3 -c "print(f'{$(rss_kib $pid)/1024:.1f}')")
+  kill $pid 2>/dev/null || true
+}
+
+# 0. CPU per check at the size people run: 50 HTTP monitors every 20 s against the target.
+echo "== 0. 50 monitors at 20 s (${SMALL_WINDOW}s measured after 25 s)"
+cpu_per_check small 50 20s 25 "$SMALL_WINDOW"
+SMALL_CPU_MS=$RUN_CPU_MS; SMALL_RSS_MB=$RUN_RSS_MB; SK=$RUN_CHECKS
+echo "   CPU $SMALL_CPU_MS ms/check over $SK checks; RSS $SMALL_RSS_MB MiB"
 
 # 1. status page throughput beside nginx serving the same bytes
 echo "== 1. status page under load (wrk, 64 connections, ${WRK_SECONDS}s each)"
@@ -228,25 +239,9 @@ kill $SCALE_PID 2>/dev/null || true
 
 # 3e. 2,000 HTTP monitors every 10 s against the target (200 checks/s): CPU per check.
 echo "== 3e. 2,000 monitors at 10 s (${MID_WINDOW}s measured after 12 s)"
-MID_PORT=$(free_port)
-mkdir -p "$OUT/mid"
-python3 - "$OUT/mid" "$MID_PORT" "$TARGET_PORT" <<'PY'
-import sys
-out, port, target = sys.argv[1], sys.argv[2], sys.argv[3]
-lines = ["[server]", f'listen = "127.0.0.1:{port}"', 'data_dir = "data"', ""]
-for i in range(2000):
-    lines += ["[[monitor]]", f'id = "m{i}"', f'url = "http://127.0.0.1:{target}/m{i}"', 'interval = "10s"', ""]
-open(f"{out}/config.toml", "w").write("\n".join(lines))
-PY
-(cd "$OUT/mid" && exec "$OLDPWD/$BIN" --config config.toml 2>mid.log) & MID_PID=$!; pids+=($MID_PID)
-wait_up "http://127.0.0.1:$MID_PORT/healthz"
-sleep 12
-MC0=$(cpu_seconds $MID_PID); MK0=$(checks_total $MID_PORT)
-sleep "$MID_WINDOW"
-MC1=$(cpu_seconds $MID_PID); MK1=$(checks_total $MID_PORT)
-MID_CPU_MS=$(python3 -c "print(f'{($MC1-$MC0)*1000/max($MK1-$MK0,1):.3f}')")
-kill $MID_PID 2>/dev/null || true
-echo "   CPU $MID_CPU_MS ms/check over $((MK1-MK0)) checks"
+cpu_per_check mid 2000 10s 12 "$MID_WINDOW"
+MID_CPU_MS=$RUN_CPU_MS
+echo "   CPU $MID_CPU_MS ms/check over $RUN_CHECKS checks"
 
 # 4. memory
 remaining=$(( RSS50_SECONDS - ($(date +%s) - RSS50_STARTED) ))

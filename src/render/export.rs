@@ -51,6 +51,8 @@ struct Exported {
 #[derive(Default)]
 pub struct Exporter {
     exported: Mutex<Exported>,
+    /// The settled days of the uptime bars, read once, as the live renderer keeps them.
+    history: snapshot::DayHistory,
 }
 
 impl Exporter {
@@ -63,7 +65,7 @@ impl Exporter {
         now: DateTime<Utc>,
         offline_since: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Written> {
-        let mut snapshot = snapshot::load(conn, config, now, &snapshot::DayHistory::new())?;
+        let mut snapshot = snapshot::load(conn, config, now, &self.history)?;
         snapshot.checker_offline_since = offline_since;
         let mut files = site::render(config, &snapshot, &Links::export(0))?;
         files.extend(calendar::component_files(config, &snapshot));
