@@ -17,7 +17,7 @@ use super::{
     ENV_ADMIN_TOKEN, PageConfig, RetentionConfig, ServerConfig,
 };
 use crate::keys::{
-    Collector, at_least, config_dir, did_you_mean, duration, number, sha256_hex, text,
+    Collector, at_least, config_dir, did_you_mean, duration, number, sha256_hex, text, type_error,
 };
 
 mod heartbeat;
@@ -56,7 +56,8 @@ pub fn parse(
     let raw = match parsed {
         Ok(raw) => raw,
         Err(e) => {
-            c.at(e.span(), e.message().trim().to_string());
+            let fix = type_error(root.get_ref(), e.span(), e.message().trim());
+            c.at(e.span(), fix);
             return Err(fail(c, path));
         }
     };

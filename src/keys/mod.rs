@@ -3,6 +3,7 @@
 //! (`probe::http`, `probe::tcp`, …) — so this sits below both and knows neither.
 
 mod errors;
+mod fixes;
 
 use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 pub use errors::{Collector, ConfigError, ConfigErrors, line_column};
+pub use fixes::{DURATION_KEYS, LIST_KEYS, type_error};
 
 use crate::domain::duration::parse_duration;
 
@@ -48,7 +50,8 @@ impl<'a> MonitorTable<'a> {
         match T::deserialize(de) {
             Ok(keys) => Some(keys),
             Err(e) => {
-                c.at(e.span(), e.message().trim().to_string());
+                let fix = type_error(self.table.get_ref(), e.span(), e.message().trim());
+                c.at(e.span(), fix);
                 None
             }
         }

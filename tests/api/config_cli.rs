@@ -371,3 +371,140 @@ fn trusted_proxies_take_addresses_and_networks_and_name_a_bad_one() {
         "{stderr}"
     );
 }
+
+/// `check-config` on `text` with environment variables set: exit code, stdout, stderr.
+pub fn check_config_env(text: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run signalfire");
+    let stderr =
+        String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "config.toml");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr,
+    )
+}
+
+#[test]
+fn a_duration_or_a_list_of_the_wrong_type_says_what_to_write() {
+    let lines =
+        problems("[[monitor]]\nid = \"blog\"\nurl = \"https://blog.example/\"\ninterval = 20\n");
+    assert_eq!(
+        lines,
+        vec![
+            "config.toml:4:12: interval: write a duration as a string, like \"20s\" (units: ms, s, m, h, d)"
+        ]
+    );
+    let lines = problems(
+        "[smtp]\nhost = \"smtp.example.net\"\nfrom = \"Status <s@example.com>\"\n\n\
+         [[notify]]\nid = \"mail\"\nkind = \"email\"\nto = \"owner@example.com\"\n",
+    );
+    assert_eq!(
+        lines,
+        vec!["config.toml:8:6: to: write a list of addresses, like to = [\"owner@example.com\"]"]
+    );
+    // A check kind's own keys (read by the kind) and a section's keys go the same way.
+    let lines = problems(
+        "[[monitor]]\nid = \"job\"\nkind = \"heartbeat\"\ntoken = \"a-long-enough-token\"\ngrace = 3600\n",
+    );
+    assert_eq!(
+        lines,
+        vec![
+            "config.toml:5:9: grace: write a duration as a string, like \"3600s\" (units: ms, s, m, h, d)"
+        ]
+    );
+    let lines = problems("[retention]\nraw_checks = 7\n");
+    assert_eq!(
+        lines,
+        vec![
+            "config.toml:2:14: raw_checks: write a duration as a string, like \"7s\" (units: ms, s, m, h, d)"
+        ]
+    );
+    let lines = problems("[server]\ntrusted_proxies = \"127.0.0.1\"\n");
+    assert_eq!(
+        lines,
+        vec![
+            "config.toml:2:19: trusted_proxies: write a list of addresses, like trusted_proxies = [\"127.0.0.1\"]"
+        ]
+    );
+}
+
+const HOOK: &str =
+    "[[notify]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"https://example.net/hook\"\n";
+
+#[test]
+fn a_webhook_secret_that_is_not_a_standard_webhooks_secret_is_refused() {
+    let lines = problems(&format!("{HOOK}secret = \"hunter2-but-longer\"\n"));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("config.toml:5:10: secret is not a Standard Webhooks secret")
+            && lines[0].contains("whsec_")
+            && lines[0].contains("openssl rand -base64 32"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0].contains("hunter2"), "the secret is not echoed");
+    // whsec_ and then not base64.
+    let lines = problems(&format!("{HOOK}secret = \"whsec_not base64!\"\n"));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("config.toml:5:10: secret is not"),
+        "{}",
+        lines[0]
+    );
+    // From the environment: the variable is named, the value is not shown.
+    let (code, _, stderr) = check_config_env(
+        HOOK,
+        &[("SIGNALFIRE_NOTIFY_HOOK_SECRET", "plain-secret-value")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("SIGNALFIRE_NOTIFY_HOOK_SECRET is not a Standard Webhooks secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("plain-secret-value"), "{stderr}");
+    // The specification's example secret is fine, in the file or the environment.
+    let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let (code, _, stderr) = check_config(&format!("{HOOK}secret = \"{good}\"\n"));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = check_config_env(HOOK, &[("SIGNALFIRE_NOTIFY_HOOK_SECRET", good)]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn two_heartbeats_with_the_same_token_are_refused_at_the_second() {
+    let text = "[[monitor]]\nid = \"backup\"\nkind = \"heartbeat\"\ntoken = \"the-same-long-token\"\ngrace = \"1h\"\n\n\
+                [[monitor]]\nid = \"reports\"\nkind = \"heartbeat\"\ntoken = \"the-same-long-token\"\ngrace = \"1h\"\n";
+    let lines = problems(text);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0]
+            .starts_with("config.toml:10:9: token is already the token of heartbeat \"backup\""),
+        "{}",
+        lines[0]
+    );
+    // The same token given once in the clear and once as its SHA-256.
+    let hashed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        b"the-same-long-token",
+    ));
+    let text = format!(
+        "[[monitor]]\nid = \"backup\"\nkind = \"heartbeat\"\ntoken = \"the-same-long-token\"\ngrace = \"1h\"\n\n\
+         [[monitor]]\nid = \"reports\"\nkind = \"heartbeat\"\ntoken_sha256 = \"{hashed}\"\ngrace = \"1h\"\n"
+    );
+    let lines = problems(&text);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with(
+            "config.toml:10:16: token_sha256 is already the token of heartbeat \"backup\""
+        ),
+        "{}",
+        lines[0]
+    );
+}

@@ -41,6 +41,7 @@ pub fn monitors(
 ) -> Vec<MonitorSpec> {
     let tables = monitor_tables(root);
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut tokens: HashMap<[u8; 32], String> = HashMap::new();
     let mut out = Vec::new();
     for (index, m) in raw.iter().enumerate() {
         let Some(table) = tables.get(index) else {
@@ -59,11 +60,47 @@ pub fn monitors(
             }
         }
         let table = MonitorTable::new(table.clone(), dir);
-        if let Some(spec) = monitor(c, m, &table, timezone).filter(|_| !duplicate) {
+        if let Some(spec) = monitor(c, m, &table, timezone).filter(|_| !duplicate)
+            && unique_token(c, &mut tokens, &spec, table.table())
+        {
             out.push(spec);
         }
     }
     out
+}
+
+/// Two heartbeats with one token would share one ping URL, and only one ever gets the pings:
+/// the second is reported at its token, naming the first.
+fn unique_token(
+    c: &mut Collector<'_>,
+    tokens: &mut HashMap<[u8; 32], String>,
+    spec: &MonitorSpec,
+    table: &DeTable<'_>,
+) -> bool {
+    let Watch::Heartbeat(job) = &spec.watch else {
+        return true;
+    };
+    let Some(first) = tokens.get(&job.token_sha256) else {
+        tokens.insert(job.token_sha256, spec.id.to_string());
+        return true;
+    };
+    let (key, span) = table
+        .iter()
+        .find(|(k, _)| matches!(k.get_ref().as_ref(), "token" | "token_sha256"))
+        .map_or(("token", None), |(k, v)| {
+            (
+                if k.get_ref() == "token" {
+                    "token"
+                } else {
+                    "token_sha256"
+                },
+                Some(v.span()),
+            )
+        });
+    c.at(span, format!(
+        "{key} is already the token of heartbeat \"{first}\"; give every heartbeat its own token (one ping URL is one job's)"
+    ));
+    false
 }
 
 /// Every `[[monitor]]` table as written, in order.
