@@ -100,19 +100,76 @@ impl fmt::Debug for ChannelKind {
     }
 }
 
+/// The kinds of channel and their names in the config, each listed once: the enum, its
+/// list and its names are made from this one table, so parsing a `kind` is exhaustive.
+macro_rules! channel_types {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        /// What `kind = "…"` of a `[[notify]]` names.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ChannelType {
+            $($variant),+
+        }
+
+        impl ChannelType {
+            /// Every kind, in the order the config documents them.
+            pub const ALL: &'static [ChannelType] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+    };
+}
+
+channel_types! {
+    Email => "email",
+    Webhook => "webhook",
+    Slack => "slack",
+    Discord => "discord",
+    Ntfy => "ntfy",
+    Mastodon => "mastodon",
+}
+
+impl ChannelType {
+    /// `"email", "webhook", …`: for messages that list the known kinds.
+    pub fn known() -> String {
+        let quoted: Vec<String> = Self::ALL
+            .iter()
+            .map(|k| format!("\"{}\"", k.as_str()))
+            .collect();
+        quoted.join(", ")
+    }
+}
+
+impl std::str::FromStr for ChannelType {
+    type Err = String;
+
+    /// An unknown kind is an error listing the known ones.
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| format!("kind \"{name}\" is not known; use one of {}", Self::known()))
+    }
+}
+
 impl ChannelKind {
-    pub const NAMES: [&'static str; 6] =
-        ["email", "webhook", "slack", "discord", "ntfy", "mastodon"];
+    pub fn channel_type(&self) -> ChannelType {
+        match self {
+            Self::Email { .. } => ChannelType::Email,
+            Self::Webhook { .. } => ChannelType::Webhook,
+            Self::Slack { .. } => ChannelType::Slack,
+            Self::Discord { .. } => ChannelType::Discord,
+            Self::Ntfy { .. } => ChannelType::Ntfy,
+            Self::Mastodon { .. } => ChannelType::Mastodon,
+        }
+    }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Email { .. } => "email",
-            Self::Webhook { .. } => "webhook",
-            Self::Slack { .. } => "slack",
-            Self::Discord { .. } => "discord",
-            Self::Ntfy { .. } => "ntfy",
-            Self::Mastodon { .. } => "mastodon",
-        }
+        self.channel_type().as_str()
     }
 
     /// True for a channel anyone can read (a mastodon account posts in public).
@@ -137,6 +194,42 @@ impl ChannelKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_channel_kind_name_parses_to_itself_and_no_other_does() {
+        for kind in ChannelType::ALL {
+            assert_eq!(kind.as_str().parse::<ChannelType>(), Ok(*kind));
+        }
+        assert_eq!(ChannelType::ALL.len(), 6);
+        let names: std::collections::HashSet<&str> =
+            ChannelType::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ChannelType::ALL.len(), "each name once");
+        assert_eq!(
+            "pigeon".parse::<ChannelType>(),
+            Err("kind \"pigeon\" is not known; use one of \"email\", \"webhook\", \"slack\", \"discord\", \"ntfy\", \"mastodon\"".to_string())
+        );
+        let url = Url::parse("https://example.net/x").expect("url");
+        let built = [
+            ChannelKind::Email { to: Vec::new() },
+            ChannelKind::Webhook {
+                url: url.clone(),
+                secret: None,
+            },
+            ChannelKind::Slack { url: url.clone() },
+            ChannelKind::Discord { url: url.clone() },
+            ChannelKind::Ntfy {
+                url: url.clone(),
+                token: None,
+            },
+            ChannelKind::Mastodon {
+                url,
+                token: Secret::new("t".to_string()),
+            },
+        ];
+        for kind in built {
+            assert_eq!(kind.name().parse::<ChannelType>(), Ok(kind.channel_type()));
+        }
+    }
 
     #[test]
     fn debug_output_shows_no_secret_url_or_token() {

@@ -8,7 +8,9 @@ use std::ops::Range;
 use toml::Spanned;
 use url::Url;
 
-use super::super::notify::{ChannelKind, ChannelSpec, NotifyConfig, Secret, SmtpConfig, SmtpTls};
+use super::super::notify::{
+    ChannelKind, ChannelSpec, ChannelType, NotifyConfig, Secret, SmtpConfig, SmtpTls,
+};
 use super::super::raw::{RawNotify, RawSmtp, RawSubscribers, TextList};
 use crate::domain::monitor::MonitorId;
 use crate::domain::notification::EventKind;
@@ -167,57 +169,51 @@ fn channel(
                 Some(raw.span()),
                 format!(
                     "this [[notify]] has no kind; use one of {}",
-                    quoted(&ChannelKind::NAMES)
+                    ChannelType::known()
                 ),
             );
             None
         }
-        Some(k) if ChannelKind::NAMES.contains(&k.get_ref().as_str()) => Some(k.get_ref().as_str()),
-        Some(k) => {
-            c.at(
-                Some(k.span()),
-                format!(
-                    "kind \"{}\" is not known; use one of {}",
-                    k.get_ref(),
-                    quoted(&ChannelKind::NAMES)
-                ),
-            );
-            None
-        }
+        Some(k) => k
+            .get_ref()
+            .parse::<ChannelType>()
+            .map_err(|e| c.at(Some(k.span()), e))
+            .ok(),
     };
     // Every key is checked, even when another is wrong: all problems at once.
-    let mastodon = kind_name == Some("mastodon");
+    let mastodon = kind_name == Some(ChannelType::Mastodon);
     let events = events(c, &n.events, mastodon);
     let components = components(c, &n.components, monitors);
     let id = id?;
     let kind_name = kind_name?;
     let from_env = |what: &str| env(&env_name(&id, what)).filter(|v| !v.is_empty());
-    let url = if kind_name == "email" {
+    let url = if kind_name == ChannelType::Email {
         None
     } else {
-        url(c, n, raw.span(), kind_name, from_env("URL"))
+        url(c, n, raw.span(), kind_name.as_str(), from_env("URL"))
     };
     let kind = match kind_name {
-        "email" => {
+        ChannelType::Email => {
             if !have_smtp {
                 c.at(kind_span.clone(), "an email channel sends through [smtp]: add an [smtp] section (host, port, tls, from)");
             }
             let to = addresses(c, &n.to, raw.span());
             ChannelKind::Email { to: to? }
         }
-        "webhook" => ChannelKind::Webhook {
-            url: url?,
-            secret: from_env("SECRET")
-                .or_else(|| text(&n.secret))
-                .map(Secret::new),
-        },
-        "slack" => ChannelKind::Slack { url: url? },
-        "discord" => ChannelKind::Discord { url: url? },
-        "ntfy" => ChannelKind::Ntfy {
+        ChannelType::Webhook => {
+            let secret = webhook_secret(c, &n.secret, from_env("SECRET"), &id, raw.span());
+            ChannelKind::Webhook {
+                url: url?,
+                secret: secret?,
+            }
+        }
+        ChannelType::Slack => ChannelKind::Slack { url: url? },
+        ChannelType::Discord => ChannelKind::Discord { url: url? },
+        ChannelType::Ntfy => ChannelKind::Ntfy {
             url: url?,
             token: from_env("TOKEN").map(Secret::new),
         },
-        _ => {
+        ChannelType::Mastodon => {
             let token = from_env("TOKEN").map(Secret::new);
             if token.is_none() {
                 c.at(
@@ -242,9 +238,39 @@ fn channel(
     })
 }
 
-fn quoted(words: &[&str]) -> String {
-    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
-    quoted.join(", ")
+/// Standard Webhooks signing secrets: this prefix, then the key in base64.
+const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+/// The key lengths Standard Webhooks recommends (24 to 64 bytes).
+const WEBHOOK_KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
+
+/// A webhook's signing secret, from the environment or the file: `whsec_` + base64 of a
+/// 24-64 byte key, as Standard Webhooks receivers expect. `Some(None)` when there is none;
+/// `None` when it is refused (the value is never repeated: it is a secret).
+fn webhook_secret(
+    c: &mut Collector<'_>,
+    in_file: &super::super::raw::Text,
+    from_env: Option<String>,
+    id: &str,
+    table: Range<usize>,
+) -> Option<Option<Secret>> {
+    use base64::Engine;
+    let (value, origin, span) = match (from_env, in_file) {
+        (Some(v), _) => (v, env_name(id, "SECRET"), table),
+        (None, Some(s)) => (s.get_ref().clone(), "secret".to_string(), s.span()),
+        (None, None) => return Some(None),
+    };
+    let key = value
+        .strip_prefix(WEBHOOK_SECRET_PREFIX)
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    match key {
+        Some(key) if WEBHOOK_KEY_BYTES.contains(&key.len()) => Some(Some(Secret::new(value))),
+        _ => {
+            c.at(Some(span), format!(
+                "{origin} is not a Standard Webhooks secret: write \"whsec_\" followed by the base64 of 24 to 64 random bytes; make one with: echo \"whsec_$(openssl rand -base64 32)\""
+            ));
+            None
+        }
+    }
 }
 
 /// The channel's URL: from the environment, else the file; absolute http(s).

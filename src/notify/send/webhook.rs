@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::notify::Secret;
 use crate::notify::message::Message;
 
-/// Standard Webhooks secrets are base64 after this prefix; other secrets are used as they are.
+/// Standard Webhooks secrets are base64 after this prefix (the config accepts no other kind).
 const SECRET_PREFIX: &str = "whsec_";
 
 /// The signing key a secret stands for.
