@@ -34,6 +34,7 @@ struct ResultLabel {
 }
 
 type FloatGauge = Gauge<f64, AtomicU64>;
+type FloatCounter = Counter<f64, AtomicU64>;
 
 pub struct Metrics {
     registry: Registry,
@@ -42,12 +43,15 @@ pub struct Metrics {
     response_time: Family<MonitorLabel, FloatGauge>,
     checks: Family<ResultLabel, Counter>,
     certificate_expiry: Family<MonitorLabel, FloatGauge>,
+    certificate_expiry_timestamp: Family<MonitorLabel, FloatGauge>,
     lateness: Histogram,
     job_duration: Family<MonitorLabel, FloatGauge>,
     job_last_success: Family<MonitorLabel, FloatGauge>,
     job_runs: Family<ResultLabel, Counter>,
     resident_memory: Gauge,
-    cpu_seconds: FloatGauge,
+    /// A counter, as the Prometheus client libraries export it: `process_cpu_seconds_total`.
+    /// Raised to the figure read at each scrape; the lock keeps two scrapes from both adding.
+    cpu_seconds: std::sync::Mutex<FloatCounter>,
     open_fds: Gauge,
 }
 
@@ -115,8 +119,15 @@ impl Metrics {
         );
         registry.register(
             "signalfire_certificate_expiry_seconds",
-            "Unix time at which the TLS certificate expires",
+            "Unix time at which the TLS certificate expires (the same as signalfire_certificate_expiry_timestamp_seconds, kept for existing dashboards)",
             certificate_expiry.clone(),
+        );
+        // A point in time is named `_timestamp_seconds` (Prometheus naming conventions).
+        let certificate_expiry_timestamp = Family::<MonitorLabel, FloatGauge>::default();
+        registry.register(
+            "signalfire_certificate_expiry_timestamp_seconds",
+            "Unix time at which the TLS certificate expires",
+            certificate_expiry_timestamp.clone(),
         );
         // From 1 ms to 5 s: the scheduler's goal is a p99 under one second.
         let lateness = Histogram::new([
@@ -146,7 +157,7 @@ impl Metrics {
             job_runs.clone(),
         );
         let resident_memory = Gauge::default();
-        let cpu_seconds = FloatGauge::default();
+        let cpu_seconds = FloatCounter::default();
         let open_fds = Gauge::default();
         let start_time = FloatGauge::default();
         start_time.set(unix_seconds(SystemTime::now()));
@@ -182,8 +193,9 @@ impl Metrics {
             job_last_success,
             job_runs,
             resident_memory,
-            cpu_seconds,
+            cpu_seconds: std::sync::Mutex::new(cpu_seconds),
             open_fds,
+            certificate_expiry_timestamp,
         }
     }
 
@@ -216,9 +228,11 @@ impl Metrics {
             })
             .inc();
         if let Some(expiry) = cert_expires_at {
-            self.certificate_expiry
+            let at = expiry.timestamp() as f64;
+            self.certificate_expiry.get_or_create(&label).set(at);
+            self.certificate_expiry_timestamp
                 .get_or_create(&label)
-                .set(expiry.timestamp() as f64);
+                .set(at);
         }
     }
 
@@ -285,8 +299,12 @@ impl Metrics {
         if let Some(rss) = process.resident_bytes {
             self.resident_memory.set(rss as i64);
         }
-        if let Some(cpu) = process.cpu_seconds {
-            self.cpu_seconds.set(cpu);
+        if let (Some(cpu), Ok(counter)) = (process.cpu_seconds, self.cpu_seconds.lock()) {
+            // CPU time only grows; a counter only rises: add what was spent since the last read.
+            let spent = cpu - counter.get();
+            if spent > 0.0 {
+                counter.inc_by(spent);
+            }
         }
         if let Some(fds) = process.open_fds {
             self.open_fds.set(fds as i64);

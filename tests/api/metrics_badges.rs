@@ -172,3 +172,46 @@ async fn badges_are_svg_in_the_colour_of_each_status() {
     assert_eq!(app.get("/badge/nope.svg").await.status(), 404);
     assert_eq!(app.get("/badge/up.png").await.status(), 404);
 }
+
+/// What the Prometheus client libraries export: CPU time is a counter named `_total`; the
+/// certificate's expiry is a point in time, `_timestamp_seconds`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_cpu_is_a_total_counter_and_timestamps_are_named_so() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let expires = Utc::now() + chrono::Duration::days(30);
+    let mut result = CheckResult::up(Utc::now(), Duration::from_millis(120));
+    result.cert_expires_at = Some(expires);
+    app.state
+        .checker
+        .apply(&app.monitor(), result)
+        .await
+        .expect("apply");
+    app.settle().await;
+    let scrape = scrape(&app).await;
+    let cpu: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric.starts_with("process_cpu_seconds"))
+        .collect();
+    assert_eq!(cpu.len(), 1, "{cpu:?}");
+    assert_eq!(cpu[0].metric, "process_cpu_seconds_total");
+    // prometheus-parse files an OpenMetrics counter's `_total` sample as untyped: the type
+    // is read from its TYPE line.
+    assert!(
+        matches!(cpu[0].value, prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) if v > 0.0),
+        "{:?}",
+        cpu[0].value
+    );
+    let text = app.get("/metrics").await.text().await.expect("body");
+    assert!(
+        text.contains("# TYPE process_cpu_seconds counter\n"),
+        "{text}"
+    );
+    let at = value(
+        &scrape,
+        "signalfire_certificate_expiry_timestamp_seconds",
+        &[("monitor", "blog")],
+    )
+    .expect("the expiry as a timestamp");
+    assert!((at - expires.timestamp() as f64).abs() < 1.0, "{at}");
+}
