@@ -1,4 +1,5 @@
-//! The command line (SPEC §1): serve, check-config, export, hash-password.
+//! The command line (SPEC §1): serve, check-config (with `--try`, a test message to every
+//! channel), export, hash-password, backup, reload.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,8 +37,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: poller, scheduler and web (the default).
     Serve,
-    /// Validate the config and list the monitors it would run.
-    CheckConfig,
+    /// Validate the config and list the monitors it would run and the channels it would tell.
+    CheckConfig {
+        /// Also send a test message to every notification channel and say how each went
+        /// (exit 1 when one failed).
+        #[arg(long = "try")]
+        try_channels: bool,
+    },
     /// Write the public site as static files from the database (no server needed).
     Export {
         /// The folder to write into (created when missing).
@@ -60,7 +66,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config),
-        Command::CheckConfig => check_config(&cli.config),
+        Command::CheckConfig { try_channels } => check_config(&cli.config, try_channels),
         Command::HashPassword => hash_password(),
         Command::Export { out } => export(&cli.config, &out),
         Command::Backup { out } => backup(&cli.config, &out),
@@ -170,7 +176,7 @@ fn expected_runs(job: &HeartbeatSpec, now: chrono::DateTime<chrono::Utc>) -> Str
     )
 }
 
-fn check_config(path: &Path) -> ExitCode {
+fn check_config(path: &Path, try_channels: bool) -> ExitCode {
     let config = match load(path) {
         Ok(config) => config,
         Err(code) => return code,
@@ -198,7 +204,73 @@ fn check_config(path: &Path) -> ExitCode {
             text.push_str(&expected_runs(job, chrono::Utc::now()));
         }
     }
-    print(&text)
+    text.push_str(&channels(&config));
+    let printed = print(&text);
+    if !try_channels || config.notify.channels.is_empty() {
+        return printed;
+    }
+    try_every_channel(config)
+}
+
+/// The notification channels: id, kind, where to (never a secret or a URL's path), and who
+/// hears what.
+fn channels(config: &Config) -> String {
+    let channels = &config.notify.channels;
+    let mut text = format!("{} notification channel(s):\n", channels.len());
+    for c in channels {
+        text.push_str(&format!(
+            "  {:<20} {:<9} {:<44} {}\n",
+            c.id,
+            c.kind.name(),
+            c.kind.destination(),
+            c.summary()
+        ));
+    }
+    if config.notify.subscribers {
+        text.push_str("  e-mail subscribers: on (incident and maintenance news of the components they follow)\n");
+    }
+    text
+}
+
+/// `check-config --try`: a test message to every channel, and how each went.
+fn try_every_channel(config: Config) -> ExitCode {
+    crate::startup::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let config = std::sync::Arc::new(config);
+    let tried = match runtime.block_on(crate::notify::try_channels(config, chrono::Utc::now())) {
+        Ok(tried) => tried,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let mut text = "sent a test message to every channel:\n".to_string();
+    let mut failed = 0;
+    for t in &tried {
+        let outcome = match &t.result {
+            Ok(answer) => format!("ok ({answer})"),
+            Err(e) => {
+                failed += 1;
+                format!("failed: {e}")
+            }
+        };
+        text.push_str(&format!("  {:<20} {outcome}\n", t.channel));
+    }
+    let printed = print(&text);
+    if failed > 0 {
+        eprintln!("{failed} of {} channels failed", tried.len());
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    printed
 }
 
 fn backup(path: &Path, out: &Path) -> ExitCode {

@@ -63,6 +63,19 @@ pub struct ChannelSpec {
 }
 
 impl ChannelSpec {
+    /// Who hears what, for `check-config`: `incident, maintenance; only blog, shop`.
+    pub fn summary(&self) -> String {
+        let events: Vec<&str> = self.events.iter().map(|e| e.as_str()).collect();
+        let about = match &self.components {
+            None => "every monitor".to_string(),
+            Some(only) => {
+                let ids: Vec<&str> = only.iter().map(MonitorId::as_str).collect();
+                format!("only {}", ids.join(", "))
+            }
+        };
+        format!("{}; {about}", events.join(", "))
+    }
+
     /// True when this channel hears an event of `kind` about `components` (monitor ids; an
     /// event about no component in particular is heard by every channel of its kind).
     /// A public channel (mastodon) never hears what is for the owner alone — monitor alerts,

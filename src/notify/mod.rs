@@ -10,5 +10,6 @@ mod send;
 pub mod stage;
 mod worker;
 
+pub use send::{Tried, try_channels};
 pub use stage::Outbox;
 pub use worker::Notifier;

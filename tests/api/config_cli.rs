@@ -508,3 +508,108 @@ fn two_heartbeats_with_the_same_token_are_refused_at_the_second() {
         lines[0]
     );
 }
+
+/// `signalfire check-config` with `args`, off the async workers (the receivers keep running).
+async fn check_config_args(text: String, args: &'static [&'static str]) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).expect("write config");
+        let out = Command::new(env!("CARGO_BIN_EXE_signalfire"))
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .args(args)
+            .output()
+            .expect("run signalfire");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    })
+    .await
+    .expect("check-config")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_lists_the_channels_and_try_sends_each_a_test_message() {
+    use crate::receivers::{Receiver, Reply, SmtpSink};
+    let sink = SmtpSink::start().await;
+    let hook = Receiver::start(Reply::Status(204)).await;
+    let broken = Receiver::start(Reply::Status(500)).await;
+    let text = format!(
+        "{}\n[[monitor]]\nid = \"blog\"\nurl = \"http://127.0.0.1:9/\"\n\n\
+         [[notify]]\nid = \"owner-mail\"\nkind = \"email\"\nto = [\"owner@test.example\"]\n\n\
+         [[notify]]\nid = \"automation\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"incident\"]\ncomponents = [\"blog\"]\n\n\
+         [[notify]]\nid = \"chat\"\nkind = \"slack\"\nurl = \"{}\"\n",
+        sink.config(),
+        hook.url("/hook"),
+        broken.url("/services/T0/B0/SECRETPATH"),
+    );
+    let (code, stdout, stderr) = check_config_args(text.clone(), &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let line = |id: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no line for {id} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(stdout.contains("3 notification channel(s):"), "{stdout}");
+    let mail = line("owner-mail");
+    assert!(
+        mail.contains("email")
+            && mail.contains("owner@test.example")
+            && mail.contains("monitor, incident, maintenance, reminder")
+            && mail.contains("every monitor"),
+        "{mail}"
+    );
+    let automation = line("automation");
+    assert!(
+        automation.contains("webhook")
+            && automation.contains("127.0.0.1")
+            && automation.contains("incident;")
+            && automation.contains("only blog"),
+        "{automation}"
+    );
+    assert!(line("chat").contains("slack"), "{stdout}");
+    assert!(
+        !stdout.contains("SECRETPATH") && !stdout.contains("whsec_"),
+        "no secret is shown:\n{stdout}"
+    );
+    assert!(
+        hook.requests().is_empty() && sink.mails().is_empty(),
+        "nothing sent without --try"
+    );
+
+    let (code, stdout, stderr) = check_config_args(text, &["--try"]).await;
+    assert_eq!(code, 1, "a channel failed:\n{stdout}\n{stderr}");
+    let tried = |id: &str| {
+        stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no result for {id} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(tried("owner-mail").contains("ok"), "{stdout}");
+    assert!(
+        tried("automation").contains("ok (HTTP 204 No Content)"),
+        "{stdout}"
+    );
+    assert!(
+        tried("chat").contains("failed: HTTP 500 Internal Server Error"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 of 3 channels failed"), "{stderr}");
+    assert!(!stdout.contains("SECRETPATH"), "{stdout}");
+    let mails = sink.wait_for("owner@test.example", 1).await;
+    assert!(
+        mails[0].subject().contains("Test"),
+        "{}",
+        mails[0].subject()
+    );
+    let posted = hook.wait_for("/hook", 1).await;
+    assert!(posted[0].header("webhook-signature").is_some());
+    assert_eq!(broken.requests().len(), 1);
+}

@@ -141,6 +141,40 @@ impl Senders {
     }
 }
 
+/// What one channel said to its test message: what the receiver answered, or the error.
+pub struct Tried {
+    pub channel: String,
+    pub result: Result<String, String>,
+}
+
+/// Sends a test message to every channel of `config` at once, each within [`TIMEOUT`]
+/// (`signalfire check-config --try`): nothing is written, no server needs to run.
+pub async fn try_channels(config: Arc<Config>, now: DateTime<Utc>) -> anyhow::Result<Vec<Tried>> {
+    let senders = Senders::new(config.clone())?;
+    let tries = config.notify.channels.iter().map(|channel| {
+        let senders = &senders;
+        let config = &config;
+        async move {
+            let message = super::message::test(config, &channel.id, now);
+            // A delivery id as the outbox makes them (`msg_` and 128 random bits).
+            let result = match crate::auth::random_token() {
+                Ok(token) => {
+                    let delivery = format!("msg_{}", token.get(..32).unwrap_or(&token));
+                    senders
+                        .send(Recipient::Channel(channel), &message, &delivery, now)
+                        .await
+                }
+                Err(e) => Err(format!("{e:#}")),
+            };
+            Tried {
+                channel: channel.id.clone(),
+                result,
+            }
+        }
+    });
+    Ok(futures_util::future::join_all(tries).await)
+}
+
 /// A failed request in a few words, without its URL.
 fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
