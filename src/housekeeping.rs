@@ -182,7 +182,11 @@ impl Housekeeping {
         let old_deliveries = now - ChronoDuration::days(DELIVERY_RETENTION_DAYS);
         report.deliveries_deleted = self
             .writer
-            .run(move |tx| Ok(outbox::prune(tx, old_deliveries)?))
+            .run(move |tx| {
+                // The pacing of streams quiet for as long goes with their deliveries.
+                crate::db::pacing::prune(tx, old_deliveries)?;
+                Ok(outbox::prune(tx, old_deliveries)?)
+            })
             .await?;
         let old_links = now - ChronoDuration::days(LINK_RETENTION_DAYS);
         report.links_deleted = self

@@ -45,7 +45,38 @@ pub struct Config {
     pub websub_hubs: Vec<Url>,
     /// `[reminders]`: what the owner is reminded of about open incidents (SPEC §9).
     pub reminders: reminder::Settings,
+    /// `[incidents]`: flap damping.
+    pub incidents: IncidentsConfig,
 }
+
+/// `[incidents]`: how a monitor going down and up again and again is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncidentsConfig {
+    /// An outage back within this long of its automatic incident's resolution reopens it.
+    pub reopen_within: Duration,
+    /// More than `flap_changes` changes of a monitor's health within this long: it flaps, and
+    /// the owner gets one "flapping" alert, then a digest per `flap_window`, not an alert each.
+    pub flap_window: Duration,
+    pub flap_changes: u32,
+}
+
+impl Default for IncidentsConfig {
+    fn default() -> Self {
+        Self {
+            reopen_within: DEFAULT_REOPEN_WITHIN,
+            flap_window: DEFAULT_FLAP_WINDOW,
+            flap_changes: DEFAULT_FLAP_CHANGES,
+        }
+    }
+}
+
+/// An outage back within 30 min of its resolution is the same trouble: one incident.
+pub const DEFAULT_REOPEN_WITHIN: Duration = Duration::from_secs(30 * 60);
+/// 6 changes (three outages) in 10 min is flapping, not news for every change.
+pub const DEFAULT_FLAP_WINDOW: Duration = Duration::from_secs(10 * 60);
+pub const DEFAULT_FLAP_CHANGES: u32 = 6;
+/// Subscribers get at most one mail per incident per 10 min; later updates are gathered.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// One `[[monitor]]`, fully parsed.
 #[derive(Debug, Clone)]
@@ -59,6 +90,9 @@ pub struct MonitorSpec {
     pub degraded_after: Option<Duration>,
     pub thresholds: Thresholds,
     pub watch: Watch,
+    /// `[incidents] reopen_within`, the same for every monitor: an outage back within this
+    /// long of the resolution of its automatic incident reopens it (zero: never).
+    pub reopen_within: Duration,
 }
 
 /// How a monitor learns about its site.

@@ -36,6 +36,9 @@ pub struct NotifyConfig {
     pub channels: Vec<ChannelSpec>,
     /// `[subscribers] email = true`: clients may sign up for e-mail updates.
     pub subscribers: bool,
+    /// `[subscribers] min_interval`: at most one mail per incident this often to each
+    /// recipient; automatic updates between are gathered into the next (zero: no pacing).
+    pub min_interval: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]

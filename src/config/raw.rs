@@ -23,6 +23,17 @@ pub struct RawConfig {
     pub subscribers: RawSubscribers,
     pub feeds: RawFeeds,
     pub reminders: RawReminders,
+    pub incidents: RawIncidents,
+}
+
+/// `[incidents]`: flap damping — reopening a recently resolved automatic incident, and when a
+/// monitor counts as flapping for the owner's alerts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawIncidents {
+    pub reopen_within: Text,
+    pub flap_window: Text,
+    pub flap_changes: Number,
 }
 
 /// `[reminders]`: owner reminders about open incidents; a key left out turns its reminder off.
@@ -70,6 +81,8 @@ pub struct RawNotify {
 #[serde(default)]
 pub struct RawSubscribers {
     pub email: Option<Spanned<bool>>,
+    /// At most one mail per incident this often; updates between are gathered into the next.
+    pub min_interval: Text,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,10 +179,12 @@ pub fn known_keys(table: &str) -> &'static [&'static str] {
             "subscribers",
             "feeds",
             "reminders",
+            "incidents",
         ],
         "smtp" => &["host", "port", "tls", "username", "from"],
         "notify" => &["id", "kind", "to", "url", "secret", "events", "components"],
-        "subscribers" => &["email"],
+        "subscribers" => &["email", "min_interval"],
+        "incidents" => &["reopen_within", "flap_window", "flap_changes"],
         "connectivity" => &["check"],
         "publish" => &["dir"],
         "server" => &[
@@ -216,6 +231,7 @@ mod tests {
             "subscribers",
             "feeds",
             "reminders",
+            "incidents",
         ] {
             doc.push_str(&format!("[{table}]\n"));
             for key in known_keys(table) {
@@ -243,6 +259,7 @@ mod tests {
             | "history_days"
             | "failures_before_down"
             | "successes_before_up"
+            | "flap_changes"
             | "port" => "1",
             "email" => "true",
             "to" | "events" | "components" | "trusted_proxies" => "[\"x\"]",

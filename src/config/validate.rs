@@ -21,6 +21,7 @@ use crate::keys::{
 };
 
 mod heartbeat;
+mod incidents;
 mod monitor;
 pub mod notify;
 mod reminders;
@@ -101,7 +102,11 @@ fn build(
         );
     }
     let raw_checks = raw_checks.min(longest);
-    let monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path), page.timezone);
+    let mut monitors = monitor::monitors(c, &raw.monitors, root, config_dir(path), page.timezone);
+    let incidents = incidents::parse(c, &raw.incidents);
+    for m in &mut monitors {
+        m.reopen_within = incidents.reopen_within;
+    }
     let ids: Vec<_> = monitors.iter().map(|m| m.id.clone()).collect();
     let notify = notify::parse(
         c,
@@ -151,6 +156,7 @@ fn build(
         notify,
         websub_hubs: web_urls(c, &raw.feeds.websub_hubs, "websub_hubs"),
         reminders: reminders::parse(c, &raw.reminders),
+        incidents,
     }
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{from_millis, to_millis};
 use crate::domain::incident::{Kind, Status};
-use crate::domain::policy::{OpenIncident, Window};
+use crate::domain::policy::{OpenIncident, Resolved, Window};
 use crate::domain::status::{ComponentStatus, Impact};
 
 /// A component as an incident lists it.
@@ -25,7 +25,8 @@ pub struct AffectedComponent {
 pub struct ComponentChange {
     pub key: String,
     pub name: String,
-    pub old: ComponentStatus,
+    /// `None`: the component had no status before (never checked).
+    pub old: Option<ComponentStatus>,
     pub new: ComponentStatus,
 }
 
@@ -173,11 +174,14 @@ pub struct NewUpdate<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// What `update_components.old_status` holds for a component that had no status before.
+const NO_STATUS: &str = "unknown";
+
 /// Appends an update with its `(monitor row, old, new)` component changes; returns its id.
 pub fn insert_update(
     conn: &Connection,
     u: &NewUpdate<'_>,
-    changes: &[(i64, ComponentStatus, ComponentStatus)],
+    changes: &[(i64, Option<ComponentStatus>, ComponentStatus)],
 ) -> rusqlite::Result<i64> {
     let (incident_id, now) = (u.incident_id, u.at);
     conn.prepare_cached(
@@ -190,7 +194,9 @@ pub fn insert_update(
         "INSERT INTO update_components (update_id, monitor_id, old_status, new_status) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for (monitor, old, new) in changes {
-        insert.execute(params![update_id, monitor, old.as_str(), new.as_str()])?;
+        // The column is NOT NULL: a component never checked before is stored as `unknown`.
+        let old = old.map_or(NO_STATUS, ComponentStatus::as_str);
+        insert.execute(params![update_id, monitor, old, new.as_str()])?;
     }
     conn.execute(
         "UPDATE incidents SET updated_at = ?2 WHERE id = ?1",
@@ -262,20 +268,53 @@ pub fn monitors_in_maintenance(
 
 /// The open incidents that list a monitor: the poller's own one for it, and the owner's.
 pub fn open_covering(conn: &Connection, monitor_row: i64) -> rusqlite::Result<Vec<OpenIncident>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.id, i.status, i.monitor_id IS ?1 FROM incidents i
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.id, i.status, i.monitor_id IS ?1, {OWNER_WROTE} FROM incidents i
          WHERE i.kind = 'incident' AND i.resolved_at IS NULL
            AND (i.monitor_id = ?1 OR EXISTS (SELECT 1 FROM incident_components c
-                                              WHERE c.incident_id = i.id AND c.monitor_id = ?1))",
-    )?;
+                                              WHERE c.incident_id = i.id AND c.monitor_id = ?1))"
+    ))?;
     let rows = stmt.query_map([monitor_row], |r| {
         Ok(OpenIncident {
             id: r.get(0)?,
             status: parse_status(&r.get::<_, String>(1)?),
             opened_for_it: r.get(2)?,
+            owner_wrote: r.get(3)?,
         })
     })?;
     rows.collect()
+}
+
+/// True (in SQL, for incident `i`) when the owner opened it or posted to it.
+const OWNER_WROTE: &str = "(i.monitor_id IS NULL OR EXISTS (SELECT 1 FROM incident_updates w
+                            WHERE w.incident_id = i.id AND w.automatic = 0))";
+
+/// The poller's newest incident for a monitor, when it is resolved (a reopen candidate).
+pub fn last_resolved_for(
+    conn: &Connection,
+    monitor_row: i64,
+) -> rusqlite::Result<Option<Resolved>> {
+    let newest = conn
+        .prepare_cached(&format!(
+            "SELECT i.id, i.resolved_at, {OWNER_WROTE} FROM incidents i
+             WHERE i.kind = 'incident' AND i.monitor_id = ?1
+             ORDER BY i.id DESC LIMIT 1"
+        ))?
+        .query_row([monitor_row], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })
+        .optional()?;
+    Ok(newest.and_then(|(id, resolved_at, owner_wrote)| {
+        Some(Resolved {
+            id,
+            resolved_at: from_millis(resolved_at?),
+            owner_wrote,
+        })
+    }))
 }
 
 /// The maintenance windows not yet over that list a monitor.
@@ -507,7 +546,7 @@ pub(super) fn update_changes(
         Ok(ComponentChange {
             key: r.get(0)?,
             name: r.get(1)?,
-            old: parse_component(&r.get::<_, String>(2)?),
+            old: ComponentStatus::parse(&r.get::<_, String>(2)?),
             new: parse_component(&r.get::<_, String>(3)?),
         })
     })?;

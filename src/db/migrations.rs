@@ -216,6 +216,20 @@ const MIGRATIONS: &[&str] = &[
         sent_at INTEGER NOT NULL,
         PRIMARY KEY (incident_id, kind)
     ) WITHOUT ROWID;",
+    // 11: notification pacing (flap damping), written with the notification it paces: per
+    // stream (`incident:{id}:subscribers`, `incident:{id}:channels`, `monitor:{key}`) when the
+    // last message went or will go out, the held notification gathering what comes before
+    // then, and a monitor's recent changes of health (ms, comma separated) and whether it flaps.
+    "CREATE TABLE pacing (
+        key TEXT PRIMARY KEY,
+        last_sent_at INTEGER,
+        held_notification INTEGER,
+        held_until INTEGER,
+        held_from INTEGER,
+        held_count INTEGER NOT NULL DEFAULT 0,
+        changes TEXT NOT NULL DEFAULT '',
+        flapping INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -78,6 +78,73 @@ pub fn insert_delivery(
     Ok(())
 }
 
+/// [`insert_delivery`], first due at `due` (a paced message held back until then).
+pub fn insert_delivery_due(
+    conn: &Connection,
+    d: &NewDelivery<'_>,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO deliveries (id, notification_id, channel, subscriber_id, state,
+                                 next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+    )?
+    .execute(params![
+        d.id,
+        d.notification,
+        d.channel,
+        d.subscriber,
+        to_millis(due.max(now)),
+        to_millis(now)
+    ])?;
+    Ok(())
+}
+
+/// Rewrites a held notification's message (it gathers one more change). Its deliveries were
+/// never attempted, so nobody got the old text.
+pub fn replace_message(
+    conn: &Connection,
+    notification: i64,
+    message: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE notifications SET message = ?2 WHERE id = ?1")?
+        .execute(params![notification, message])?;
+    Ok(())
+}
+
+/// The channels and subscribers a notification goes to.
+pub fn recipients_of(
+    conn: &Connection,
+    notification: i64,
+) -> rusqlite::Result<(Vec<String>, Vec<i64>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT channel, subscriber_id FROM deliveries WHERE notification_id = ?1",
+    )?;
+    let rows = stmt.query_map([notification], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?))
+    })?;
+    let (mut channels, mut subscribers) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row? {
+            (Some(c), _) => channels.push(c),
+            (None, Some(s)) => subscribers.push(s),
+            (None, None) => {}
+        }
+    }
+    Ok((channels, subscribers))
+}
+
+/// A held notification goes now: its deliveries never attempted are due at `now`.
+pub fn release(conn: &Connection, notification: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?2
+         WHERE notification_id = ?1 AND state = 'pending' AND attempts = 0 AND next_attempt_at > ?2",
+    )?
+    .execute(params![notification, to_millis(now)])?;
+    Ok(())
+}
+
 /// The lane of a delivery, in SQL: its channel, or one of the subscribers' lanes, whose count
 /// is parameter `?{lanes}`.
 fn lane_sql(lanes: usize) -> String {
@@ -219,7 +286,9 @@ pub fn last_to_subscriber(
 /// been the one that was down.
 pub fn due_now(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(
-        "UPDATE deliveries SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at > ?1",
+        // Not a paced message held back (never attempted, due later): its time is its own.
+        "UPDATE deliveries SET next_attempt_at = ?1
+         WHERE state = 'pending' AND next_attempt_at > ?1 AND attempts > 0",
         [to_millis(now)],
     )
 }

@@ -1,31 +1,42 @@
 //! The thin executor of the incident policy (`domain::policy`): gathers what the policy needs
 //! from the database, asks it, and writes its decisions — all inside the caller's transaction.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
-use super::{Author, Note, close_components, set_components, write_incident_update};
+use super::write_incident_update;
+use super::{Author, Note, close_components, set_components, set_components_from};
 use crate::db::incidents::{self, NewIncident};
 use crate::db::monitors;
 use crate::domain::incident::{Kind, Status};
-use crate::domain::policy::{self, Decision, MonitorFacts, Trigger};
+use crate::domain::policy::{self, Decision, Incidents, MonitorFacts, Trigger};
 use crate::domain::status::{Change, ComponentStatus, Impact};
 use crate::writer::Tx;
 
-/// A monitor's health changed: open, note or resolve as the policy decides.
+/// A monitor's health changed: open, reopen, resolve or quietly set the component as the
+/// policy decides. `reopen_within`: `[incidents] reopen_within`.
 pub fn on_change(
     tx: &mut Tx<'_>,
     facts: &MonitorFacts<'_>,
     change: Change,
+    reopen_within: Duration,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let open = incidents::open_covering(tx, facts.row)?;
+    let known = Incidents {
+        open: &open,
+        last_resolved: incidents::last_resolved_for(tx, facts.row)?,
+        reopen_within,
+    };
     let windows = incidents::windows_covering(tx, facts.row)?;
-    let decisions = policy::decide(Trigger::Changed(change), facts, &open, &windows, now);
+    let decisions = policy::decide(Trigger::Changed(change), facts, &known, &windows, now);
     execute(tx, decisions, now)
 }
 
 /// A maintenance window over `monitors` ended (by the clock or the owner): a failure it hid
-/// gets the incident it did not open during the window.
+/// gets the incident it did not open during the window (a new one: the window parted it from
+/// any earlier outage).
 pub fn after_window(tx: &mut Tx<'_>, monitors: &[i64], now: DateTime<Utc>) -> rusqlite::Result<()> {
     for &row in monitors {
         let Some(m) = monitors::summary(tx, row)? else {
@@ -40,14 +51,20 @@ pub fn after_window(tx: &mut Tx<'_>, monitors: &[i64], now: DateTime<Utc>) -> ru
             reason: m.last_reason.as_deref(),
         };
         let open = incidents::open_covering(tx, row)?;
+        let known = Incidents {
+            open: &open,
+            last_resolved: None,
+            reopen_within: Duration::ZERO,
+        };
         let windows = incidents::windows_covering(tx, row)?;
-        let decisions = policy::decide(Trigger::WindowEnded, &facts, &open, &windows, now);
+        let decisions = policy::decide(Trigger::WindowEnded, &facts, &known, &windows, now);
         execute(tx, decisions, now)?;
     }
     Ok(())
 }
 
-/// Writes the policy's decisions: each one update (and a new incident for `Open`).
+/// Writes the policy's decisions: each one update (and a new incident for `Open`), except a
+/// quiet one, which only sets the component.
 pub fn execute(
     tx: &mut Tx<'_>,
     decisions: Vec<Decision>,
@@ -60,6 +77,7 @@ pub fn execute(
                 name,
                 since,
                 body,
+                was,
             } => {
                 let new = NewIncident {
                     kind: Kind::Incident,
@@ -72,20 +90,29 @@ pub fn execute(
                     scheduled_until: None,
                 };
                 let id = incidents::insert(tx, &new, now)?;
-                let changes = set_components(tx, id, &[(monitor, ComponentStatus::MajorOutage)])?;
+                let down = [(monitor, ComponentStatus::MajorOutage)];
+                let changes = set_components_from(tx, id, &down, |_| Ok(was))?;
                 (id, Status::Investigating, body, changes)
             }
-            Decision::Note {
+            Decision::Reopen {
                 incident,
-                status,
+                monitor,
                 body,
+                was,
+            } => {
+                let down = [(monitor, ComponentStatus::MajorOutage)];
+                let changes = set_components_from(tx, incident, &down, |_| Ok(was))?;
+                (incident, Status::Investigating, body, changes)
+            }
+            Decision::Quiet {
+                incident,
                 component,
-            } => (
-                incident,
-                status,
-                body,
-                set_components(tx, incident, &[component])?,
-            ),
+            } => {
+                // No update, no event of its own: the `MonitorChanged` of the same transaction
+                // tells the owner and re-renders the page.
+                set_components(tx, incident, &[component])?;
+                continue;
+            }
             Decision::Resolve {
                 incident,
                 monitor,

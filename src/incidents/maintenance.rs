@@ -99,7 +99,7 @@ fn component_changes(
 ) -> Vec<super::Change> {
     m.components
         .iter()
-        .map(|c| (c.monitor_row, from, to))
+        .map(|c| (c.monitor_row, Some(from), to))
         .collect()
 }
 

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 
 use crate::db::{incidents, monitors};
 use crate::domain::incident::Status;
-use crate::domain::status::ComponentStatus;
+use crate::domain::status::{ComponentStatus, Health};
 use crate::error::AppError;
 use crate::markdown;
 use crate::writer::Tx;
@@ -65,25 +65,40 @@ impl Note {
     }
 }
 
-/// `(monitor row, old status, new status)` for one component in one update.
-pub type Change = (i64, ComponentStatus, ComponentStatus);
+/// `(monitor row, old status, new status)` for one component in one update; the old status is
+/// `None` for a component that had none (never checked).
+pub type Change = (i64, Option<ComponentStatus>, ComponentStatus);
 
 /// Gives components new statuses in an incident and returns what changed. A component new to
-/// the incident starts from the status its checks give it.
+/// the incident starts from the status its checks give it (none when never checked).
 fn set_components(
     conn: &Connection,
     incident_id: i64,
     wanted: &[(i64, ComponentStatus)],
 ) -> rusqlite::Result<Vec<Change>> {
+    set_components_from(conn, incident_id, wanted, |row| {
+        let health = monitors::load_state(conn, row)?.health;
+        Ok((health != Health::Unknown).then(|| health.component_status()))
+    })
+}
+
+/// [`set_components`], with `before` saying what a component new to the incident had: the
+/// poller knows it from the change of health, after the new health is stored.
+fn set_components_from(
+    conn: &Connection,
+    incident_id: i64,
+    wanted: &[(i64, ComponentStatus)],
+    before: impl Fn(i64) -> rusqlite::Result<Option<ComponentStatus>>,
+) -> rusqlite::Result<Vec<Change>> {
     let current = incidents::component_statuses(conn, incident_id)?;
     let mut changes = Vec::new();
     for (row, new) in wanted {
         let old = match current.get(row) {
-            Some(status) => *status,
-            None => monitors::load_state(conn, *row)?.health.component_status(),
+            Some(status) => Some(*status),
+            None => before(*row)?,
         };
         incidents::set_component(conn, incident_id, *row, *new)?;
-        if old != *new || !current.contains_key(row) {
+        if old != Some(*new) || !current.contains_key(row) {
             changes.push((*row, old, *new));
         }
     }
@@ -104,7 +119,7 @@ fn close_components(
             continue;
         }
         incidents::set_component(conn, incident_id, row, ComponentStatus::Operational)?;
-        changes.push((row, old, ComponentStatus::Operational));
+        changes.push((row, Some(old), ComponentStatus::Operational));
     }
     Ok(changes)
 }

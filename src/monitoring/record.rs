@@ -49,6 +49,6 @@ pub fn record(
         since: state.since,
         reason: result.reason.as_deref(),
     };
-    apply::on_change(tx, &facts, change, result.at)?;
+    apply::on_change(tx, &facts, change, monitor.spec.reopen_within, result.at)?;
     Ok(Some(change))
 }

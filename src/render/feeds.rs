@@ -76,7 +76,9 @@ fn entry_html(e: &FeedEntry) -> String {
                 strong { "Components: " }
                 @for (i, c) in e.update.changes.iter().enumerate() {
                     @if i > 0 { "; " }
-                    (c.name) " (" (c.old.label()) " → " (c.new.label()) ")"
+                    (c.name) " ("
+                    @if let Some(old) = c.old { (old.label()) " → " }
+                    (c.new.label()) ")"
                 }
             }
         } @else if !e.components.is_empty() {

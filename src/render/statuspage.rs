@@ -92,7 +92,8 @@ pub struct IncidentComponentJson {
 pub struct AffectedJson {
     pub code: String,
     pub name: String,
-    pub old_status: &'static str,
+    /// `null` when the component had no status before (never checked).
+    pub old_status: Option<&'static str>,
     pub new_status: &'static str,
 }
 
@@ -176,7 +177,7 @@ pub fn incident_json(i: &IncidentRecord, base: &str, page_id: &str) -> IncidentJ
                         .map(|c| AffectedJson {
                             code: c.key.clone(),
                             name: c.name.clone(),
-                            old_status: c.old.as_str(),
+                            old_status: c.old.map(ComponentStatus::as_str),
                             new_status: c.new.as_str(),
                         })
                         .collect()

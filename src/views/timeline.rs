@@ -100,7 +100,10 @@ pub fn update_entry(site: &Site<'_>, u: &UpdateRecord) -> Markup {
                     @for c in &u.changes {
                         li {
                             (c.name) ": "
-                            (status_pill(c.old)) " → " (status_pill(c.new))
+                            @if let Some(old) = c.old {
+                                (status_pill(old)) " → "
+                            }
+                            (status_pill(c.new))
                         }
                     }
                 }

@@ -16,6 +16,7 @@ mod follow;
 mod helpers;
 mod incidents;
 mod jobs;
+mod lifecycle;
 mod metrics_badges;
 mod notify;
 mod openapi;

@@ -271,6 +271,8 @@ fn monitor(
         degraded_after,
         thresholds,
         watch: watch?,
+        // The `[incidents]` setting, filled in once every section is read.
+        reopen_within: crate::config::DEFAULT_REOPEN_WITHIN,
     })
 }
 

@@ -14,7 +14,7 @@ use super::super::notify::{
 use super::super::raw::{RawNotify, RawSmtp, RawSubscribers, TextList};
 use crate::domain::monitor::MonitorId;
 use crate::domain::notification::EventKind;
-use crate::keys::{Collector, text};
+use crate::keys::{Collector, optional_duration, text};
 
 /// The environment variable holding the SMTP password.
 pub const ENV_SMTP_PASSWORD: &str = "SIGNALFIRE_SMTP_PASSWORD";
@@ -64,12 +64,24 @@ pub fn parse(
             "subscribers get e-mail: add an [smtp] section (host, port, tls, from)",
         );
     }
+    let min_interval = optional_duration(c, &subscribers.min_interval, "min_interval")
+        .unwrap_or(crate::config::DEFAULT_MIN_INTERVAL);
+    if min_interval > LONGEST_INTERVAL {
+        c.at(
+            subscribers.min_interval.as_ref().map(Spanned::span),
+            "min_interval must be at most 1d; write e.g. \"10m\", or \"0s\" to send every update at once",
+        );
+    }
     NotifyConfig {
         subscribers: wants_subscribers && smtp.is_some(),
+        min_interval: min_interval.min(LONGEST_INTERVAL),
         smtp,
         channels,
     }
 }
+
+/// Mails paced more than a day apart would hide an incident's story.
+const LONGEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// True for addresses of this machine: the only place plain SMTP may go.
 fn is_local(host: &str) -> bool {
