@@ -1,8 +1,11 @@
 //! Small reusable pieces: status pills and uptime bars.
 
+use chrono::{DateTime, Utc};
 use maud::{Markup, Render, html};
 
+use super::Site;
 use super::model::Waiting;
+use crate::domain::duration::format_span;
 use crate::domain::status::{ComponentStatus, Indicator};
 use crate::domain::uptime::{DayBar, DayLevel, push_percent};
 
@@ -17,6 +20,19 @@ pub fn status_pill(status: ComponentStatus) -> Markup {
 pub fn waiting_pill(waiting: Waiting) -> Markup {
     html! {
         span.pill.pill--waiting title=(waiting.sentence()) { (waiting.label()) }
+    }
+}
+
+/// When a background job's run is expected, after a " · ": "next expected 16:35 CET" while
+/// that time is ahead, "expected 16:29 CET, overdue by 1 min 20 s" once it has gone by (the run
+/// may still report within its grace). The page and /admin/jobs say it the same way.
+pub fn job_expected(site: &Site<'_>, next: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    let at = html! { time datetime=(Site::iso(next)) { (site.local_moment(next, now)) } };
+    match (now - next).to_std() {
+        Ok(late) if late > std::time::Duration::ZERO => html! {
+            " · expected " (at) ", overdue by " (format_span(late))
+        },
+        _ => html! { " · next expected " (at) },
     }
 }
 
