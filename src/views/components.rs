@@ -44,6 +44,7 @@ pub fn indicator_class(indicator: Indicator) -> &'static str {
 fn level_class(level: DayLevel) -> &'static str {
     match level {
         DayLevel::NoData => "none",
+        DayLevel::Maintenance => "maintenance",
         DayLevel::Good => "good",
         DayLevel::Minor => "minor",
         DayLevel::Major => "major",
@@ -72,6 +73,7 @@ fn push_label(out: &mut String, date: &str, bar: &DayBar) {
             out.push_str(": ");
             push_percent(out, p);
         }
+        None if bar.level == DayLevel::Maintenance => out.push_str(": maintenance"),
         None => out.push_str(": no data"),
     }
 }

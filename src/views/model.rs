@@ -1,7 +1,7 @@
 //! The view-model of the public site: everything one render shows, read in one go by
 //! `render::snapshot` and passed to the views.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::feed::FeedEntry;
 use crate::db::incidents::IncidentRecord;
@@ -88,6 +88,8 @@ pub const ALL_WAITING: &str = "Waiting for the first checks";
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub generated_at: DateTime<Utc>,
+    /// The date in the page's time zone: the last day of the uptime bars.
+    pub today: NaiveDate,
     pub history_days: u32,
     pub components: Vec<ComponentView>,
     /// Incidents not yet resolved, newest first.

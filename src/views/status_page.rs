@@ -25,7 +25,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
         indicator_class(indicator)
     };
     let banner_title = snapshot.description();
-    let today = snapshot.generated_at.date_naive();
+    let today = snapshot.today;
     let dates = DayLabels::new(&day_bars(today, snapshot.history_days, &[]));
     let body = html! {
         section class={ "banner banner--" (banner_class) } role="status" {
@@ -51,6 +51,8 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
         (incidents_section(site, snapshot))
         section.components aria-labelledby="components-heading" {
             h2 #components-heading { "Components" }
+            // The bars are days of this zone, and every time on the page is in it.
+            p.components__zone { "Days and times in " (site.page.timezone.name()) " time." }
             @if snapshot.components.is_empty() {
                 p.empty { "No monitors are configured yet." }
             }
@@ -126,7 +128,7 @@ fn recent_section(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
 
 fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &DayLabels) -> Markup {
     let m = &c.monitor;
-    let today = snapshot.generated_at.date_naive();
+    let today = snapshot.today;
     let bars = day_bars(today, snapshot.history_days, &c.days);
     let uptime = overall_uptime(&c.days);
     let days = snapshot.history_days;
