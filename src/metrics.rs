@@ -280,16 +280,24 @@ impl Metrics {
         self.lateness.observe(late.as_secs_f64());
     }
 
-    /// Sets the component status of `monitor` (one series per status word, the current one 1).
-    pub fn set_status(&self, monitor: &str, current: ComponentStatus) {
+    /// Sets the component status of `monitor` (one series per status word, the current one 1);
+    /// `None` (never checked: no data) leaves it without a status sample.
+    pub fn set_status(&self, monitor: &str, current: Option<ComponentStatus>) {
         for status in ComponentStatus::ALL {
             let label = StatusLabel {
                 monitor: monitor.to_string(),
                 status: status.as_str().to_string(),
             };
-            self.status
-                .get_or_create(&label)
-                .set(i64::from(status == current));
+            match current {
+                Some(current) => {
+                    self.status
+                        .get_or_create(&label)
+                        .set(i64::from(status == current));
+                }
+                None => {
+                    self.status.remove(&label);
+                }
+            }
         }
     }
 

@@ -202,7 +202,8 @@ pub async fn open_database(
     })
 }
 
-/// Stores the configured monitors (by id) and closes the poller's incidents of removed ones.
+/// Stores the configured monitors (by id), closes the poller's incidents of removed ones and
+/// keys the daily uptime buckets by the days of `[page] timezone`.
 async fn sync_monitors(
     writer: &Writer,
     config: &Config,
@@ -211,10 +212,13 @@ async fn sync_monitors(
     let specs = config.monitors.clone();
     let infos: Vec<_> = specs.iter().map(|s| s.info()).collect();
     let now = clock.now();
+    let zone = config.page.timezone;
     let rows = writer
         .run(move |tx| {
             let rows = monitors::sync(tx, &infos, now)?;
             apply::retire_removed(tx, now)?;
+            // Days of the page's zone: re-keyed from the hourly buckets when it changed.
+            crate::db::uptime::key_days_in(tx, zone)?;
             Ok(rows)
         })
         .await

@@ -88,7 +88,7 @@ pub fn seed_buckets(
         db.write_blocking(|tx| {
             for (row, at, delta) in &deltas {
                 uptime::add(tx, Table::Hourly, *row, hour_key(*at), *delta)?;
-                uptime::add(tx, Table::Daily, *row, day_key(*at), *delta)?;
+                uptime::add(tx, Table::Daily, *row, day_key(*at, chrono_tz::UTC), *delta)?;
             }
             Ok(())
         })

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::incidents::{UPDATE_COLUMNS, UpdateRecord, update_changes, update_from};
-use super::to_millis;
+use super::{from_millis, to_millis};
 use crate::domain::incident::Kind;
 
 /// One update as a feed shows it: with its incident's name and components.
@@ -15,6 +15,8 @@ pub struct FeedEntry {
     pub kind: Kind,
     /// Names of the components the incident affects.
     pub components: Vec<String>,
+    /// A maintenance's window (start, end); `None` for an incident.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// The newest updates since `since`, at most `limit`; only those of incidents affecting
@@ -26,7 +28,7 @@ pub fn recent_updates(
     monitor_row: Option<i64>,
 ) -> rusqlite::Result<Vec<FeedEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {UPDATE_COLUMNS}, i.name, i.kind
+        "SELECT {UPDATE_COLUMNS}, i.name, i.kind, i.scheduled_for, i.scheduled_until
          FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
          WHERE u.display_at >= ?1
            AND (?2 IS NULL OR EXISTS (SELECT 1 FROM incident_components c
@@ -40,6 +42,10 @@ pub fn recent_updates(
                 incident_name: r.get(8)?,
                 kind: Kind::parse(&r.get::<_, String>(9)?),
                 components: Vec::new(),
+                window: match (r.get::<_, Option<i64>>(10)?, r.get::<_, Option<i64>>(11)?) {
+                    (Some(from), Some(until)) => Some((from_millis(from), from_millis(until))),
+                    _ => None,
+                },
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

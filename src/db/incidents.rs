@@ -266,6 +266,23 @@ pub fn monitors_in_maintenance(
     rows.collect()
 }
 
+/// Whether a maintenance window of `monitor_row` is on at `at` (the predicate of
+/// [`monitors_in_maintenance`], for one monitor: asked for every check, so it reads only the
+/// unfinished maintenances, through their partial index).
+pub fn monitor_in_maintenance(
+    conn: &Connection,
+    monitor_row: i64,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM incidents i INDEXED BY maintenances_unfinished
+                        JOIN incident_components c ON c.incident_id = i.id AND c.monitor_id = ?1
+                        WHERE i.kind = 'maintenance' AND i.status != 'completed'
+                          AND i.scheduled_until > ?2 AND i.scheduled_for <= ?2)",
+    )?;
+    stmt.query_row(params![monitor_row, to_millis(at)], |r| r.get(0))
+}
+
 /// The open incidents that list a monitor: the poller's own one for it, and the owner's.
 pub fn open_covering(conn: &Connection, monitor_row: i64) -> rusqlite::Result<Vec<OpenIncident>> {
     let mut stmt = conn.prepare_cached(&format!(

@@ -230,6 +230,22 @@ const MIGRATIONS: &[&str] = &[
         changes TEXT NOT NULL DEFAULT '',
         flapping INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;",
+    // 12 (issue 19, figures; the 11th on its branch, renumbered at merge): uptime that stays
+    // true (SPEC §11). A check inside a maintenance window of its monitor counts neither up nor
+    // down: buckets count it apart, so a day spent in maintenance shows as maintenance. Daily
+    // buckets are days of `[page] timezone`; `uptime_zone` says which zone they are keyed in
+    // (UTC until now), so a change of zone re-keys the days the hourly buckets still cover.
+    // Every check asks whether an unfinished maintenance covers its monitor: those few rows
+    // get an index of their own.
+    "ALTER TABLE uptime_hourly ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE uptime_daily ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE uptime_zone (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        timezone TEXT NOT NULL
+    );
+    INSERT INTO uptime_zone (id, timezone) VALUES (1, 'UTC');
+    CREATE INDEX maintenances_unfinished ON incidents(scheduled_until)
+        WHERE kind = 'maintenance' AND status != 'completed';",
 ];
 
 /// The schema version this build writes.

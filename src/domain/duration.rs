@@ -49,19 +49,30 @@ pub fn format_duration(duration: Duration) -> String {
     format!("{ms}ms")
 }
 
-/// Formats a span of time for people: "3 min", "2 h 5 min", "4 days 3 h".
+/// Formats a span of time for people, the one formatter of every duration shown: its two
+/// largest units, so nothing useful is cut and nothing is noise — "45 s", "2 min 55 s",
+/// "1 h 5 min", "3 days 2 h" (a unit that is zero is left out: "3 min", "2 h"); under a
+/// second, milliseconds ("900 ms").
 pub fn format_span(duration: Duration) -> String {
     let secs = duration.as_secs();
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{secs} s"),
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (1, 0, _) => "1 day".to_string(),
-        (1, h, _) => format!("1 day {h} h"),
-        (d, 0, _) => format!("{d} days"),
-        (d, h, _) => format!("{d} days {h} h"),
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3_600,
+        secs % 3_600 / 60,
+        secs % 60,
+    );
+    let day_word = if days == 1 { "day" } else { "days" };
+    match (days, hours, mins, s) {
+        (0, 0, 0, 0) if duration.subsec_millis() > 0 => {
+            format!("{} ms", duration.subsec_millis())
+        }
+        (0, 0, 0, s) => format!("{s} s"),
+        (0, 0, m, 0) => format!("{m} min"),
+        (0, 0, m, s) => format!("{m} min {s} s"),
+        (0, h, 0, _) => format!("{h} h"),
+        (0, h, m, _) => format!("{h} h {m} min"),
+        (d, 0, _, _) => format!("{d} {day_word}"),
+        (d, h, _, _) => format!("{d} {day_word} {h} h"),
     }
 }
 
@@ -96,6 +107,19 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(800)), "800ms");
         assert_eq!(format_duration(Duration::from_millis(1_500)), "1.5s");
         assert_eq!(format_duration(Duration::from_secs(7_200)), "2h");
+    }
+
+    #[test]
+    fn spans_keep_two_units_so_nothing_useful_is_cut() {
+        assert_eq!(format_span(Duration::from_secs(175)), "2 min 55 s");
+        assert_eq!(format_span(Duration::from_secs(45)), "45 s");
+        assert_eq!(format_span(Duration::from_secs(60)), "1 min");
+        assert_eq!(format_span(Duration::from_secs(3_900)), "1 h 5 min");
+        assert_eq!(format_span(Duration::from_secs(3_905)), "1 h 5 min");
+        assert_eq!(format_span(Duration::from_secs(3_601)), "1 h");
+        assert_eq!(format_span(Duration::from_secs(86_400 + 59)), "1 day");
+        assert_eq!(format_span(Duration::from_millis(900)), "900 ms");
+        assert_eq!(format_span(Duration::ZERO), "0 s");
     }
 
     #[test]

@@ -15,3 +15,4 @@ pub mod reminder;
 pub mod smtp;
 pub mod status;
 pub mod uptime;
+pub mod window;

@@ -15,6 +15,7 @@ use crate::domain::event::{Event, MaintenanceChange};
 use crate::domain::incident::{Kind, Status};
 use crate::domain::notification::{EventKind, Severity};
 use crate::domain::status::{Health, Impact};
+use crate::domain::window::window_words;
 use crate::render::{site, snapshot, statuspage};
 
 /// What a message is for.
@@ -359,10 +360,14 @@ fn incident_update(
     let title = format!("[{word}] {}", record.name);
     let mut lines = Vec::new();
     let mut html = String::new();
-    if let (Some(from), Some(until)) = (record.scheduled_for, record.scheduled_until) {
-        let window = format!("From {} to {}.", local(config, from), local(config, until));
-        html.push_str(&format!("<p>{}</p>", escape(&window)));
-        lines.push(window);
+    let window = record.scheduled_for.zip(record.scheduled_until);
+    if let Some((from, until)) = window {
+        let words = format!(
+            "Window: {}.",
+            window_words(from, until, config.page.timezone)
+        );
+        html.push_str(&format!("<p>{}</p>", escape(&words)));
+        lines.push(words);
     }
     if let Some(u) = written.filter(|u| !u.body.trim().is_empty()) {
         lines.push(u.body.trim().to_string());
@@ -384,6 +389,9 @@ fn incident_update(
         &statuspage::page_id(config),
     ))
     .unwrap_or(Value::Null);
+    if let Some((from, until)) = window {
+        webhook["maintenance_window"] = window_json(config, from, until);
+    }
     Ok(Some(Planned {
         message: Message {
             event: if record.kind == Kind::Maintenance {
@@ -510,6 +518,24 @@ fn monitor_name(latest: &Message) -> String {
         .pointer("/component/name")
         .and_then(Value::as_str)
         .map_or_else(|| latest.title.clone(), str::to_string)
+}
+
+/// A maintenance's window for a webhook, beside Statuspage's UTC `scheduled_for`/`until`: the
+/// page's zone, both ends with their offset there, and the words people read.
+fn window_json(config: &Config, from: DateTime<Utc>, until: DateTime<Utc>) -> Value {
+    let zone = config.page.timezone;
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    };
+    json!({
+        "scheduled_for": statuspage::timestamp(from),
+        "scheduled_until": statuspage::timestamp(until),
+        "timezone": zone.name(),
+        "scheduled_for_local": local(from),
+        "scheduled_until_local": local(until),
+        "description": window_words(from, until, zone),
+    })
 }
 
 /// "Does this channel work?", sent when the owner asks.

@@ -8,25 +8,28 @@ pub const SVG: &str = "image/svg+xml";
 /// Custom labels longer than this are cut (a badge is not a banner).
 pub const MAX_LABEL: usize = 48;
 
-/// The word on the right of the badge.
-pub fn message(status: ComponentStatus) -> &'static str {
+/// The word on the right of the badge; `None` (never checked) is "unknown", as shields.io
+/// writes it.
+pub fn message(status: Option<ComponentStatus>) -> &'static str {
     match status {
-        ComponentStatus::Operational => "operational",
-        ComponentStatus::DegradedPerformance => "degraded",
-        ComponentStatus::PartialOutage => "partial outage",
-        ComponentStatus::MajorOutage => "major outage",
-        ComponentStatus::UnderMaintenance => "maintenance",
+        None => "unknown",
+        Some(ComponentStatus::Operational) => "operational",
+        Some(ComponentStatus::DegradedPerformance) => "degraded",
+        Some(ComponentStatus::PartialOutage) => "partial outage",
+        Some(ComponentStatus::MajorOutage) => "major outage",
+        Some(ComponentStatus::UnderMaintenance) => "maintenance",
     }
 }
 
-/// Shields.io's colours for the same meanings.
-pub fn colour(status: ComponentStatus) -> &'static str {
+/// Shields.io's colours for the same meanings (its light grey for "unknown").
+pub fn colour(status: Option<ComponentStatus>) -> &'static str {
     match status {
-        ComponentStatus::Operational => "#44cc11",
-        ComponentStatus::DegradedPerformance => "#dfb317",
-        ComponentStatus::PartialOutage => "#fe7d37",
-        ComponentStatus::MajorOutage => "#e05d44",
-        ComponentStatus::UnderMaintenance => "#007ec6",
+        None => "#9f9f9f",
+        Some(ComponentStatus::Operational) => "#44cc11",
+        Some(ComponentStatus::DegradedPerformance) => "#dfb317",
+        Some(ComponentStatus::PartialOutage) => "#fe7d37",
+        Some(ComponentStatus::MajorOutage) => "#e05d44",
+        Some(ComponentStatus::UnderMaintenance) => "#007ec6",
     }
 }
 
@@ -42,8 +45,8 @@ fn text_width(text: &str) -> u32 {
         .sum()
 }
 
-/// The badge for `label` showing `status`.
-pub fn svg(label: &str, status: ComponentStatus) -> String {
+/// The badge for `label` showing `status` (`None`: never checked, "unknown").
+pub fn svg(label: &str, status: Option<ComponentStatus>) -> String {
     let label: String = label.chars().take(MAX_LABEL).collect();
     let message = message(status);
     let (lw, mw) = (text_width(&label) + 10, text_width(message) + 10);

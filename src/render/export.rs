@@ -81,7 +81,7 @@ impl Exporter {
             content_type: HTML,
             body: Bytes::from(not_found.into_string()),
         });
-        for page in 1..=pages::history_pages(conn, now)? {
+        for page in 1..=pages::history_pages(conn, now, config.page.timezone)? {
             files.extend(pages::history(config, conn, page, &Links::export(0), now)?);
         }
         // Each component's feeds, so a second host serves every feed the server does.

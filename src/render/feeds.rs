@@ -8,6 +8,7 @@ use maud::html;
 use serde_json::json;
 
 use crate::db::feed::FeedEntry;
+use crate::domain::window::window_words;
 
 /// Feeds list at most this many entries, from at most [`FEED_DAYS`] days back.
 pub const FEED_LIMIT: usize = 50;
@@ -31,6 +32,8 @@ pub struct FeedMeta<'a> {
     pub updated: DateTime<Utc>,
     /// WebSub hubs that announce the feed's new items (`[feeds] websub_hubs`).
     pub hubs: Vec<String>,
+    /// The page's time zone, for the words of a maintenance window.
+    pub zone: chrono_tz::Tz,
 }
 
 /// One feed item: an incident or maintenance update. The one model RSS, Atom and JSON Feed
@@ -41,7 +44,7 @@ pub struct Item {
     /// `[Identified] Blog comments broken`
     pub title: String,
     pub at: DateTime<Utc>,
-    /// The sanitized note, then the components and their changes.
+    /// A maintenance's window, then the sanitized note, then the components and their changes.
     pub html: String,
     /// The status word (`identified`) and its label (`Identified`).
     pub status: &'static str,
@@ -57,7 +60,7 @@ impl Item {
             ),
             title: format!("[{}] {}", e.update.status.label(), e.incident_name),
             at: e.update.display_at,
-            html: entry_html(e),
+            html: entry_html(e, meta.zone),
             status: e.update.status.as_str(),
             label: e.update.status.label(),
         }
@@ -68,8 +71,14 @@ fn items(meta: &FeedMeta<'_>, entries: &[FeedEntry]) -> Vec<Item> {
     entries.iter().map(|e| Item::of(meta, e)).collect()
 }
 
-/// The sanitized note, then the affected components and their changes.
-fn entry_html(e: &FeedEntry) -> String {
+/// A maintenance's window (in the page's zone and UTC: every item says when, not only the
+/// first), the sanitized note, then the affected components and their changes.
+fn entry_html(e: &FeedEntry, zone: chrono_tz::Tz) -> String {
+    let window = html! {
+        @if let Some((from, until)) = e.window {
+            p { strong { "Window: " } (window_words(from, until, zone)) }
+        }
+    };
     let extra = html! {
         @if !e.update.changes.is_empty() {
             p {
@@ -85,7 +94,12 @@ fn entry_html(e: &FeedEntry) -> String {
             p { strong { "Affected: " } (e.components.join(", ")) }
         }
     };
-    format!("{}{}", e.update.body_html, extra.into_string())
+    format!(
+        "{}{}{}",
+        window.into_string(),
+        e.update.body_html,
+        extra.into_string()
+    )
 }
 
 fn atom_link(rel: &str, href: String, mime: Option<&str>) -> atom::Link {

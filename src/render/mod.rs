@@ -96,7 +96,7 @@ impl Renderer {
                 snapshot.checker_offline_since = offline_since;
                 let files = site::render(&config, &snapshot, &Links::server())?;
                 for c in &snapshot.components {
-                    metrics.set_status(&c.monitor.key, c.status);
+                    metrics.set_status(&c.monitor.key, c.known_status());
                 }
                 cache.store(files, snapshot.generated_at);
                 cache.set_snapshot(snapshot);

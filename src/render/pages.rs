@@ -2,6 +2,7 @@
 //! one per history page. The export renders all of them.
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use super::cache::File;
@@ -9,6 +10,7 @@ use super::feeds::{self, FEED_DAYS, FEED_LIMIT};
 use super::site::HTML;
 use crate::config::Config;
 use crate::db::incidents::{self, Filter};
+use crate::domain::uptime::day_start;
 use crate::views::history_page::{self, HistoryView, MONTHS_PER_PAGE, Month};
 use crate::views::{Links, Site, incident_page};
 
@@ -55,13 +57,13 @@ pub fn incident(
 }
 
 /// How many history pages there are (at least one).
-pub fn history_pages(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<u32> {
+pub fn history_pages(conn: &Connection, now: DateTime<Utc>, zone: Tz) -> rusqlite::Result<u32> {
     let Some(oldest) = incidents::oldest_start(conn)? else {
         return Ok(1);
     };
-    let today = now.date_naive();
-    let months =
-        (today.year_month_index() - oldest.date_naive().year_month_index()).max(0) as u32 + 1;
+    let today = now.with_timezone(&zone).date_naive();
+    let oldest = oldest.with_timezone(&zone).date_naive();
+    let months = (today.year_month_index() - oldest.year_month_index()).max(0) as u32 + 1;
     Ok(months.div_ceil(MONTHS_PER_PAGE).max(1))
 }
 
@@ -72,11 +74,13 @@ pub fn history(
     links: &Links,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Option<File>> {
-    let pages = history_pages(conn, now)?;
+    let zone = config.page.timezone;
+    let pages = history_pages(conn, now, zone)?;
     if page == 0 || page > pages {
         return Ok(None);
     }
-    let today = now.date_naive();
+    // Months of the page's zone, like its days.
+    let today = now.with_timezone(&zone).date_naive();
     let first_back = (page - 1) * MONTHS_PER_PAGE;
     let months = (first_back..first_back + MONTHS_PER_PAGE)
         .map(|back| {
@@ -85,9 +89,9 @@ pub fn history(
             let end = if back == 0 {
                 now + Duration::days(1)
             } else {
-                end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+                day_start(end, zone)
             };
-            let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            let from = day_start(start, zone);
             Ok(Month {
                 first_day: start,
                 incidents: incidents::list(conn, Filter::IncidentsBetween(from, end), now)?,

@@ -69,6 +69,7 @@ pub fn page_feed_meta<'a>(
         home: format!("{base}/"),
         updated,
         hubs: config.websub_hubs.iter().map(|h| h.to_string()).collect(),
+        zone: config.page.timezone,
     }
 }
 
@@ -127,7 +128,7 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
         files.push(text(
             path,
             badge::SVG,
-            badge::svg(&c.monitor.name, c.status),
+            badge::svg(&c.monitor.name, c.known_status()),
         ));
     }
     // Assets go through the cache too: gzipped once, with validators.

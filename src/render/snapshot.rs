@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Days, Utc};
+use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use crate::config::Config;
@@ -19,7 +20,7 @@ use crate::views::model::{ComponentView, JobTimes, Snapshot, Waiting};
 pub const RECENT: usize = 50;
 
 /// The daily buckets of the page's window, kept between renders. A check is counted on the day
-/// it started and no check runs for a day, so the days before yesterday never change: they are
+/// (of the page's zone) it started and no check runs for a day, so the days before yesterday never change: they are
 /// read once (and again when the window moves on a new day), and each render reads only
 /// yesterday's and today's buckets — a few per monitor, however long the window. Only a
 /// restart sees buckets written to the database behind the server's back.
@@ -28,10 +29,11 @@ pub struct DayHistory {
     settled: Mutex<Option<Settled>>,
 }
 
-/// Buckets of the days `first..=last`, by monitor row, oldest first.
+/// Buckets of the days `first..=last` of `zone`, by monitor row, oldest first.
 struct Settled {
     first: i64,
     last: i64,
+    zone: Tz,
     days: HashMap<i64, Vec<DayCount>>,
 }
 
@@ -40,7 +42,9 @@ impl DayHistory {
         Self::default()
     }
 
-    /// Every monitor's buckets from `first` through `today`, by monitor row, oldest first.
+    /// Every monitor's buckets from `first` through `today` (days of the zone the buckets are
+    /// keyed in), by monitor row, oldest first. A change of zone re-keys the buckets: the
+    /// settled days are read again.
     fn window(
         &self,
         conn: &Connection,
@@ -48,14 +52,16 @@ impl DayHistory {
         today: i64,
     ) -> rusqlite::Result<HashMap<i64, Vec<DayCount>>> {
         let last = today - 2;
+        let zone = uptime::day_zone(conn)?;
         let mut settled = self.settled.lock().unwrap_or_else(|p| p.into_inner());
         let current = settled
             .as_ref()
-            .is_some_and(|s| s.first == first && s.last == last);
+            .is_some_and(|s| s.first == first && s.last == last && s.zone == zone);
         if !current {
             *settled = Some(Settled {
                 first,
                 last,
+                zone,
                 days: uptime::daily_window(conn, first, last)?,
             });
         }
@@ -84,7 +90,8 @@ pub fn load(
         .iter()
         .filter_map(|m| m.heartbeat().map(|hb| (m.id.as_str(), hb)))
         .collect();
-    let today = now.date_naive();
+    // The page's days: a day of `[page] timezone` (the zone the daily buckets are keyed in).
+    let today = now.with_timezone(&config.page.timezone).date_naive();
     let first = today
         .checked_sub_days(Days::new(u64::from(history_days.saturating_sub(1))))
         .unwrap_or(today);
@@ -119,6 +126,7 @@ pub fn load(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Snapshot {
         generated_at: now,
+        today,
         history_days,
         components,
         open_incidents: incidents::list(conn, Filter::OpenIncidents, now)?,

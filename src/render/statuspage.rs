@@ -262,7 +262,7 @@ impl<'a> Api<'a> {
         serde_json::json!({
             "page": {"name": self.config.page.title, "url": format!("{base}/")},
             "indicator": status.indicator,
-            "description": status.description,
+            "description": self.snapshot.description(),
             "updated_at": timestamp(self.snapshot.updated_at()),
             "incidents": self.snapshot.open_incidents.iter().map(|i| serde_json::json!({
                 "id": i.id.to_string(),

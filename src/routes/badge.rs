@@ -35,7 +35,7 @@ pub async fn get(
         .iter()
         .find(|c| c.monitor.key == key)
         .ok_or_else(unknown)?;
-    let status = component.status;
+    let status = component.known_status();
     let svg = blocking(move || badge::svg(&label, status)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))

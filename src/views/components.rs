@@ -1,8 +1,11 @@
 //! Small reusable pieces: status pills and uptime bars.
 
+use chrono::{DateTime, Utc};
 use maud::{Markup, Render, html};
 
+use super::Site;
 use super::model::Waiting;
+use crate::domain::duration::format_span;
 use crate::domain::status::{ComponentStatus, Indicator};
 use crate::domain::uptime::{DayBar, DayLevel, push_percent};
 
@@ -20,6 +23,19 @@ pub fn waiting_pill(waiting: Waiting) -> Markup {
     }
 }
 
+/// When a background job's run is expected, after a " · ": "next expected 16:35 CET" while
+/// that time is ahead, "expected 16:29 CET, overdue by 1 min 20 s" once it has gone by (the run
+/// may still report within its grace). The page and /admin/jobs say it the same way.
+pub fn job_expected(site: &Site<'_>, next: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    let at = html! { time datetime=(Site::iso(next)) { (site.local_moment(next, now)) } };
+    match (now - next).to_std() {
+        Ok(late) if late > std::time::Duration::ZERO => html! {
+            " · expected " (at) ", overdue by " (format_span(late))
+        },
+        _ => html! { " · next expected " (at) },
+    }
+}
+
 /// The CSS modifier of a page indicator.
 pub fn indicator_class(indicator: Indicator) -> &'static str {
     indicator.as_str()
@@ -28,6 +44,7 @@ pub fn indicator_class(indicator: Indicator) -> &'static str {
 fn level_class(level: DayLevel) -> &'static str {
     match level {
         DayLevel::NoData => "none",
+        DayLevel::Maintenance => "maintenance",
         DayLevel::Good => "good",
         DayLevel::Minor => "minor",
         DayLevel::Major => "major",
@@ -56,6 +73,7 @@ fn push_label(out: &mut String, date: &str, bar: &DayBar) {
             out.push_str(": ");
             push_percent(out, p);
         }
+        None if bar.level == DayLevel::Maintenance => out.push_str(": maintenance"),
         None => out.push_str(": no data"),
     }
 }

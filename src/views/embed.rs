@@ -17,6 +17,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot, base: &str, operational: boo
     let (class, record): (&str, Option<&IncidentRecord>) = match (incident, maintenance) {
         (Some(i), _) => (indicator_class(indicator), Some(i)),
         (None, Some(m)) => ("maintenance", Some(m)),
+        (None, None) if snapshot.all_waiting() => ("waiting", None),
         (None, None) => (indicator_class(indicator), None),
     };
     let more = snapshot.open_incidents.len().saturating_sub(1);
@@ -38,7 +39,7 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot, base: &str, operational: boo
                         " · " (site.page.title)
                     }))
                 } @else if operational {
-                    (banner(class, &format!("{base}/"), indicator.description(), html! {
+                    (banner(class, &format!("{base}/"), snapshot.description(), html! {
                         (site.page.title)
                     }))
                 }

@@ -1,7 +1,7 @@
 //! The view-model of the public site: everything one render shows, read in one go by
 //! `render::snapshot` and passed to the views.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::feed::FeedEntry;
 use crate::db::incidents::IncidentRecord;
@@ -25,11 +25,20 @@ pub struct ComponentView {
     pub job: Option<JobTimes>,
 }
 
+impl ComponentView {
+    /// The status to show where there is no room for "waiting" (badges, `/metrics`): `None`
+    /// before the first check, which is "no data", never "operational" (SPEC §11).
+    pub fn known_status(&self) -> Option<ComponentStatus> {
+        self.waiting.is_none().then_some(self.status)
+    }
+}
+
 /// When a background job last ran well and when it is next expected, for the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobTimes {
     pub last_success: Option<DateTime<Utc>>,
-    /// Only while it is still ahead.
+    /// The run owed while it may still report (overdue once that time has gone by), else the
+    /// next one.
     pub next_expected: Option<DateTime<Utc>>,
 }
 
@@ -72,10 +81,15 @@ impl Waiting {
     }
 }
 
+/// The banner of a fresh server, before any component was checked.
+pub const ALL_WAITING: &str = "Waiting for the first checks";
+
 /// The data behind one render of the public site.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub generated_at: DateTime<Utc>,
+    /// The date in the page's time zone: the last day of the uptime bars.
+    pub today: NaiveDate,
     pub history_days: u32,
     pub components: Vec<ComponentView>,
     /// Incidents not yet resolved, newest first.
@@ -112,6 +126,17 @@ impl Snapshot {
     /// True when there are components and none has been checked yet (a fresh server).
     pub fn all_waiting(&self) -> bool {
         !self.components.is_empty() && self.components.iter().all(|c| c.waiting.is_some())
+    }
+
+    /// What the page says about itself in words: the indicator's description, or before any
+    /// check "Waiting for the first checks" (a guess of "All Systems Operational" would not be
+    /// true). The page's banner, the embed and `/widget.json` say it alike.
+    pub fn description(&self) -> &'static str {
+        if self.all_waiting() {
+            ALL_WAITING
+        } else {
+            self.indicator().description()
+        }
     }
 
     pub fn indicator(&self) -> Indicator {

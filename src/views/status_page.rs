@@ -2,7 +2,9 @@
 
 use maud::{Markup, html};
 
-use super::components::{DayLabels, indicator_class, status_pill, uptime_bars, waiting_pill};
+use super::components::{
+    DayLabels, indicator_class, job_expected, status_pill, uptime_bars, waiting_pill,
+};
 use super::model::{ComponentView, JobTimes, Snapshot, Waiting};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
@@ -17,12 +19,13 @@ const RECENT_DAYS: i64 = 14;
 pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
     let indicator = snapshot.indicator();
     // Before any check, "All Systems Operational" would be a guess.
-    let (banner_class, banner_title) = if snapshot.all_waiting() {
-        ("waiting", "Waiting for the first checks")
+    let banner_class = if snapshot.all_waiting() {
+        "waiting"
     } else {
-        (indicator_class(indicator), indicator.description())
+        indicator_class(indicator)
     };
-    let today = snapshot.generated_at.date_naive();
+    let banner_title = snapshot.description();
+    let today = snapshot.today;
     let dates = DayLabels::new(&day_bars(today, snapshot.history_days, &[]));
     let body = html! {
         section class={ "banner banner--" (banner_class) } role="status" {
@@ -48,6 +51,8 @@ pub fn render(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
         (incidents_section(site, snapshot))
         section.components aria-labelledby="components-heading" {
             h2 #components-heading { "Components" }
+            // The bars are days of this zone, and every time on the page is in it.
+            p.components__zone { "Days and times in " (site.page.timezone.name()) " time." }
             @if snapshot.components.is_empty() {
                 p.empty { "No monitors are configured yet." }
             }
@@ -123,7 +128,7 @@ fn recent_section(site: &Site<'_>, snapshot: &Snapshot) -> Markup {
 
 fn component(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, dates: &DayLabels) -> Markup {
     let m = &c.monitor;
-    let today = snapshot.generated_at.date_naive();
+    let today = snapshot.today;
     let bars = day_bars(today, snapshot.history_days, &c.days);
     let uptime = overall_uptime(&c.days);
     let days = snapshot.history_days;
@@ -180,7 +185,8 @@ fn check_meta(site: &Site<'_>, c: &ComponentView) -> Markup {
     }
 }
 
-/// "Last run 02:31 CET · next expected 30 Nov 02:30 CET · reason" of a background job.
+/// "Last run 02:31 CET · next expected 30 Nov 02:30 CET · reason" of a background job (or
+/// "expected 02:30 CET, overdue by 4 min" once that time has gone by).
 fn job_meta(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, job: &JobTimes) -> Markup {
     let now = snapshot.generated_at;
     html! {
@@ -193,8 +199,7 @@ fn job_meta(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, job: &JobTi
             None => { (Waiting::FirstPing.sentence()) }
         }
         @if let Some(next) = job.next_expected {
-            " · next expected "
-            time datetime=(Site::iso(next)) { (site.local_moment(next, now)) }
+            (job_expected(site, next, now))
         }
         @if let Some(reason) = c.monitor.last.as_ref().and_then(|l| l.reason.as_ref()) {
             span.component__reason { " · " (reason) }

@@ -8,6 +8,7 @@ use super::components::status_pill;
 use crate::db::incidents::{IncidentRecord, UpdateRecord};
 use crate::domain::duration::format_span;
 use crate::domain::incident::Kind;
+use crate::domain::window::window_words;
 
 /// "12 min", or "ongoing" while the incident is open.
 pub fn duration(i: &IncidentRecord, now: DateTime<Utc>) -> String {
@@ -32,17 +33,10 @@ pub fn both_times(site: &Site<'_>, at: DateTime<Utc>) -> Markup {
     }
 }
 
-/// The words before a maintenance window: "Sat 2026-11-28 22:00 – 23:30 CET".
+/// The words of a maintenance window: "Sat 2026-11-28 22:00 – 23:30 CET (21:00 – 22:30 UTC)".
 pub fn window(site: &Site<'_>, i: &IncidentRecord) -> Option<String> {
     let (from, until) = (i.scheduled_for?, i.scheduled_until?);
-    let tz = site.page.timezone;
-    let (from, until) = (from.with_timezone(&tz), until.with_timezone(&tz));
-    let end = if from.date_naive() == until.date_naive() {
-        until.format("%H:%M %Z").to_string()
-    } else {
-        until.format("%a %Y-%m-%d %H:%M %Z").to_string()
-    };
-    Some(format!("{} – {end}", from.format("%a %Y-%m-%d %H:%M")))
+    Some(window_words(from, until, site.page.timezone))
 }
 
 fn impact_class(i: &IncidentRecord) -> String {

@@ -406,3 +406,60 @@ async fn json_feed_holds_the_same_items_as_rss_and_atom_and_grows_with_them() {
         "autodiscovery"
     );
 }
+
+/// A scheduled maintenance, from 10:00 to 11:30 UTC two days from now.
+fn window_in_two_days() -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    use chrono::{Days, TimeZone};
+    let day = chrono::Utc::now().date_naive() + Days::new(2);
+    let from = chrono::Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).expect("time"));
+    (from, from + chrono::Duration::minutes(90))
+}
+
+/// What every feed item, mail and webhook about the window says: its times in the page's
+/// zone (Berlin) and in UTC.
+pub fn berlin_window_words(
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let tz = chrono_tz::Europe::Berlin;
+    let (f, u) = (from.with_timezone(&tz), until.with_timezone(&tz));
+    format!(
+        "{} – {} ({} – {})",
+        f.format("%a %Y-%m-%d %H:%M"),
+        u.format("%H:%M %Z"),
+        from.format("%H:%M"),
+        until.format("%H:%M UTC")
+    )
+}
+
+/// SPEC §11: a feed item about a maintenance says its window, in the page zone and in UTC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_item_says_its_window_in_the_page_zone_and_utc() {
+    let app = crate::helpers::spawn_app_in_zone(
+        "Europe/Berlin",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let (from, until) = window_in_two_days();
+    app.schedule_maintenance(from, until, &["blog"]).await;
+    let words = berlin_window_words(from, until);
+    for path in [
+        "/feed.rss",
+        "/feed.atom",
+        "/feed.json",
+        "/components/blog/feed.rss",
+    ] {
+        let feed = parse(&app, path).await;
+        let entry = &feed.entries[0];
+        let content = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
+            .unwrap_or_default();
+        assert!(
+            content.contains(&words),
+            "{path}: {content:?} says {words:?}"
+        );
+    }
+}

@@ -106,6 +106,25 @@ pub async fn spawn_app_env(extra: &str, env: &[(&str, &str)]) -> TestApp {
     start(text, dir, clock, env).await
 }
 
+/// [`spawn_app`] with the page in time zone `zone` (an IANA name).
+#[allow(dead_code)] // not every test binary uses it
+pub async fn spawn_app_in_zone(zone: &str, extra: &str) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let text = in_zone(&test_config(dir.path(), extra), zone);
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    start(text, dir, clock, Vec::new()).await
+}
+
+/// A test config with `timezone = zone` in its `[page]` section (in place of one set before).
+fn in_zone(text: &str, zone: &str) -> String {
+    let (head, rest) = text.split_once("[page]\n").expect("a [page] section");
+    let rest = match rest.strip_prefix("timezone = ") {
+        Some(set) => set.split_once('\n').map_or("", |(_, after)| after),
+        None => rest,
+    };
+    format!("{head}[page]\ntimezone = \"{zone}\"\n{rest}")
+}
+
 async fn start(
     config_text: String,
     data_dir: Arc<TempDir>,
@@ -322,6 +341,14 @@ impl TestApp {
             self.data_dir.clone(),
             self.clock.clone(),
         )
+    }
+
+    /// Stops and starts again like [`TestApp::restart`], with the page in time zone `zone`.
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn restart_in_zone(self, zone: &str) -> TestApp {
+        let env = self.env.clone();
+        let (text, dir, clock) = self.stop().await;
+        start(in_zone(&text, zone), dir, clock, env).await
     }
 
     /// Stops and starts again on the same data dir, config, environment and clock.

@@ -414,3 +414,53 @@ async fn a_log_too_long_to_read_still_reports_the_run() {
     assert!(kept.starts_with("LOG-HEAD") && kept.len() <= 10 * 1024);
     assert_eq!(status(&app).await, "operational");
 }
+
+/// Past its expected time a job is overdue, and the page and /admin/jobs say so rather than
+/// "next expected" a time already gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_job_says_how_long_it_is_overdue_on_the_page_and_in_admin() {
+    let app = spawn_app(&job(
+        "schedule = \"*/5 * * * *\"\ngrace = \"4m\"\ninterval = \"1s\"\n",
+    ))
+    .await;
+    let five = |t: DateTime<Utc>| {
+        t.duration_trunc(TimeDelta::minutes(5))
+            .expect("five minutes")
+            + TimeDelta::minutes(5)
+    };
+    let first = five(app.clock.now());
+    at(&app, first + TimeDelta::seconds(5)).await;
+    assert_eq!(ping(&app, "", None).await, 200);
+    app.settle().await;
+    // The next run is due at `second`; 1 min 20 s later it has not reported (grace 4 min).
+    let second = first + TimeDelta::minutes(5);
+    at(&app, second + TimeDelta::seconds(80)).await;
+    assert_eq!(status(&app).await, "operational", "within its grace");
+    app.render().await;
+    let page = app.get_html("/").await;
+    let selector = scraper::Selector::parse("#component-stats .component__meta").expect("css");
+    let meta: String = page
+        .select(&selector)
+        .next()
+        .expect("the job's line")
+        .text()
+        .collect();
+    let now = app.clock.now();
+    let expected = format!("expected {} UTC, overdue by 1 min 20 s", clock(second, now));
+    assert!(meta.contains(&expected), "{meta:?} says {expected:?}");
+    assert!(!meta.contains("next expected"), "{meta}");
+
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.login(ADMIN_PASSWORD).await.status, 303);
+    let jobs = browser.get("/admin/jobs").await;
+    assert_eq!(jobs.status, 200);
+    let doc = scraper::Html::parse_document(&jobs.body);
+    let selector = scraper::Selector::parse(".job__times").expect("css");
+    let times: String = doc
+        .select(&selector)
+        .next()
+        .expect("times")
+        .text()
+        .collect();
+    assert!(times.contains(&expected), "{times:?} says {expected:?}");
+}

@@ -143,6 +143,9 @@ async fn badges_are_svg_in_the_colour_of_each_status() {
         .admin("POST", "/api/admin/maintenances", Some(json!({"name": "Work", "scheduled_for": (now - chrono::Duration::minutes(1)).to_rfc3339(), "scheduled_until": (now + chrono::Duration::hours(1)).to_rfc3339(), "components": ["maint"]})))
         .await;
     assert_eq!(r.status(), 201);
+    // Checked once: a component never checked is "unknown" (see below).
+    app.apply_times(&CheckResult::up(now, Duration::from_millis(50)), 1)
+        .await;
     let expected = [
         ("up", "#44cc11", "up site: operational"),
         ("slow", "#dfb317", "slow site: degraded"),
@@ -214,4 +217,58 @@ async fn process_cpu_is_a_total_counter_and_timestamps_are_named_so() {
     )
     .expect("the expiry as a timestamp");
     assert!((at - expires.timestamp() as f64).abs() < 1.0, "{at}");
+}
+
+/// SPEC §11: a component never checked is "no data" — the badge says `unknown` in grey,
+/// `/metrics` has no status sample for it, the widget and the embed do not call it operational.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_never_checked_is_unknown_on_its_badge_and_has_no_status_sample() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let svg = app.get("/badge/blog.svg").await.text().await.expect("body");
+    assert_eq!(
+        badge_colour_and_title(&svg),
+        ("#9f9f9f".to_string(), "blog site: unknown".to_string())
+    );
+    let custom = app
+        .get("/badge/blog.svg?label=Blog")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(badge_colour_and_title(&custom).1, "Blog: unknown");
+    let before = scrape(&app).await;
+    assert!(
+        !before
+            .samples
+            .iter()
+            .any(|s| s.metric == "signalfire_monitor_status"
+                && s.labels.get("monitor") == Some("blog")),
+        "no status sample before the first check"
+    );
+    let widget = app.get_json("/widget.json").await;
+    assert_eq!(widget["description"], "Waiting for the first checks");
+    let embed = app
+        .get("/embed?operational=1")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(!embed.contains("All Systems Operational"), "{embed}");
+    assert!(embed.contains("Waiting for the first checks"), "{embed}");
+
+    app.apply_times(&CheckResult::up(Utc::now(), Duration::from_millis(80)), 1)
+        .await;
+    let svg = app.get("/badge/blog.svg").await.text().await.expect("body");
+    assert_eq!(badge_colour_and_title(&svg).1, "blog site: operational");
+    let after = scrape(&app).await;
+    assert_eq!(
+        value(
+            &after,
+            "signalfire_monitor_status",
+            &[("monitor", "blog"), ("status", "operational")]
+        ),
+        Some(1.0)
+    );
+    let widget = app.get_json("/widget.json").await;
+    assert_eq!(widget["description"], "All Systems Operational");
 }

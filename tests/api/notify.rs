@@ -978,3 +978,47 @@ async fn a_site_that_answers_again_but_slowly_is_reported_degraded() {
         mails[1].text()
     );
 }
+
+/// SPEC §11: a mail and a webhook about a maintenance say its window, in the page zone and
+/// in UTC (text for people; the webhook also as times with their offsets).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_mail_and_webhook_say_the_window_in_the_page_zone_and_utc() {
+    let smtp = SmtpSink::start().await;
+    let receiver = Receiver::start(Reply::Status(200)).await;
+    let app = crate::helpers::spawn_app_in_zone(
+        "Europe/Berlin",
+        &format!(
+            "{}{}{}{}",
+            smtp.config(),
+            http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+            channel("owner-mail", "email", "to = [\"owner@test.example\"]"),
+            channel(
+                "hooks",
+                "webhook",
+                &format!("url = \"{}\"", receiver.url("/hook"))
+            ),
+        ),
+    )
+    .await;
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(2);
+    let from = day.and_hms_opt(10, 0, 0).expect("time").and_utc();
+    let until = from + chrono::Duration::minutes(90);
+    app.schedule_maintenance(from, until, &["blog"]).await;
+    app.deliver().await;
+    let words = crate::feeds::berlin_window_words(from, until);
+    let mail = smtp.wait_for("owner@test.example", 1).await[0].text();
+    assert!(mail.contains(&words), "{mail:?} says {words:?}");
+    let hook = receiver.wait_for("/hook", 1).await[0].json();
+    let window = &hook["maintenance_window"];
+    assert_eq!(window["description"], words.as_str(), "{hook}");
+    assert_eq!(window["timezone"], "Europe/Berlin");
+    assert_eq!(
+        window["scheduled_for"],
+        from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    );
+    let local = from.with_timezone(&chrono_tz::Europe::Berlin);
+    assert_eq!(
+        window["scheduled_for_local"],
+        local.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    );
+}

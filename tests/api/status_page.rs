@@ -294,3 +294,85 @@ async fn a_fresh_server_shows_no_component_as_operational_before_its_first_check
     let components = app.get_json("/api/v2/components.json").await;
     assert!(components["components"][0]["description"].is_null());
 }
+
+/// SPEC §11: checks inside a maintenance window of the component count neither up nor down;
+/// a day spent entirely in maintenance shows as maintenance, not as an outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_inside_a_maintenance_window_count_neither_up_nor_down() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let start = app.clock.now();
+    // Long enough to cover the whole next day, wherever in today it begins.
+    app.schedule_maintenance(
+        start - chrono::Duration::minutes(1),
+        start + chrono::Duration::hours(50),
+        &["blog"],
+    )
+    .await;
+    let down = |at| CheckResult::down(at, Duration::from_millis(4), "HTTP 503");
+    app.apply_times(&down(start), 3).await;
+    app.clock.advance(Duration::from_secs(86_400));
+    app.apply_times(&down(app.clock.now()), 3).await;
+    app.clock
+        .advance(Duration::from_secs(2 * 86_400 + 3 * 3_600));
+    let up = CheckResult::up(app.clock.now(), Duration::from_millis(4));
+    app.apply_times(&up, 1).await;
+    app.render().await;
+
+    let page = app.get_html("/").await;
+    for day in [
+        start.date_naive(),
+        start.date_naive() + chrono::Days::new(1),
+    ] {
+        let (class, label) = bar_of(&page, day);
+        assert!(class.contains("maintenance"), "{label}: {class}");
+        assert!(label.ends_with(": maintenance"), "{label}");
+    }
+    let (class, label) = bar_of(&page, app.clock.now().date_naive());
+    assert!(class.contains("good"), "{label}: {class}");
+    let uptime = text(&select(&page, "#component-blog .legend__uptime")[0]);
+    assert_eq!(uptime, "100% uptime", "the window's failures do not count");
+}
+
+/// SPEC §11: the daily bars are days of `[page] timezone` (the page says which), and a change
+/// of zone re-keys the days that still have hourly buckets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_are_days_of_the_page_zone_and_follow_a_change_of_zone() {
+    let app = crate::helpers::spawn_app_in_zone(
+        "Europe/Berlin",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    // 23:30 UTC is already the next day in Berlin (UTC+1, or +2 in summer).
+    let utc_day = app.clock.now().date_naive() + chrono::Days::new(1);
+    let berlin_day = utc_day + chrono::Days::new(1);
+    let at = utc_day.and_hms_opt(23, 30, 0).expect("time").and_utc();
+    app.clock.set(at);
+    let down = CheckResult::down(at, Duration::from_millis(4), "HTTP 503");
+    app.apply_times(&down, 1).await;
+    app.render().await;
+    let page = app.get_html("/").await;
+    assert!(
+        bar_of(&page, berlin_day).0.contains("major"),
+        "counted on the Berlin day"
+    );
+    assert!(
+        bar_of(&page, utc_day).0.contains("none"),
+        "not on the UTC day"
+    );
+    let zone = text(&select(&page, ".components__zone")[0]);
+    assert!(zone.contains("Europe/Berlin"), "{zone}");
+
+    let app = app.restart_in_zone("UTC").await;
+    let page = app.get_html("/").await;
+    assert!(
+        bar_of(&page, utc_day).0.contains("major"),
+        "re-keyed to the UTC day"
+    );
+    let zone = text(&select(&page, ".components__zone")[0]);
+    assert!(zone.contains("UTC"), "{zone}");
+
+    let app = app.restart_in_zone("Europe/Berlin").await;
+    let page = app.get_html("/").await;
+    assert!(bar_of(&page, berlin_day).0.contains("major"), "and back");
+    assert!(bar_of(&page, utc_day).0.contains("none"));
+}

@@ -11,6 +11,7 @@ use super::super::Site;
 use super::page;
 use crate::db::pings::PingRow;
 use crate::domain::duration::format_span;
+use crate::views::components::job_expected;
 
 /// One job as the owner sees it.
 pub struct JobRow {
@@ -104,7 +105,7 @@ pub fn render(site: &Site<'_>, view: &JobsView) -> Markup {
                             None => { "No success reported yet" }
                         }
                         @if let Some(next) = job.next_expected {
-                            " · next expected " time datetime=(Site::iso(next)) { (site.local_moment(next, view.now)) }
+                            (job_expected(site, next, view.now))
                         }
                     }
                     @if let Some(reason) = &job.reason {
