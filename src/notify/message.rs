@@ -420,10 +420,12 @@ pub fn gathered(
     let Some(record) = incidents::get(conn, incident)? else {
         return Ok(latest.clone());
     };
+    // The update being told is the newest; the ones before it since `since` were held.
+    let newest = record.updates.iter().map(|u| u.id).max();
     let mut earlier: Vec<_> = record
         .updates
         .iter()
-        .filter(|u| u.created_at >= since && u.created_at < latest.at)
+        .filter(|u| u.created_at >= since && Some(u.id) != newest)
         .collect();
     earlier.sort_by_key(|u| (u.created_at, u.id));
     if earlier.is_empty() {
