@@ -504,6 +504,37 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_makes_retries_due_at_once_but_keeps_a_held_messages_time() {
+        let now = from_millis(1_800_000_000_000);
+        let later = now + chrono::Duration::minutes(10);
+        let conn = outbox_with_one_delivery(now);
+        let attempt = Attempt {
+            at: now,
+            status: None,
+            error: Some("HTTP 500".into()),
+            duration_ms: 3,
+        };
+        record_attempt(&conn, "msg_1", &attempt, Outcome::RetryAt(later)).expect("record");
+        let notification = insert_notification(&conn, "incident", "{}", now).expect("held");
+        let held = NewDelivery {
+            id: "msg_2",
+            notification,
+            channel: Some("mail"),
+            subscriber: None,
+        };
+        insert_delivery_due(&conn, &held, now, later).expect("delivery");
+        assert_eq!(due_now(&conn, now).expect("resume"), 1, "the retry only");
+        let ids: Vec<String> = due(&conn, now, &[], 4, 10)
+            .expect("due")
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(ids, vec!["msg_1"]);
+        release(&conn, notification, now).expect("release");
+        assert_eq!(due(&conn, now, &[], 4, 10).expect("due").len(), 2);
+    }
+
+    #[test]
     fn a_claimed_delivery_is_not_due_again_nor_claimed_twice() {
         let now = from_millis(1_800_000_000_000);
         let lease = now + chrono::Duration::minutes(10);

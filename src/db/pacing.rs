@@ -91,10 +91,43 @@ pub fn put(conn: &Connection, key: &str, s: &Stream) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Forgets the streams of incidents that are gone (retention, deletes).
+/// Forgets the streams quiet since `before` (retention): a held message goes out at or before
+/// `last_sent_at`, so nothing held is forgotten.
 pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(
-        "DELETE FROM pacing WHERE held_notification IS NULL AND last_sent_at < ?1",
+        "DELETE FROM pacing WHERE coalesce(last_sent_at, 0) < ?1",
         [to_millis(before)],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_is_stored_as_written_and_forgotten_when_quiet() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        super::super::migrations::migrate(&mut conn).expect("migrate");
+        let t = |s: i64| from_millis(1_800_000_000_000 + s * 1_000);
+        assert_eq!(get(&conn, "monitor:blog").expect("get"), Stream::default());
+        let stream = Stream {
+            last_sent_at: Some(t(600)),
+            held: Some(Held {
+                notification: 7,
+                until: t(600),
+                from: t(30),
+                count: 3,
+            }),
+            changes: vec![t(10), t(30)],
+            flapping: true,
+        };
+        put(&conn, "monitor:blog", &stream).expect("put");
+        assert_eq!(get(&conn, "monitor:blog").expect("get"), stream);
+        assert_eq!(
+            prune(&conn, t(600)).expect("prune"),
+            0,
+            "not before it went"
+        );
+        assert_eq!(prune(&conn, t(601)).expect("prune"), 1);
+    }
 }

@@ -4,7 +4,9 @@
 //! them, each channel in its own lane so a slow or dead one delays no other, retries with
 //! backoff (10 s doubling to 1 h, given up after 24 h) and records every attempt.
 
+mod digest;
 pub mod message;
+mod pace;
 mod reminder;
 mod send;
 pub mod stage;

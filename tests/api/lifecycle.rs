@@ -401,3 +401,66 @@ fn flap_damping_settings_are_checked_at_their_positions() {
     );
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_words() {
+    let smtp = SmtpSink::start().await;
+    let site = FakeSite::start(Behavior::Ok("fine".into())).await;
+    let app = spawn_app(&format!(
+        "{}[subscribers]\nemail = true\n\n{}",
+        smtp.config(),
+        http_monitor(
+            "blog",
+            &site.url(),
+            "interval = \"10s\"\nfailures_before_down = 1\nsuccesses_before_up = 1\n"
+        ),
+    ))
+    .await;
+    app.tick(TEN_SECONDS).await;
+    subscribe(&app, &smtp).await;
+    site.set(Behavior::Status(503));
+    app.tick(TEN_SECONDS).await;
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 1, "the outage, at once");
+
+    site.set(Behavior::Ok("fine".into()));
+    app.tick(TEN_SECONDS).await;
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 1, "the resolution is held");
+    let app = app.restart().await;
+    app.deliver().await;
+    assert_eq!(
+        client_mails(&smtp).len(),
+        1,
+        "a restart keeps a held mail's time"
+    );
+    site.set(Behavior::Status(503));
+    app.tick(TEN_SECONDS).await;
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 1, "down again: gathered");
+
+    let open = app.get_json("/api/v2/incidents/unresolved.json").await;
+    let id = open["incidents"][0]["id"]
+        .as_str()
+        .expect("reopened")
+        .to_string();
+    let posted = app.post_update(&id, "identified", "A bad cable.").await;
+    assert_eq!(posted.status(), 201);
+    app.deliver().await;
+    let mails = client_mails(&smtp);
+    assert_eq!(mails.len(), 2, "the owner's words go at once");
+    assert_eq!(mails[1].subject(), "[Identified] blog site is down");
+    let text = mails[1].text();
+    assert!(
+        text.contains("A bad cable.") && text.contains("Also since"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Resolved: **blog site** is back up")
+            && text.contains("Investigating: **blog site** is down again"),
+        "with what was held: {text}"
+    );
+    app.clock.advance(Duration::from_secs(15 * 60));
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 2, "and never twice");
+}
