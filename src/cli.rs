@@ -192,7 +192,7 @@ fn check_config(path: &Path, try_channels: bool) -> ExitCode {
                 format!("judged every {}", format_duration(*every))
             }
             Schedule::Every(every) => format!("every {}", format_duration(*every)),
-            Schedule::Cron(line) => format!("cron \"{line}\""),
+            Schedule::Cron { line, timezone } => format!("cron \"{line}\" in {timezone}"),
         };
         text.push_str(&format!(
             "  {:<20} {:<9} {:<44} {schedule}\n",

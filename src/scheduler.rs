@@ -33,7 +33,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// When a monitor runs next.
 enum Next {
     Every(chrono::Duration),
-    Cron(Box<croner::Cron>),
+    Cron(Box<croner::Cron>, chrono_tz::Tz),
 }
 
 impl Next {
@@ -43,12 +43,12 @@ impl Next {
                 .ok()
                 .filter(|d| *d > chrono::Duration::zero())
                 .map(Self::Every),
-            Schedule::Cron(line) => croner::parser::CronParser::builder()
+            Schedule::Cron { line, timezone } => croner::parser::CronParser::builder()
                 .seconds(croner::parser::Seconds::Required)
                 .build()
                 .parse(line)
                 .ok()
-                .map(|c| Self::Cron(Box::new(c))),
+                .map(|c| Self::Cron(Box::new(c), *timezone)),
         }
     }
 
@@ -64,9 +64,22 @@ impl Next {
                 }
                 Some(next)
             }
-            Self::Cron(cron) => cron.find_next_occurrence(&now.max(due), false).ok(),
+            Self::Cron(cron, timezone) => next_in(cron, *timezone, now.max(due), false),
         }
     }
+}
+
+/// The next time of a cron line read in `timezone` (its hours are that zone's), after `from`
+/// (or at it, when `inclusive`).
+fn next_in(
+    cron: &croner::Cron,
+    timezone: chrono_tz::Tz,
+    from: DateTime<Utc>,
+    inclusive: bool,
+) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&from.with_timezone(&timezone), inclusive)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
 }
 
 /// Next-due times of every monitor, by the clock.
@@ -110,7 +123,7 @@ impl DueQueue {
                         .map(|at| (at + *every).min(start + *every))
                         .filter(|at| *at > start)
                         .unwrap_or_else(|| start + offset(*every, i)),
-                    Next::Cron(cron) => cron.find_next_occurrence(&start, true).ok()?,
+                    Next::Cron(cron, timezone) => next_in(cron, *timezone, start, true)?,
                 };
                 Some(Reverse((first, i)))
             })
@@ -404,7 +417,10 @@ mod tests {
 
     #[test]
     fn cron_monitors_run_at_their_times() {
-        let cron = Schedule::Cron("0 * * * * *".to_string());
+        let cron = Schedule::Cron {
+            line: "0 * * * * *".to_string(),
+            timezone: chrono_tz::UTC,
+        };
         let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
             .expect("time")
             .with_timezone(&Utc);

@@ -143,6 +143,8 @@ pub struct RawMonitor {
     pub kind: Text,
     pub interval: Text,
     pub cron: Text,
+    /// The time zone of `cron` (heartbeats read it for their `schedule`).
+    pub timezone: Text,
     pub timeout: Text,
     pub degraded_after: Text,
     pub failures_before_down: Number,
@@ -157,6 +159,7 @@ pub const MONITOR_KEYS: &[&str] = &[
     "kind",
     "interval",
     "cron",
+    "timezone",
     "timeout",
     "degraded_after",
     "failures_before_down",

@@ -44,8 +44,12 @@ impl fmt::Display for MonitorId {
 pub enum Schedule {
     /// Every fixed duration, from the timer queue.
     Every(Duration),
-    /// A 6-field cron expression (seconds first), from the cron scheduler.
-    Cron(String),
+    /// A 6-field cron expression (seconds first), in a time zone (the monitor's `timezone`,
+    /// default the page's), as heartbeat schedules are.
+    Cron {
+        line: String,
+        timezone: chrono_tz::Tz,
+    },
 }
 
 /// How many results in a row change the verdict (they stop flapping from reaching the page).

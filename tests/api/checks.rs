@@ -179,3 +179,51 @@ async fn with_the_guard_down_failures_open_no_incident_and_the_page_says_the_che
         "checks kept running"
     );
 }
+
+/// A cron monitor runs in its own `timezone`, as heartbeat schedules do (default the page's):
+/// "0 0 9 * * *" in Asia/Tokyo (UTC+9, no summer time) is 00:00 UTC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_monitors_run_in_their_time_zone() {
+    let tokyo = FakeSite::start(Behavior::Ok("ok".into())).await;
+    let utc = FakeSite::start(Behavior::Ok("ok".into())).await;
+    let cron = "cron = \"0 0 9 * * *\"\n";
+    let app = spawn_app(&format!(
+        "{}{}",
+        http_monitor(
+            "tokyo",
+            &tokyo.url(),
+            &format!("{cron}timezone = \"Asia/Tokyo\"")
+        ),
+        http_monitor("utc", &utc.url(), &format!("{cron}timezone = \"UTC\"")),
+    ))
+    .await;
+    let hits = |site: &FakeSite| site.hits.load(std::sync::atomic::Ordering::Relaxed);
+    let now = app.clock.now();
+    let next = |hour: u32| {
+        let today = now
+            .date_naive()
+            .and_hms_opt(hour, 0, 0)
+            .expect("time")
+            .and_utc();
+        if today > now {
+            today
+        } else {
+            today + chrono::Duration::days(1)
+        }
+    };
+    // Both moments, in the order they come: 00:00 UTC is Tokyo's 09:00.
+    let mut moments = [(next(0), "tokyo"), (next(9), "utc")];
+    moments.sort();
+    let mut expected = (0, 0);
+    for (at, who) in moments {
+        let by =
+            (at - app.clock.now()).to_std().expect("ahead") + std::time::Duration::from_secs(1);
+        app.tick(by).await;
+        if who == "tokyo" {
+            expected.0 += 1;
+        } else {
+            expected.1 += 1;
+        }
+        assert_eq!((hits(&tokyo), hits(&utc)), expected, "after {at}");
+    }
+}

@@ -613,3 +613,31 @@ async fn check_config_lists_the_channels_and_try_sends_each_a_test_message() {
     assert!(posted[0].header("webhook-signature").is_some());
     assert_eq!(broken.requests().len(), 1);
 }
+
+#[test]
+fn cron_monitors_are_listed_in_the_page_time_zone_or_their_own() {
+    let (code, stdout, stderr) = check_config(
+        "[page]\ntimezone = \"Asia/Tokyo\"\n\n\
+         [[monitor]]\nid = \"a\"\nurl = \"https://a.example/\"\ncron = \"0 0 9 * * *\"\n\n\
+         [[monitor]]\nid = \"b\"\nurl = \"https://b.example/\"\ncron = \"0 0 9 * * *\"\ntimezone = \"Europe/Berlin\"\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("cron \"0 0 9 * * *\" in Asia/Tokyo"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cron \"0 0 9 * * *\" in Europe/Berlin"),
+        "{stdout}"
+    );
+    // A time zone is for cron lines only.
+    let lines = problems(
+        "[[monitor]]\nid = \"a\"\nurl = \"https://a.example/\"\ninterval = \"1m\"\ntimezone = \"Asia/Tokyo\"\n",
+    );
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("config.toml:5:12: timezone is for cron"),
+        "{}",
+        lines[0]
+    );
+}

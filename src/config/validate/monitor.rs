@@ -213,7 +213,8 @@ fn monitor(
         }
         _ => DEFAULT_INTERVAL,
     };
-    let (schedule, interval) = schedule(c, m, default_interval);
+    let cron_zone = cron_timezone(c, m, kind, timezone);
+    let (schedule, interval) = schedule(c, m, default_interval, cron_zone);
     let default_timeout = interval.map_or(DEFAULT_TIMEOUT, |i| DEFAULT_TIMEOUT.min(i / 2));
     let timeout = m.timeout.as_ref().map_or(default_timeout, |_| {
         duration(c, &m.timeout, "timeout", "10s")
@@ -276,11 +277,39 @@ fn monitor(
     })
 }
 
+/// The time zone of a `cron` line: the monitor's `timezone`, default the page's. A heartbeat
+/// reads `timezone` for its own `schedule`; on any other monitor it is for `cron` only.
+fn cron_timezone(
+    c: &mut Collector<'_>,
+    m: &RawMonitor,
+    kind: &str,
+    page: chrono_tz::Tz,
+) -> chrono_tz::Tz {
+    let Some(tz) = m.timezone.as_ref().filter(|_| kind != HEARTBEAT) else {
+        return page;
+    };
+    if m.cron.is_none() {
+        c.at(
+            Some(tz.span()),
+            "timezone is for cron; add cron = \"0 0 9 * * *\" (6 fields, seconds first) or remove timezone",
+        );
+        return page;
+    }
+    tz.get_ref().parse().unwrap_or_else(|_| {
+        c.at(Some(tz.span()), format!(
+            "timezone \"{}\" is not an IANA time zone name; write e.g. \"Europe/Berlin\" or \"UTC\"",
+            tz.get_ref()
+        ));
+        page
+    })
+}
+
 /// The schedule, and the interval when there is one (for timeout checks).
 fn schedule(
     c: &mut Collector<'_>,
     m: &RawMonitor,
     default_interval: Duration,
+    timezone: chrono_tz::Tz,
 ) -> (Option<Schedule>, Option<Duration>) {
     match (&m.interval, &m.cron) {
         (Some(_), Some(cron)) => {
@@ -313,7 +342,13 @@ fn schedule(
                     ));
                     (None, None)
                 }
-                Ok(_) => (Some(Schedule::Cron(line.clone())), None),
+                Ok(_) => (
+                    Some(Schedule::Cron {
+                        line: line.clone(),
+                        timezone,
+                    }),
+                    None,
+                ),
                 Err(e) => {
                     c.at(Some(cron.span()), format!(
                         "cron \"{}\" is not a 6-field cron expression with seconds first (e.g. \"0 */5 * * * *\"): {e}",
