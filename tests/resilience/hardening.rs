@@ -700,3 +700,103 @@ async fn one_server_per_data_dir_and_reload_never_signals_a_stale_pid() {
         "{reload:?}"
     );
 }
+
+/// Keeps pipelining `GET /` on `stream` and never reads, until the server stops taking the
+/// requests (a write does not become possible within 300 ms) or it drops us; samples the
+/// process's connection buffers on the way and returns the largest sample.
+async fn pipeline_until_stuck(stream: tokio::net::TcpStream) -> (tokio::net::TcpStream, usize) {
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+    let mut peak = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < TEST_WRITE_DEADLINE / 2 {
+        peak = peak.max(signalfire::routes::connections::buffered_bytes());
+        match stream.try_write(&request) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        match tokio::time::timeout(Duration::from_millis(300), stream.writable()).await {
+            Err(_) | Ok(Err(_)) => break,
+            Ok(Ok(())) => {}
+        }
+    }
+    (stream, peak)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelining_clients_that_never_read_hold_little_memory_each() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    const CLIENTS: usize = 20;
+    let before = signalfire::routes::connections::buffered_bytes();
+    let mut floods = Vec::new();
+    for i in 0..CLIENTS {
+        let stream = connect_from([127, 0, 1, 10 + i as u8], &app).await;
+        floods.push(tokio::spawn(pipeline_until_stuck(stream)));
+    }
+    let mut peak = 0;
+    let mut held = Vec::new();
+    for f in floods {
+        let (stream, p) = f.await.expect("flood");
+        peak = peak.max(p);
+        held.push(stream);
+    }
+    peak = peak.max(signalfire::routes::connections::buffered_bytes());
+    let each = peak.saturating_sub(before) / CLIENTS;
+    eprintln!("connection buffers: {before} B before, peak {peak} B, {each} B per client");
+    // Reading stops at 8 KiB of pipelined requests (plus one read), the write buffer at the
+    // 16 KiB of answers that made reading stop (plus one answer): the unpatched dispatcher held
+    // ~300 KB (a 250 KB read buffer filled to its 128 KiB limit, ~50 KB of answers).
+    assert!(
+        each < 48 * 1024,
+        "{each} B of buffers per pipelining client that never reads"
+    );
+    drop(held);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_addresses_cannot_take_the_connections_the_page_needs() {
+    // 40 connections in all: five addresses with eight kept-alive connections each would take
+    // every one, and a visitor's connection would wait in the listen queue until one of them
+    // idled out.
+    let app = spawn_app_server(
+        "max_connections = 40\n",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for address in 0..5u8 {
+        for _ in 0..8 {
+            let mut stream = connect_from([127, 0, 3, 1 + address], &app).await;
+            let answer = one_answer(&mut stream).await;
+            if answer.starts_with("HTTP/1.1 200") {
+                held.push(stream);
+            } else {
+                assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 0,
+        "the heavy addresses took all {} connections",
+        held.len()
+    );
+    // A visitor from an address of its own is answered at once: before any of the flood's
+    // connections idles out (each still answers afterwards).
+    let mut visitor = connect_from([127, 0, 0, 1], &app).await;
+    visitor
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let page = read_until_closed(&mut visitor, Duration::from_secs(10)).await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    for stream in &mut held {
+        let answer = one_answer(stream).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "a held connection closed before the visitor was answered: {answer}"
+        );
+    }
+}
