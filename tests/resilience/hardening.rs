@@ -800,3 +800,103 @@ async fn many_addresses_cannot_take_the_connections_the_page_needs() {
         );
     }
 }
+
+/// The value of the `name` cookie set by `response`, if it sets one.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_owners_device_logs_in_while_strangers_fill_the_login_queue() {
+    use futures_util::StreamExt;
+    // The test speaks as a proxy for the strangers and the owner.
+    let app = spawn_app_server(
+        "trusted_proxies = [\"127.0.0.1\"]\n",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let base = app.address.clone();
+    let form = client
+        .get(format!("{base}/admin/login"))
+        .send()
+        .await
+        .expect("login form");
+    let login_cookie = set_cookie(&form, "signalfire_login").expect("login cookie");
+    let csrf = crate::browser::csrf(&form.text().await.expect("form"));
+    let post = |ip: String, password: &'static str, device: Option<String>| {
+        let (client, base, csrf) = (client.clone(), base.clone(), csrf.clone());
+        let mut cookies = format!("signalfire_login={login_cookie}");
+        if let Some(device) = device {
+            cookies.push_str(&format!("; signalfire_device={device}"));
+        }
+        async move {
+            client
+                .post(format!("{base}/admin/login"))
+                .header("Cookie", cookies)
+                .header("X-Forwarded-For", ip)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(
+                    serde_urlencoded::to_string([
+                        ("csrf", csrf.as_str()),
+                        ("username", "owner"),
+                        ("password", password),
+                    ])
+                    .expect("form"),
+                )
+                .send()
+                .await
+                .expect("login")
+        }
+    };
+    // The owner logged in from this device before: it is remembered.
+    let first = post("198.51.100.7".into(), crate::helpers::ADMIN_PASSWORD, None).await;
+    assert_eq!(first.status(), 303);
+    let device = set_cookie(&first, "signalfire_device").expect("a device cookie");
+
+    // Strangers from 60 addresses at once: more than the queue of password checks holds.
+    let mut strangers: futures_util::stream::FuturesUnordered<_> = (0..60)
+        .map(|i| post(format!("192.0.2.{i}"), "wrong", None))
+        .collect();
+    let mut shed = 0;
+    let mut checked = 0;
+    while shed == 0 {
+        let Some(answer) = strangers.next().await else {
+            panic!("all {checked} strangers' attempts were queued and checked; none was shed");
+        };
+        match answer.status().as_u16() {
+            503 => {
+                assert!(answer.headers().contains_key("retry-after"), "{answer:?}");
+                shed += 1;
+            }
+            status => {
+                assert_eq!(status, 401);
+                checked += 1;
+            }
+        }
+    }
+    // The queue is full now; the owner's device has a lane of its own.
+    let owner = post(
+        "198.51.100.7".into(),
+        crate::helpers::ADMIN_PASSWORD,
+        Some(device),
+    )
+    .await;
+    assert_eq!(owner.status(), 303, "the owner is let in");
+    assert!(set_cookie(&owner, "signalfire_session").is_some());
+    while let Some(answer) = strangers.next().await {
+        let status = answer.status().as_u16();
+        assert!(status == 401 || status == 503, "{status}");
+    }
+}
