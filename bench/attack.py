@@ -50,6 +50,16 @@ def parse_args():
     p.add_argument("--probe-interval", type=float, default=0.2, help="seconds between probes (default 0.2)")
     p.add_argument("--probe-timeout", type=float, default=5.0, help="client timeout of a probe (default 5)")
     p.add_argument("--deadline", type=float, default=1.0, help="a probe must answer within this (default 1)")
+    p.add_argument("--after-seconds", type=float, default=3.0,
+                   help="the server's RSS and fds are looked at again this long after the attack "
+                        "(default 3)")
+    p.add_argument("--rss-goal-mib", type=float,
+                   help="also judge the server's RSS: its peak under this, and back within 2x of "
+                        "the start --after-seconds after the attack")
+    p.add_argument("--login-flood", type=int, metavar="ADDRESSES",
+                   help="instead: failed logins from this many addresses, 5 a minute each, while "
+                        "the owner (password in $SIGNALFIRE_OWNER_PASSWORD, user 'admin' or "
+                        "$SIGNALFIRE_OWNER_USER) logs in from a known device every second")
     p.add_argument("--attacker-addresses", type=int, default=1,
                    help="attackers connect from this many loopback addresses, 127.0.0.2 and up "
                         "(default 1: one client, as the acceptance line has it); the prober "
@@ -369,7 +379,10 @@ async def attack(args, t0, conn):
     _, pending = await asyncio.wait(workers, timeout=5)
     for w in pending:
         w.cancel()
-    await asyncio.sleep(AFTER_SECONDS)
+    after = None
+    waited_until = time.monotonic() + args.after_seconds
+    while time.monotonic() < waited_until:
+        await asyncio.sleep(min(1.0, max(0.0, waited_until - time.monotonic())))
     after = proc_figures(args.pid)
     return st, probes, end, after
 
@@ -427,9 +440,9 @@ def report(args, fd_soft, fd_note, start, st, probes, end, after):
         gone = any(s[3] is None for s in samples) or end[2] is None
         peak = (max(f[0] for f in figs), max(f[1] for f in figs)) if figs else None
         p(f"   server RSS: start {fig(start, 0, 'rss')}, peak {fig(peak, 0, 'rss')}, "
-          f"end {fig(end[2], 0, 'rss')}, {AFTER_SECONDS:g} s after {fig(after, 0, 'rss')}")
+          f"end {fig(end[2], 0, 'rss')}, {args.after_seconds:g} s after {fig(after, 0, 'rss')}")
         p(f"   server open fds (limit {proc_fd_limit(args.pid) if after else '?'}): start {fig(start, 1, '')}, "
-          f"peak {fig(peak, 1, '')}, end {fig(end[2], 1, '')}, {AFTER_SECONDS:g} s after {fig(after, 1, '')}"
+          f"peak {fig(peak, 1, '')}, end {fig(end[2], 1, '')}, {args.after_seconds:g} s after {fig(after, 1, '')}"
           + ("   THE SERVER EXITED DURING THE ATTACK" if gone else ""))
     max_lag = max((s[4] for s in samples), default=0.0)
     p(f"   attacker event-loop lag: max {max_lag * 1000:.0f} ms (the prober runs in its own process); "
@@ -462,15 +475,145 @@ def report(args, fd_soft, fd_note, start, st, probes, end, after):
     if max_lag > 1.0:
         weak.append(f"the attacker's event loop stalled {max_lag:.1f} s")
     note = f" (the attack did not hold full pressure: {'; '.join(weak)})" if weak else ""
+    where = f"{args.slow_body + args.never_reading} clients from {args.attacker_addresses} addresses"
+    p(f"FIGURE: / and /healthz answer 200 within {args.deadline:g} s during the attack ({where}): "
+      f"{total - bad_total} of {total} probes (goal: all): {'met' if passed else 'NOT met'}")
+    if args.rss_goal_mib is not None and args.pid is not None:
+        peak_mib = max((f[0] for f in figs), default=0) / 1024
+        start_mib = start[0] / 1024 if start else float("nan")
+        after_mib = after[0] / 1024 if after else float("nan")
+        peak_ok = bool(figs) and peak_mib < args.rss_goal_mib
+        back_ok = after is not None and start is not None and after_mib <= 2 * start_mib
+        p(f"FIGURE: server RSS peak during the attack ({where}): {peak_mib:.1f} MiB "
+          f"(goal: under {args.rss_goal_mib:g} MiB): {'met' if peak_ok else 'NOT met'}")
+        p(f"FIGURE: server RSS {args.after_seconds:g} s after the attack: {after_mib:.1f} MiB, start "
+          f"{start_mib:.1f} MiB (goal: within 2x of the start): {'met' if back_ok else 'NOT met'}")
+        passed = passed and peak_ok and back_ok
     if passed:
         p(f"VERDICT: PASS: all {total} probes answered 200 within {args.deadline:g} s{note}")
     else:
-        p(f"VERDICT: FAIL: {bad_total} of {total} probes did not answer 200 within {args.deadline:g} s{note}")
+        p(f"VERDICT: FAIL: {bad_total} of {total} probes did not answer 200 within {args.deadline:g} s"
+          f" or a figure was not met{note}")
     return passed
+
+
+# ---- the login flood ---------------------------------------------------------------------------
+
+async def http(port, method, path, headers=(), body=b"", source=HOST, timeout=10.0):
+    """One request on a fresh connection from `source`: (status, [(name, value)], seconds)."""
+    start = time.monotonic()
+    writer = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(HOST, port, local_addr=(source, 0))
+            head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers)
+            if body:
+                head += f"Content-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"\r\n" + body)
+            await writer.drain()
+            answer = await reader.read()
+    except Exception as e:  # noqa: BLE001 - every failure is a figure
+        return kind_of(e), [], time.monotonic() - start
+    finally:
+        if writer is not None:
+            writer.transport.abort()
+    head = answer.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")
+    parts = head[0].split()
+    status = parts[1] if len(parts) > 1 else "bad-status-line"
+    fields = [tuple(x.strip() for x in line.split(":", 1)) for line in head[1:] if ":" in line]
+    return status, fields, time.monotonic() - start
+
+
+def cookie_of(fields, name):
+    for k, v in fields:
+        if k.lower() == "set-cookie" and v.startswith(name + "="):
+            value = v.split(";", 1)[0].split("=", 1)[1]
+            if value:
+                return value
+    return None
+
+
+async def login_flood(args):
+    import re
+    import urllib.parse
+    user = os.environ.get("SIGNALFIRE_OWNER_USER", "admin")
+    password = os.environ.get("SIGNALFIRE_OWNER_PASSWORD")
+    if not password:
+        print("attack.py: --login-flood needs SIGNALFIRE_OWNER_PASSWORD", file=sys.stderr)
+        return 2
+    # The login form: its cookie and the token the form repeats.
+    reader, writer = await asyncio.open_connection(HOST, args.port)
+    writer.write(f"GET /admin/login HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+    page = await reader.read()
+    writer.close()
+    login_cookie = re.search(rb"signalfire_login=([^;\r]+)", page).group(1).decode()
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
+
+    def form(pw):
+        return urllib.parse.urlencode({"csrf": csrf, "username": user, "password": pw}).encode()
+
+    form_headers = [("Content-Type", "application/x-www-form-urlencoded")]
+    status, fields, _ = await http(args.port, "POST", "/admin/login",
+                                   form_headers + [("Cookie", f"signalfire_login={login_cookie}")],
+                                   form(password))
+    device = cookie_of(fields, "signalfire_device")
+    if status != "303" or not device:
+        print(f"attack.py: the owner's first login failed ({status}, device cookie {bool(device)})",
+              file=sys.stderr)
+        return 2
+    n = args.login_flood
+    rate = n * 5 / 60  # attempts a second: 5 a minute per address
+    strangers, owner = {}, []
+    stop_at = time.monotonic() + args.duration
+    print(f"== login flood: {n} addresses x 5 failed logins a minute ({rate:.0f}/s) for "
+          f"{args.duration:g} s; the owner logs in from a known device every second", flush=True)
+
+    async def stranger(i):
+        status, _, _ = await http(args.port, "POST", "/admin/login",
+                                  form_headers + [("Cookie", f"signalfire_login={login_cookie}")],
+                                  form("wrong"), source=attacker_source(i, n), timeout=30)
+        Stats.bump(strangers, status)
+
+    async def the_owner():
+        status, fields, seconds = await http(
+            args.port, "POST", "/admin/login",
+            form_headers + [("Cookie", f"signalfire_login={login_cookie}; signalfire_device={device}")],
+            form(password), timeout=60)
+        owner.append((status, seconds))
+
+    tasks = []
+    t0 = time.monotonic()
+    i = 0
+    next_owner = t0 + 1.0
+    while time.monotonic() < stop_at:
+        now = time.monotonic()
+        while t0 + i / rate <= now:
+            tasks.append(asyncio.create_task(stranger(i)))
+            i += 1
+        if now >= next_owner:
+            tasks.append(asyncio.create_task(the_owner()))
+            next_owner += 1.0
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    times = sorted(s for _, s in owner)
+    ok = [s for st, s in owner if st == "303"]
+    print(f"   strangers' attempts {i}: {counts(strangers)}")
+    print(f"   the owner's logins {len(owner)}: {counts({st: sum(1 for x, _ in owner if x == st) for st, _ in owner})}; "
+          f"latency p50 {ms(quantile(times, 0.5))}, max {ms(times[-1] if times else float('nan'))}")
+    met = len(ok) == len(owner) > 0 and max(times) < 1.0
+    print(f"FIGURE: the owner's login answers in under 1 s during a {n}-address login flood: "
+          f"max {ms(times[-1] if times else float('nan'))}, {len(ok)} of {len(owner)} let in "
+          f"(goal: all, each under 1 s): {'met' if met else 'NOT met'}")
+    print(f"VERDICT: {'PASS' if met else 'FAIL'}: login flood")
+    return 0 if met else 1
 
 
 def main():
     args = parse_args()
+    if args.login_flood:
+        raise_fd_limit(args.login_flood * 5 + 100)
+        return asyncio.run(login_flood(args))
     in_flight_probes = 2 * math.ceil(args.probe_timeout / args.probe_interval)
     need = args.slow_body + args.never_reading + in_flight_probes + 100
     fd_soft, fd_note = raise_fd_limit(need)

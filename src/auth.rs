@@ -1,16 +1,19 @@
-//! Credentials: the API bearer token, the web login (argon2id), sessions with CSRF tokens, and
-//! the failed-login limit. Secrets are compared in constant time and never logged.
+//! Credentials: the API bearer token, the web login (argon2id), sessions with CSRF tokens,
+//! the failed-login limit, and the two lanes of password checks (strangers, and devices the
+//! owner logged in from before). Secrets are compared in constant time and never logged.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::limit::{Verdict, WindowLimit, client_key};
 
@@ -154,11 +157,48 @@ pub struct Sessions {
     failures: WindowLimit<IpAddr>,
     /// Wrong API tokens per client address.
     wrong_tokens: WindowLimit<IpAddr>,
-    verifications: std::sync::Arc<tokio::sync::Semaphore>,
+    strangers: CheckLane,
+    known_devices: CheckLane,
 }
 
-/// Argon2 verifications allowed at once: bounds the memory a flood of logins can take.
-const PARALLEL_VERIFICATIONS: usize = 1;
+/// Which lane a password check waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Anyone: a flood of guesses from many addresses waits here.
+    Stranger,
+    /// A browser holding a valid device cookie ([`device_cookie`]): one the owner logged in
+    /// from before. Still checked, never waiting behind strangers.
+    KnownDevice,
+}
+
+/// Password checks waiting or running in the strangers' lane, at most: more are shed (503 with
+/// `Retry-After`) instead of queueing without bound. At ~25 ms a check (argon2id's defaults,
+/// release build), the last of them is checked within a quarter of a second.
+const STRANGER_QUEUE: usize = 8;
+/// The same for known devices: a stolen device cookie fills this lane, never the strangers'.
+const KNOWN_DEVICE_QUEUE: usize = 4;
+
+/// One lane: a bounded queue, one argon2 check at a time (its memory bounded: at most one
+/// check per lane runs, each in its own blocking thread).
+struct CheckLane {
+    queue: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+}
+
+impl CheckLane {
+    fn new(queue: usize) -> Self {
+        Self {
+            queue: Arc::new(Semaphore::new(queue)),
+            running: Arc::new(Semaphore::new(1)),
+        }
+    }
+}
+
+/// Leave to run one password check; hold it until the check ends.
+pub struct CheckPermit {
+    _queued: OwnedSemaphorePermit,
+    _running: OwnedSemaphorePermit,
+}
 
 impl Default for Sessions {
     fn default() -> Self {
@@ -166,9 +206,60 @@ impl Default for Sessions {
             sessions: Mutex::default(),
             failures: WindowLimit::new(MAX_FAILURES, FAILURE_WINDOW, CLIENTS_REMEMBERED),
             wrong_tokens: WindowLimit::new(MAX_WRONG_TOKENS, FAILURE_WINDOW, CLIENTS_REMEMBERED),
-            verifications: std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_VERIFICATIONS)),
+            strangers: CheckLane::new(STRANGER_QUEUE),
+            known_devices: CheckLane::new(KNOWN_DEVICE_QUEUE),
         }
     }
+}
+
+/// A device cookie lasts this long after the login that set it (each login sets a fresh one).
+pub const DEVICE_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3_600);
+
+/// The MAC key of device cookies: derived from the configured password hash, so it survives
+/// restarts and changing the password forgets every device. Who can read the config can make
+/// a device cookie, which gives a lane and never a login.
+fn device_key(password_hash: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"signalfire device cookie\0");
+    h.update(password_hash.as_bytes());
+    h.finalize().into()
+}
+
+fn device_mac(password_hash: &str, body: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&device_key(password_hash)).ok()?;
+    mac.update(body.as_bytes());
+    Some(mac)
+}
+
+/// A fresh device cookie value, set at a successful login: `<expiry>.<nonce>.<mac>`.
+pub fn device_cookie(password_hash: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
+    let expires = now
+        .timestamp()
+        .saturating_add(DEVICE_LIFETIME.as_secs() as i64);
+    let body = format!("{expires}.{}", &random_token()?[..32]);
+    let mac = device_mac(password_hash, &body)
+        .ok_or_else(|| anyhow::anyhow!("the device cookie key was refused"))?;
+    Ok(format!(
+        "{body}.{}",
+        hex::encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// True when `value` is a device cookie this server set and it has not expired.
+pub fn known_device(password_hash: &str, value: &str, now: DateTime<Utc>) -> bool {
+    let Some((body, tag)) = value.rsplit_once('.') else {
+        return false;
+    };
+    let Some(expires) = body
+        .split_once('.')
+        .and_then(|(e, _)| e.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let (Ok(tag), Some(mac)) = (hex::decode(tag), device_mac(password_hash, body)) else {
+        return false;
+    };
+    now.timestamp() < expires && mac.verify_slice(&tag).is_ok()
 }
 
 fn key(cookie: &str) -> [u8; 32] {
@@ -233,11 +324,21 @@ impl Sessions {
         self.failures.undo(client_key(ip));
     }
 
-    /// Password checks run at most [`PARALLEL_VERIFICATIONS`] at a time. The permit is owned:
-    /// move it into the blocking task, so it is held until the check ends, even when the
-    /// request that asked is gone.
-    pub async fn verification_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.verifications.clone().acquire_owned().await.ok()
+    /// A place for one password check in `lane`, waiting for the check before it; `None` when
+    /// the lane's queue is full (shed the attempt). The permit is owned: move it into the
+    /// blocking task, so it is held until the check ends, even when the request that asked is
+    /// gone.
+    pub async fn check_permit(&self, lane: Lane) -> Option<CheckPermit> {
+        let lane = match lane {
+            Lane::Stranger => &self.strangers,
+            Lane::KnownDevice => &self.known_devices,
+        };
+        let queued = lane.queue.clone().try_acquire_owned().ok()?;
+        let running = lane.running.clone().acquire_owned().await.ok()?;
+        Some(CheckPermit {
+            _queued: queued,
+            _running: running,
+        })
     }
 }
 
@@ -300,6 +401,67 @@ mod tests {
             sessions.get(&idle, hours(13)).is_none(),
             "12 h idle ends it"
         );
+    }
+
+    #[tokio::test]
+    async fn a_known_device_is_checked_while_the_strangers_queue_is_full() {
+        use futures_util::FutureExt;
+        let sessions = Sessions::default();
+        let running = sessions
+            .check_permit(Lane::Stranger)
+            .now_or_never()
+            .flatten()
+            .expect("the first runs at once");
+        // The others would wait behind it: their places in the queue are taken.
+        let queued: Vec<_> = (1..STRANGER_QUEUE)
+            .map(|_| {
+                sessions
+                    .strangers
+                    .queue
+                    .clone()
+                    .try_acquire_owned()
+                    .expect("a place")
+            })
+            .collect();
+        assert!(
+            sessions
+                .check_permit(Lane::Stranger)
+                .now_or_never()
+                .expect("shed at once")
+                .is_none(),
+            "a full queue sheds"
+        );
+        assert!(
+            sessions
+                .check_permit(Lane::KnownDevice)
+                .now_or_never()
+                .expect("not waiting behind strangers")
+                .is_some(),
+            "the known device's lane is free"
+        );
+        drop((running, queued));
+        assert!(sessions.check_permit(Lane::Stranger).await.is_some());
+    }
+
+    #[test]
+    fn device_cookies_are_known_until_they_expire_or_the_password_changes() {
+        let now = Utc::now();
+        let cookie = device_cookie("$argon2id$one", now).expect("cookie");
+        assert!(known_device("$argon2id$one", &cookie, now));
+        assert!(
+            !known_device("$argon2id$two", &cookie, now),
+            "a new password"
+        );
+        let later = now + chrono::Duration::from_std(DEVICE_LIFETIME).expect("days");
+        assert!(!known_device("$argon2id$one", &cookie, later), "expired");
+        let (body, _) = cookie.rsplit_once('.').expect("mac");
+        assert!(!known_device("$argon2id$one", &format!("{body}.00"), now));
+        let forged = cookie.replacen(&cookie[..1], "9", 1);
+        assert!(
+            !known_device("$argon2id$one", &forged, now),
+            "its expiry is signed"
+        );
+        assert!(!known_device("$argon2id$one", "junk", now));
     }
 
     #[test]

@@ -58,6 +58,9 @@ fn bind(address: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Connections accepted past the budget, to be refused at once (from [`RESERVED_FILES`]).
+const REFUSALS_IN_FLIGHT: usize = 32;
+
 /// Connections waiting to be accepted, at most.
 const BACKLOG: i32 = 1_024;
 
@@ -77,9 +80,15 @@ fn connection_budget(config: &Config) -> usize {
     };
     let probes = 2 * config.server.max_concurrent_checks as u64;
     let left = files.saturating_sub(RESERVED_FILES + probes);
-    usize::try_from(left)
+    let budget = usize::try_from(left)
         .unwrap_or(usize::MAX)
-        .clamp(16, 25_000)
+        .clamp(16, 25_000);
+    tracing::info!(
+        open_files = files,
+        max_connections = budget,
+        "open-files limit raised to the hard limit; connections sized from it"
+    );
+    budget
 }
 
 /// How the application is driven.
@@ -368,6 +377,7 @@ impl Application {
         let body_deadline = options.deadlines.body;
         let connections = Arc::new(Connections::new(
             config.server.max_connections_per_client,
+            max_connections,
             config.server.trusted_proxies.clone(),
             options.deadlines.write,
         ));
@@ -386,7 +396,14 @@ impl Application {
         .client_request_timeout(options.deadlines.head)
         .client_disconnect_timeout(Duration::from_secs(1))
         .keep_alive(KEEP_ALIVE)
-        .max_connections(max_connections.div_ceil(workers).max(1))
+        .h1_write_buffer_size(routes::connections::WRITE_BUFFER_BYTES)
+        // Past our own budget, connections are accepted to be refused (a short 429), so the
+        // accept loop never stops while a flood holds the budget: a little more than it.
+        .max_connections(
+            (max_connections + REFUSALS_IN_FLIGHT)
+                .div_ceil(workers)
+                .max(1),
+        )
         .listen(listener.try_clone()?)?
         .workers(workers)
         .disable_signals()

@@ -1,6 +1,12 @@
 //! Connections, bounded: a client address holds at most `max_connections_per_client` at once
 //! (a trusted proxy is many clients, and is not counted), and every accepted socket gets a
 //! write deadline, so a client that never reads its answers is dropped instead of held.
+//!
+//! Many addresses together are bounded too. The last [`Connections::reserve`] of the
+//! connection budget, and every connection while the connections' buffers hold more than
+//! [`MEMORY_BUDGET`], go only to addresses holding fewer than [`LIGHT`] connections: a flood
+//! from many addresses, each holding many, is refused there (a short 429, so the accept loop
+//! never stops), and a visitor's `/`, `/healthz` or `/admin` still gets a connection.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -16,12 +22,40 @@ use ipnet::IpNet;
 use super::client;
 use crate::domain::limit::{WindowLimit, client_key};
 
+/// Bytes the read and write buffers of every open connection hold now (the patched
+/// dispatcher counts them: vendor/README.md).
+pub fn buffered_bytes() -> usize {
+    actix_http::h1::buffered_bytes()
+}
+
+/// Answer bytes a connection gathers before it writes them (actix's default is 32 KiB): what
+/// a client that never reads can leave in our memory besides one chunk of the answer, so kept
+/// small; the kernel's send buffer does the batching.
+pub const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The connection budget's share kept for light addresses: an eighth, at least this many.
+const MIN_RESERVE: usize = 8;
+
+/// Under pressure (the reserve reached, or the memory budget), an address holding this many
+/// connections already is refused more: a visitor needs one or two, a flood many.
+pub const LIGHT: usize = 2;
+
+/// The connections' read and write buffers may hold this much before heavy addresses are
+/// refused (each holds ~35 KiB when its client pipelines and never reads; 64 MiB is ~1,900
+/// such clients): with the connection budget, what bounds the memory a flood of connections
+/// takes.
+pub const MEMORY_BUDGET: usize = 64 * 1024 * 1024;
+
 /// What a refused connection is told before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 10\r\nConnection: close\r\nContent-Length: 48\r\n\r\nToo many connections from your address at once.\n";
 
 /// Open connections per client address.
 pub struct Connections {
     per_client: usize,
+    /// Connections open at once from all addresses, at most.
+    budget: usize,
+    /// Bytes the connections' buffers hold now ([`buffered_bytes`]; a stand-in in tests).
+    buffered: fn() -> usize,
     /// Data sent but not acknowledged (a client that stopped reading keeps its window shut)
     /// for this long ends the connection: the kernel's `TCP_USER_TIMEOUT`.
     write_deadline: Duration,
@@ -30,6 +64,18 @@ pub struct Connections {
     refused: AtomicU64,
     /// One log line per client and minute, however many connections it tries.
     logged: WindowLimit<IpAddr>,
+}
+
+/// Why a connection is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Its address holds `max_connections_per_client`.
+    Share,
+    /// The reserve is reached or the buffers hold [`MEMORY_BUDGET`], and its address is not
+    /// light.
+    Pressure,
+    /// Every connection of the budget is open.
+    Full,
 }
 
 /// A connection being counted; dropped (with the connection) it is counted no more.
@@ -55,9 +101,17 @@ impl Drop for Held {
 }
 
 impl Connections {
-    pub fn new(per_client: usize, trusted: Vec<IpNet>, write_deadline: Duration) -> Self {
+    /// `budget`: connections from all addresses together (the server's `max_connections`).
+    pub fn new(
+        per_client: usize,
+        budget: usize,
+        trusted: Vec<IpNet>,
+        write_deadline: Duration,
+    ) -> Self {
         Self {
             per_client,
+            budget,
+            buffered: buffered_bytes,
             write_deadline,
             trusted,
             open: Mutex::new(HashMap::new()),
@@ -71,16 +125,29 @@ impl Connections {
         self.refused.load(Ordering::Relaxed)
     }
 
-    /// Counts a connection from `client`; `None` when it already holds its share.
-    fn admit(self: &Arc<Self>, client: IpAddr) -> Option<Held> {
+    /// The connection slots only light addresses (below [`LIGHT`]) may take.
+    pub fn reserve(&self) -> usize {
+        (self.budget / 8).max(MIN_RESERVE).min(self.budget / 2)
+    }
+
+    /// Counts a connection from `client`, or says why not.
+    fn admit(self: &Arc<Self>, client: IpAddr) -> Result<Held, Refusal> {
         let client = client_key(client);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(client).or_insert(0);
-        if *n >= self.per_client {
-            return None;
+        let total: usize = open.values().sum();
+        let n = open.get(&client).copied().unwrap_or(0);
+        if n >= self.per_client {
+            return Err(Refusal::Share);
         }
-        *n += 1;
-        Some(Held {
+        if total >= self.budget {
+            return Err(Refusal::Full);
+        }
+        let pressure = total >= self.budget - self.reserve() || (self.buffered)() >= MEMORY_BUDGET;
+        if pressure && n >= LIGHT {
+            return Err(Refusal::Pressure);
+        }
+        *open.entry(client).or_insert(0) += 1;
+        Ok(Held {
             connections: self.clone(),
             client,
         })
@@ -104,21 +171,35 @@ impl Connections {
             return;
         }
         match self.admit(peer) {
-            Some(held) => {
+            Ok(held) => {
                 data.insert(held);
             }
-            None => {
+            Err(why) => {
                 self.refused.fetch_add(1, Ordering::Relaxed);
                 if self
                     .logged
                     .allow(client_key(peer), Instant::now())
                     .allowed()
                 {
-                    tracing::warn!(
-                        client = %peer,
-                        limit = self.per_client,
-                        "refusing connections: this client holds its share already"
-                    );
+                    match why {
+                        Refusal::Share => tracing::warn!(
+                            client = %peer,
+                            limit = self.per_client,
+                            "refusing connections: this client holds its share already"
+                        ),
+                        Refusal::Pressure => tracing::warn!(
+                            client = %peer,
+                            budget = self.budget,
+                            reserve = self.reserve(),
+                            buffered_bytes = (self.buffered)(),
+                            "refusing connections: the server is near its connection or memory budget and this client holds {LIGHT} or more"
+                        ),
+                        Refusal::Full => tracing::warn!(
+                            client = %peer,
+                            budget = self.budget,
+                            "refusing connections: the connection budget is used up"
+                        ),
+                    }
                 }
                 // The socket is fresh: the short answer fits its send buffer whole.
                 let _ = socket.send(REFUSAL);
@@ -132,22 +213,76 @@ impl Connections {
 mod tests {
     use super::*;
 
+    fn connections(per_client: usize, budget: usize) -> Arc<Connections> {
+        Arc::new(Connections::new(
+            per_client,
+            budget,
+            Vec::new(),
+            Duration::from_secs(30),
+        ))
+    }
+
     #[test]
     fn a_client_gets_its_share_and_gets_it_back() {
-        let connections = Arc::new(Connections::new(2, Vec::new(), Duration::from_secs(30)));
+        let connections = connections(2, 1_000);
         let ip: IpAddr = [192, 0, 2, 1].into();
         let a = connections.admit(ip).expect("first");
         let _b = connections.admit(ip).expect("second");
-        assert!(connections.admit(ip).is_none(), "the third waits");
+        assert_eq!(connections.admit(ip).err(), Some(Refusal::Share));
         assert!(
-            connections.admit([192, 0, 2, 2].into()).is_some(),
+            connections.admit([192, 0, 2, 2].into()).is_ok(),
             "others get theirs"
         );
         drop(a);
         assert!(
-            connections.admit(ip).is_some(),
+            connections.admit(ip).is_ok(),
             "a closed one frees its place"
         );
+    }
+
+    #[test]
+    fn the_reserve_is_kept_for_light_addresses() {
+        let connections = connections(64, 80);
+        assert_eq!(connections.reserve(), 10);
+        let mut held = Vec::new();
+        let mut refused = 0;
+        for i in 0..100u32 {
+            let ip: IpAddr = [192, 0, 2, (i % 10) as u8].into();
+            match connections.admit(ip) {
+                Ok(h) => held.push(h),
+                Err(why) => {
+                    assert_eq!(why, Refusal::Pressure);
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(held.len(), 70, "ten heavy addresses stop at the reserve");
+        assert_eq!(refused, 30);
+        for i in 0..10u8 {
+            held.push(
+                connections
+                    .admit([198, 51, 100, i].into())
+                    .expect("a visitor"),
+            );
+        }
+        assert_eq!(
+            connections.admit([198, 51, 100, 200].into()).err(),
+            Some(Refusal::Full)
+        );
+        held.truncate(60);
+        assert!(connections.admit([198, 51, 100, 200].into()).is_ok());
+    }
+
+    #[test]
+    fn past_the_memory_budget_only_light_addresses_get_in() {
+        let mut c = Connections::new(64, 1_000, Vec::new(), Duration::from_secs(30));
+        c.buffered = || MEMORY_BUDGET;
+        let connections = Arc::new(c);
+        let heavy: IpAddr = [192, 0, 2, 1].into();
+        let _a = connections.admit(heavy).expect("first");
+        let _b = connections.admit(heavy).expect("second");
+        assert_eq!(connections.admit(heavy).err(), Some(Refusal::Pressure));
+        assert!(connections.admit([192, 0, 2, 2].into()).is_ok());
     }
 
     #[test]

@@ -579,15 +579,22 @@ async fn two_hundred_failed_logins_from_forty_addresses_leave_no_memory_behind()
     // Resting: after one failed login, so whatever a login needs once is counted.
     assert_eq!(attempt(client.clone(), "192.0.2.250".into()).await, 401);
     let resting = rss_of(server.pid());
-    let attempts: Vec<_> = (0..200)
-        .map(|i| tokio::spawn(attempt(client.clone(), format!("192.0.2.{}", i % 40))))
-        .collect();
-    for a in attempts {
-        assert_eq!(
-            a.await.expect("attempt"),
-            401,
-            "five per address fit the limit"
-        );
+    // Eight at a time: the queue of password checks holds eight (more would be shed with 503,
+    // and this test is about the memory of checks).
+    for wave in 0..25 {
+        let attempts: Vec<_> = (0..8)
+            .map(|i| {
+                let ip = format!("192.0.2.{}", (wave * 8 + i) % 40);
+                tokio::spawn(attempt(client.clone(), ip))
+            })
+            .collect();
+        for a in attempts {
+            assert_eq!(
+                a.await.expect("attempt"),
+                401,
+                "five per address fit the limit"
+            );
+        }
     }
     let after = rss_of(server.pid());
     let grown = after.saturating_sub(resting);
@@ -699,4 +706,204 @@ async fn one_server_per_data_dir_and_reload_never_signals_a_stale_pid() {
         String::from_utf8_lossy(&reload.stderr).contains("no signalfire is running"),
         "{reload:?}"
     );
+}
+
+/// Keeps pipelining `GET /` on `stream` and never reads, until the server stops taking the
+/// requests (a write does not become possible within 300 ms) or it drops us; samples the
+/// process's connection buffers on the way and returns the largest sample.
+async fn pipeline_until_stuck(stream: tokio::net::TcpStream) -> (tokio::net::TcpStream, usize) {
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+    let mut peak = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < TEST_WRITE_DEADLINE / 2 {
+        peak = peak.max(signalfire::routes::connections::buffered_bytes());
+        match stream.try_write(&request) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        match tokio::time::timeout(Duration::from_millis(300), stream.writable()).await {
+            Err(_) | Ok(Err(_)) => break,
+            Ok(Ok(())) => {}
+        }
+    }
+    (stream, peak)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelining_clients_that_never_read_hold_little_memory_each() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    const CLIENTS: usize = 20;
+    let before = signalfire::routes::connections::buffered_bytes();
+    let mut floods = Vec::new();
+    for i in 0..CLIENTS {
+        let stream = connect_from([127, 0, 1, 10 + i as u8], &app).await;
+        floods.push(tokio::spawn(pipeline_until_stuck(stream)));
+    }
+    let mut peak = 0;
+    let mut held = Vec::new();
+    for f in floods {
+        let (stream, p) = f.await.expect("flood");
+        peak = peak.max(p);
+        held.push(stream);
+    }
+    peak = peak.max(signalfire::routes::connections::buffered_bytes());
+    let each = peak.saturating_sub(before) / CLIENTS;
+    eprintln!("connection buffers: {before} B before, peak {peak} B, {each} B per client");
+    // Reading stops at 8 KiB of pipelined requests (plus one read), the write buffer at the
+    // 16 KiB of answers that made reading stop (plus one answer): the unpatched dispatcher held
+    // ~300 KB (a 250 KB read buffer filled to its 128 KiB limit, ~50 KB of answers).
+    assert!(
+        each < 48 * 1024,
+        "{each} B of buffers per pipelining client that never reads"
+    );
+    drop(held);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_addresses_cannot_take_the_connections_the_page_needs() {
+    // 40 connections in all: five addresses with eight kept-alive connections each would take
+    // every one, and a visitor's connection would wait in the listen queue until one of them
+    // idled out.
+    let app = spawn_app_server(
+        "max_connections = 40\n",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for address in 0..5u8 {
+        for _ in 0..8 {
+            let mut stream = connect_from([127, 0, 3, 1 + address], &app).await;
+            let answer = one_answer(&mut stream).await;
+            if answer.starts_with("HTTP/1.1 200") {
+                held.push(stream);
+            } else {
+                assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        refused > 0,
+        "the heavy addresses took all {} connections",
+        held.len()
+    );
+    // A visitor from an address of its own is answered at once: before any of the flood's
+    // connections idles out (each still answers afterwards).
+    let mut visitor = connect_from([127, 0, 0, 1], &app).await;
+    visitor
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let page = read_until_closed(&mut visitor, Duration::from_secs(10)).await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    for stream in &mut held {
+        let answer = one_answer(stream).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "a held connection closed before the visitor was answered: {answer}"
+        );
+    }
+}
+
+/// The value of the `name` cookie set by `response`, if it sets one.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_owners_device_logs_in_while_strangers_fill_the_login_queue() {
+    use futures_util::StreamExt;
+    // The test speaks as a proxy for the strangers and the owner.
+    let app = spawn_app_server(
+        "trusted_proxies = [\"127.0.0.1\"]\n",
+        &http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let base = app.address.clone();
+    let form = client
+        .get(format!("{base}/admin/login"))
+        .send()
+        .await
+        .expect("login form");
+    let login_cookie = set_cookie(&form, "signalfire_login").expect("login cookie");
+    let csrf = crate::browser::csrf(&form.text().await.expect("form"));
+    let post = |ip: String, password: &'static str, device: Option<String>| {
+        let (client, base, csrf) = (client.clone(), base.clone(), csrf.clone());
+        let mut cookies = format!("signalfire_login={login_cookie}");
+        if let Some(device) = device {
+            cookies.push_str(&format!("; signalfire_device={device}"));
+        }
+        async move {
+            client
+                .post(format!("{base}/admin/login"))
+                .header("Cookie", cookies)
+                .header("X-Forwarded-For", ip)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(
+                    serde_urlencoded::to_string([
+                        ("csrf", csrf.as_str()),
+                        ("username", "owner"),
+                        ("password", password),
+                    ])
+                    .expect("form"),
+                )
+                .send()
+                .await
+                .expect("login")
+        }
+    };
+    // The owner logged in from this device before: it is remembered.
+    let first = post("198.51.100.7".into(), crate::helpers::ADMIN_PASSWORD, None).await;
+    assert_eq!(first.status(), 303);
+    let device = set_cookie(&first, "signalfire_device").expect("a device cookie");
+
+    // Strangers from 60 addresses at once: more than the queue of password checks holds.
+    let mut strangers: futures_util::stream::FuturesUnordered<_> = (0..60)
+        .map(|i| post(format!("192.0.2.{i}"), "wrong", None))
+        .collect();
+    let mut shed = 0;
+    let mut checked = 0;
+    while shed == 0 {
+        let Some(answer) = strangers.next().await else {
+            panic!("all {checked} strangers' attempts were queued and checked; none was shed");
+        };
+        match answer.status().as_u16() {
+            503 => {
+                assert!(answer.headers().contains_key("retry-after"), "{answer:?}");
+                shed += 1;
+            }
+            status => {
+                assert_eq!(status, 401);
+                checked += 1;
+            }
+        }
+    }
+    // The queue is full now; the owner's device has a lane of its own.
+    let owner = post(
+        "198.51.100.7".into(),
+        crate::helpers::ADMIN_PASSWORD,
+        Some(device),
+    )
+    .await;
+    assert_eq!(owner.status(), 303, "the owner is let in");
+    assert!(set_cookie(&owner, "signalfire_session").is_some());
+    while let Some(answer) = strangers.next().await {
+        let status = answer.status().as_u16();
+        assert!(status == 401 || status == 503, "{status}");
+    }
 }

@@ -11,6 +11,13 @@ use crate::routes::client;
 use crate::state::AppState;
 use crate::views::admin::login;
 
+/// The cookie that marks a browser the owner logged in from ([`auth::device_cookie`]): its
+/// login attempts are checked in their own lane, never behind strangers' guesses.
+const DEVICE_COOKIE: &str = "signalfire_device";
+
+/// Seconds a shed login attempt is told to wait (`Retry-After`).
+const RETRY_SHED_SECONDS: &str = "5";
+
 async fn page(
     state: &AppState,
     status: StatusCode,
@@ -72,9 +79,36 @@ pub async fn login(
     let password = form.value("password").to_string();
     let hash = state.config.admin.password_hash.clone();
     let user_ok = auth::same_secret(username.as_bytes(), state.config.admin.username.as_bytes());
+    let lane = match (&hash, req.cookie(DEVICE_COOKIE)) {
+        (Some(hash), Some(device))
+            if auth::known_device(hash, device.value(), state.clock.now()) =>
+        {
+            auth::Lane::KnownDevice
+        }
+        _ => auth::Lane::Stranger,
+    };
     let password_ok = match hash {
         Some(hash) => {
-            let permit = state.sessions.verification_permit().await;
+            let Some(permit) = state.sessions.check_permit(lane).await else {
+                // Not checked, so not counted as a failure.
+                state.sessions.succeeded(ip);
+                tracing::debug!(client = %ip, ?lane, "login shed: the password checks' queue is full");
+                let message =
+                    "The server is busy checking other logins. Try again in a few seconds.";
+                let mut response = page(
+                    &state,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &expected,
+                    &username,
+                    Some(message),
+                )
+                .await?;
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from_static(RETRY_SHED_SECONDS),
+                );
+                return Ok(response);
+            };
             tokio::task::spawn_blocking(move || {
                 let _held = permit;
                 auth::verify_password(&password, &hash)
@@ -97,6 +131,20 @@ pub async fn login(
     }
     state.sessions.succeeded(ip);
     let session = state.sessions.create(state.clock.now())?;
+    let device = match &state.config.admin.password_hash {
+        Some(hash) => {
+            let mut device = cookie(
+                &state,
+                DEVICE_COOKIE,
+                auth::device_cookie(hash, state.clock.now())?,
+            );
+            device.set_max_age(actix_web::cookie::time::Duration::seconds(
+                auth::DEVICE_LIFETIME.as_secs() as i64,
+            ));
+            Some(device)
+        }
+        None => None,
+    };
     let mut response = redirect("/admin");
     let mut gone = Cookie::build(LOGIN_COOKIE, "")
         .path(super::COOKIE_PATH)
@@ -108,6 +156,11 @@ pub async fn login(
     response
         .add_cookie(&gone)
         .map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(device) = device {
+        response
+            .add_cookie(&device)
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
     Ok(response)
 }
 

@@ -43,6 +43,18 @@ const MAX_PIPELINED_MESSAGES: usize = 16;
 /// Write buffer capacity at which we reallocate it after flushing.
 const WRITE_BUFFER_RETENTION_LIMIT: usize = 1024 * 128;
 
+// signalfire patch: a client whose answers wait unsent (it does not read them) or whose
+// pipelined requests wait undecoded gets nothing more read until they are dealt with: the rest
+// of its requests wait in its own socket, not in our memory. Without it, a client that
+// pipelines and never reads made its connection hold a 250 KB read buffer (filled up to the
+// 128 KiB `MAX_BUFFER_SIZE`, doubled on growth) and 45-60 KB of write buffer: ~300 KB each.
+/// Unsent answer bytes at which reading pauses.
+const PAUSE_UNSENT_BYTES: usize = 16 * 1024;
+/// Undecoded bytes behind a request in progress at which reading pauses.
+const PAUSE_READ_BYTES: usize = 8 * 1024;
+/// An empty read buffer larger than this is given back to the allocator.
+const READ_BUFFER_RETENTION_LIMIT: usize = 2 * HW_BUFFER_SIZE;
+
 bitflags! {
     #[derive(Debug, Clone, Copy)]
     pub struct Flags: u8 {
@@ -192,6 +204,11 @@ pin_project! {
         // True if backing allocation of `write_buf` needs to be released.
         write_buf_needs_reset: bool,
 
+        // signalfire patch: this connection's buffers, counted in `h1::buffered_bytes`.
+        buffered: super::budget::Buffered,
+        // signalfire patch: reading was skipped in this poll (`backed_up`).
+        read_paused: bool,
+
         codec: Codec,
     }
 }
@@ -308,6 +325,8 @@ where
                     write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
+                    buffered: super::budget::Buffered::default(),
+                    read_paused: false,
                     codec: Codec::new(config),
                 },
             },
@@ -334,6 +353,17 @@ where
     U: Service<(Request, Framed<T, Codec>), Response = ()>,
     U::Error: fmt::Display,
 {
+    /// signalfire patch: true when nothing more should be read from the client for now: its
+    /// answers wait unsent, its pipeline queue is full, or enough of its requests wait
+    /// undecoded behind the one in progress. A request body being read is never paused here
+    /// (its payload has its own limit).
+    fn backed_up(&self) -> bool {
+        let busy = !self.state.is_none() || !self.messages.is_empty();
+        self.write_buf.len() >= PAUSE_UNSENT_BYTES
+            || self.messages.len() >= MAX_PIPELINED_MESSAGES
+            || (busy && self.payload.is_none() && self.read_buf.len() >= PAUSE_READ_BYTES)
+    }
+
     fn can_read(&self, cx: &mut Context<'_>) -> bool {
         if self.flags.contains(Flags::READ_DISCONNECT) {
             false
@@ -1269,6 +1299,17 @@ where
                     }
 
                     read_some = true;
+
+                    // signalfire patch: decode what came before reading more (the next poll
+                    // does), so a pipelining client is paused at `PAUSE_READ_BYTES`, not at
+                    // `MAX_BUFFER_SIZE`. A request body or one long head still reads on.
+                    if this.payload.is_none()
+                        && !this.flags.contains(Flags::LINGER)
+                        && this.read_buf.len() >= PAUSE_READ_BYTES
+                    {
+                        cx.waker().wake_by_ref();
+                        return Ok(false);
+                    }
                 }
 
                 Poll::Pending => {
@@ -1370,7 +1411,13 @@ where
                     }
                 } else {
                     // read from I/O stream and fill read buffer
-                    let should_disconnect = inner.as_mut().read_available(cx)?;
+                    // signalfire patch: unless the client is backed up (see `backed_up`).
+                    let should_disconnect = if inner.backed_up() {
+                        *inner.as_mut().project().read_paused = true;
+                        false
+                    } else {
+                        inner.as_mut().read_available(cx)?
+                    };
 
                     // after reading something from stream, clear keep-alive timer
                     if !inner.read_buf.is_empty() && inner.flags.contains(Flags::KEEP_ALIVE) {
@@ -1513,6 +1560,22 @@ where
                 };
 
                 trace!("end flags: {:?}", &inner.flags);
+
+                // signalfire patch: a client paused in this poll is read again as soon as it
+                // is no longer backed up; an empty read buffer that grew is given back; what
+                // this connection's buffers hold now is counted.
+                let resume = inner.read_paused && !inner.backed_up();
+                let this = inner.as_mut().project();
+                *this.read_paused = false;
+                if resume {
+                    cx.waker().wake_by_ref();
+                }
+                if this.read_buf.is_empty() && this.read_buf.capacity() > READ_BUFFER_RETENTION_LIMIT
+                {
+                    *this.read_buf = BytesMut::with_capacity(HW_BUFFER_SIZE);
+                }
+                let held = this.read_buf.capacity() + this.write_buf.capacity();
+                this.buffered.report(held);
 
                 poll
             }

@@ -2,6 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 
+mod budget;
 mod chunked;
 mod client;
 mod codec;
@@ -16,6 +17,7 @@ mod upgrade;
 mod utils;
 
 pub use self::{
+    budget::buffered_bytes,
     client::{ClientCodec, ClientPayloadCodec},
     codec::Codec,
     dispatcher::Dispatcher,
