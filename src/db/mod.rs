@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod migrations;
 pub mod monitors;
 pub mod outbox;
+pub mod page;
 pub mod pings;
 pub mod reminders;
 pub mod subscribers;

@@ -5,6 +5,7 @@
 //! backoff (10 s doubling to 1 h, given up after 24 h) and records every attempt.
 
 pub mod message;
+pub mod page;
 mod reminder;
 mod send;
 pub mod stage;
