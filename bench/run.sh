@@ -269,6 +269,22 @@ PY
 echo "   mail: all accepted in $MAIL_S s (accepted/recorded delivered: $MAIL_OK), RSS +$MAIL_RSS MiB"
 echo "   webhooks: 499 delivered in $HOOK_S s (received/recorded delivered: $HOOK_OK)"
 
+# 10. a mass outage in the writer: 1,000 monitors that were up fail at once, with no channel,
+# then with one webhook channel and 1,000 e-mail subscribers (each following one monitor).
+# Only the writer runs in that process (no server, renderer or notifier): its CPU is the writer's.
+echo "== 10. mass outage: 1,000 monitors down, writer CPU without and with notifications"
+$EX/bench_outage "$OUT/outage-none" 1000 none > "$OUT/outage-none.json"
+$EX/bench_outage "$OUT/outage-webhook" 1000 webhook 1000 > "$OUT/outage-webhook.json"
+read -r OUTAGE_NONE OUTAGE_HOOK OUTAGE_RATIO OUTAGE_DELIVERIES < <(python3 - "$OUT" <<'PY'
+import json, sys
+n = json.load(open(f"{sys.argv[1]}/outage-none.json"))
+w = json.load(open(f"{sys.argv[1]}/outage-webhook.json"))
+ratio = w["cpu_s"] / n["cpu_s"] if n["cpu_s"] else float("nan")
+print(f"{n['cpu_s']:.2f}", f"{w['cpu_s']:.2f}", f"{ratio:.2f}", w["deliveries"])
+PY
+)
+echo "   writer CPU: $OUTAGE_NONE s without a channel, $OUTAGE_HOOK s with a webhook and 1,000 subscribers ($OUTAGE_DELIVERIES deliveries staged): ratio $OUTAGE_RATIO"
+
 MEASURE_SECONDS=$(( $(date +%s) - measure_started ))
 verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a','nan') and eval(sys.argv[1] + sys.argv[2]) else 'NOT met')" "$1" "$2"; }
 {
@@ -288,6 +304,7 @@ verdict() { python3 -c "import sys; v=sys.argv[1]; print('met' if v not in ('n/a
   echo "| 7 | stripped release binary | $SIZE_MB MB | ≤ 12 MB | $(verdict "$SIZE_MB" "<=12") |"
   echo "| 8 | one update to 10,000 confirmed e-mail subscribers (local SMTP sink): all accepted; accepted / recorded delivered; RSS during | $MAIL_S s; $MAIL_OK; +$MAIL_RSS MiB | ≤ 60 s; all; ≤ +20 MiB | $(verdict "'$MAIL_S' != 'n/a' and float('0$MAIL_S') <= 60 and '$MAIL_OK' == '10000/10000' and $MAIL_RSS" "<=20") |"
   echo "| 9 | one update to 500 webhook channels, one never answering: the other 499 delivered; received / recorded | $HOOK_S s; $HOOK_OK | ≤ 10 s; 499/499 | $(verdict "'$HOOK_S' != 'n/a' and float('0$HOOK_S') <= 10 and '$HOOK_OK'" "=='499/499'") |"
+  echo "| 10 | 1,000 monitors down at once: writer CPU with a webhook channel and 1,000 subscribers vs none | $OUTAGE_HOOK vs $OUTAGE_NONE s (ratio $OUTAGE_RATIO) | ratio ≤ 2 | $(verdict "$OUTAGE_RATIO" "<=2") |"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(rustc --version)."
   echo "Build ${BUILD_SECONDS}s, measurements ${MEASURE_SECONDS}s ($([ $QUICK = 1 ] && echo quick || echo full) run, $(date -u +%Y-%m-%d))."

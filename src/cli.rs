@@ -99,14 +99,19 @@ fn export(path: &Path, out: &Path) -> ExitCode {
     };
     let written = crate::db::Db::open(&config.database_path()).and_then(|db| {
         let exporter = crate::render::export::Exporter::default();
-        db.read_blocking(|conn| exporter.export(&config, conn, out, chrono::Utc::now(), None))
+        exporter.export(&config, &db, out, chrono::Utc::now())
     });
     match written {
         Ok(w) => print(&format!(
-            "wrote {} files ({} KiB) to {}\n",
+            "wrote {} files ({} KiB) to {}{}\n",
             w.files,
             w.bytes / 1024,
-            out.display()
+            out.display(),
+            if w.unchanged > 0 {
+                format!(", {} unchanged", w.unchanged)
+            } else {
+                String::new()
+            }
         )),
         Err(e) => {
             eprintln!("error: {e:#}");

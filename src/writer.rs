@@ -29,6 +29,10 @@ const QUEUE: usize = 4_096;
 pub trait InTransaction: Send + Sync {
     /// Called for every event a job emits, inside the job's savepoint. An error rolls the job back.
     fn stage(&self, conn: &Connection, event: &Event) -> rusqlite::Result<()>;
+
+    /// Called when a job was rolled back, or a whole batch was: whatever the hook keeps in
+    /// memory from the events it saw may be untrue.
+    fn rolled_back(&self) {}
 }
 
 /// A job's view of the write transaction: the connection, and the events its changes cause.
@@ -177,6 +181,8 @@ fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<
             })?;
             if kept {
                 events.append(&mut tx.staged);
+            } else {
+                hooks.iter().for_each(|h| h.rolled_back());
             }
             done.push(job);
         }
@@ -191,6 +197,7 @@ fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<
         }
         Err(e) => {
             // BEGIN, a savepoint or COMMIT failed: nothing of the batch was written.
+            hooks.iter().for_each(|h| h.rolled_back());
             let why = format!("{e:#}");
             tracing::error!(error = %why, jobs = done.len() + pending.len(), "a write batch failed");
             for job in done.into_iter().chain(pending) {

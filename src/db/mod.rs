@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod monitors;
 pub mod outbox;
 pub mod pacing;
+pub mod page;
 pub mod pings;
 pub mod reminders;
 pub mod subscribers;

@@ -14,9 +14,9 @@ use crate::domain::duration::format_span;
 use crate::domain::event::{Event, MaintenanceChange};
 use crate::domain::incident::{Kind, Status};
 use crate::domain::notification::{EventKind, Severity};
-use crate::domain::status::{Health, Impact};
+use crate::domain::status::{Health, Impact, Indicator};
 use crate::domain::window::window_words;
-use crate::render::{site, snapshot, statuspage};
+use crate::render::{site, statuspage};
 
 /// What a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,14 +78,11 @@ pub(super) fn escape(text: &str) -> String {
     maud::html! { (text) }.into_string()
 }
 
-/// The `meta` and `page` of Statuspage's webhook body.
-pub(super) fn webhook_frame(
-    conn: &Connection,
-    config: &Config,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Value> {
-    let indicator = snapshot::indicator(conn, now)?;
-    Ok(json!({
+/// The `meta` and `page` of Statuspage's webhook body. The page's status is the outbox's to
+/// set ([`set_page_status`]): it keeps it as changes pass, where reading it here would read
+/// the whole site for every message.
+pub(super) fn webhook_frame(config: &Config, now: DateTime<Utc>) -> Value {
+    json!({
         "meta": {
             "unsubscribe": null,
             "documentation": "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/",
@@ -93,10 +90,18 @@ pub(super) fn webhook_frame(
         },
         "page": {
             "id": statuspage::page_id(config),
-            "status_indicator": indicator.as_str(),
-            "status_description": indicator.description(),
+            "status_indicator": null,
+            "status_description": null,
         },
-    }))
+    })
+}
+
+/// Puts the page's status at the moment of the change into a message's webhook body.
+pub fn set_page_status(message: &mut Message, indicator: Indicator) {
+    if let Some(page) = message.webhook.get_mut("page") {
+        page["status_indicator"] = json!(indicator.as_str());
+        page["status_description"] = json!(indicator.description());
+    }
 }
 
 /// The message an event causes, if any: monitor transitions, the checker going offline or
@@ -125,8 +130,8 @@ pub fn for_event(
             *previous_since,
             *at,
         ),
-        Event::CheckerOffline { since } => checker(conn, config, true, *since),
-        Event::CheckerOnline { at } => checker(conn, config, false, *at),
+        Event::CheckerOffline { since } => checker(config, true, *since),
+        Event::CheckerOnline { at } => checker(config, false, *at),
         Event::IncidentUpdated {
             incident,
             update,
@@ -228,7 +233,7 @@ fn monitor_changed(
     };
     let base = site::base_url(config);
     let status = to.component_status().as_str();
-    let mut webhook = webhook_frame(conn, config, at)?;
+    let mut webhook = webhook_frame(config, at);
     webhook["component_update"] = json!({
         "created_at": statuspage::timestamp(at),
         "new_status": status,
@@ -264,12 +269,7 @@ fn monitor_changed(
     }))
 }
 
-fn checker(
-    conn: &Connection,
-    config: &Config,
-    offline: bool,
-    at: DateTime<Utc>,
-) -> rusqlite::Result<Option<Planned>> {
+fn checker(config: &Config, offline: bool, at: DateTime<Utc>) -> rusqlite::Result<Option<Planned>> {
     let (title, text, severity, tag) = if offline {
         (
             "The status checker is offline".to_string(),
@@ -288,7 +288,7 @@ fn checker(
             "white_check_mark",
         )
     };
-    let mut webhook = webhook_frame(conn, config, at)?;
+    let mut webhook = webhook_frame(config, at);
     webhook["checker"] = json!({
         "status": if offline { "offline" } else { "online" },
         "since": statuspage::timestamp(at),
@@ -382,7 +382,7 @@ fn incident_update(
     let base = site::base_url(config);
     let anchor = update.map(|u| format!("#update-{u}")).unwrap_or_default();
     let (severity, tag) = severity_of(&record, status);
-    let mut webhook = webhook_frame(conn, config, now)?;
+    let mut webhook = webhook_frame(config, now);
     webhook["incident"] = serde_json::to_value(statuspage::incident_json(
         &record,
         &base,

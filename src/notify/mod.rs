@@ -7,6 +7,7 @@
 mod digest;
 pub mod message;
 mod pace;
+pub mod page;
 mod reminder;
 mod send;
 pub mod stage;

@@ -61,7 +61,7 @@ pub fn message(
         .collect();
     let base = site::base_url(config);
     let url = format!("{base}/admin/incidents/{id}");
-    let mut webhook = webhook_frame(conn, config, now)?;
+    let mut webhook = webhook_frame(config, now);
     let incident = serde_json::to_value(statuspage::incident_json(
         &record,
         &base,

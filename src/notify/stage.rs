@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::message::{self, Message};
 use super::pace::{self, no_randomness, notification};
+use super::page::PageStatus;
 use crate::config::Config;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::subscribers::{self, Purpose};
@@ -21,29 +22,50 @@ use crate::writer::InTransaction;
 pub struct Outbox {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
+    /// The page indicator every message carries, kept as changes pass.
+    page: PageStatus,
 }
 
 impl Outbox {
     pub fn new(config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
-        Self { config, clock }
+        Self {
+            config,
+            clock,
+            page: PageStatus::new(),
+        }
+    }
+
+    /// How many times the page indicator was read from the whole site rather than kept.
+    pub fn full_page_reads(&self) -> u64 {
+        self.page.full_reads()
     }
 }
 
 impl InTransaction for Outbox {
+    fn rolled_back(&self) {
+        self.page.forget();
+    }
+
     fn stage(&self, conn: &Connection, event: &Event) -> rusqlite::Result<()> {
         // Every check passes here: the common case must cost nothing.
         if event.is_routine() {
             return Ok(());
         }
         let notify = &self.config.notify;
+        if notify.channels.is_empty() && !notify.subscribers && self.config.websub_hubs.is_empty() {
+            return Ok(());
+        }
+        // Every change passes through the page's status, so it stays true for the next message.
+        let now = self.clock.now();
+        let indicator = self.page.after(conn, event, page_time(event, now))?;
         let hubs = !self.config.websub_hubs.is_empty() && adds_feed_item(event);
         if notify.channels.is_empty() && !notify.subscribers && !hubs {
             return Ok(());
         }
-        let now = self.clock.now();
-        let Some(planned) = message::for_event(conn, &self.config, event, now)? else {
+        let Some(mut planned) = message::for_event(conn, &self.config, event, now)? else {
             return Ok(());
         };
+        message::set_page_status(&mut planned.message, indicator);
         if planned.notify {
             pace::paced(conn, &self.config, event, &planned, now)?;
         }
@@ -52,6 +74,15 @@ impl InTransaction for Outbox {
             to_hubs(conn, &self.config, &planned.message, now)?;
         }
         Ok(())
+    }
+}
+
+/// The moment whose page status a message carries: a monitor's change is dated by its check.
+fn page_time(event: &Event, now: DateTime<Utc>) -> DateTime<Utc> {
+    match event {
+        Event::MonitorChanged { at, .. } => *at,
+        Event::CheckerOffline { since: at } | Event::CheckerOnline { at } => *at,
+        _ => now,
     }
 }
 

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::db::incidents::{self, Filter};
 use crate::db::{feed, monitors, pings, uptime};
 use crate::domain::incident::component_status;
-use crate::domain::status::{Indicator, page_indicator};
 use crate::domain::uptime::{DayCount, date_key};
 use crate::render::feeds::{FEED_DAYS, FEED_LIMIT};
 use crate::views::model::{ComponentView, JobTimes, Snapshot, Waiting};
@@ -142,26 +141,4 @@ pub fn load(
         calendar: crate::render::calendar::load(conn, now)?,
         checker_offline_since: None,
     })
-}
-
-/// The page indicator now, without the history (for a notification's page status).
-pub fn indicator(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Indicator> {
-    let open = incidents::open_component_statuses(conn)?;
-    let in_maintenance = incidents::monitors_in_maintenance(conn, now)?;
-    let statuses: Vec<_> = monitors::list_active(conn)?
-        .iter()
-        .map(|m| {
-            let incident_statuses = open.get(&m.row_id).map_or(&[][..], Vec::as_slice);
-            component_status(
-                m.state.health,
-                incident_statuses,
-                in_maintenance.contains(&m.row_id),
-            )
-        })
-        .collect();
-    let impacts: Vec<_> = incidents::list(conn, Filter::OpenIncidents, now)?
-        .iter()
-        .map(|i| i.impact)
-        .collect();
-    Ok(page_indicator(&statuses, &impacts))
 }

@@ -167,3 +167,151 @@ async fn the_server_publishes_the_static_site_after_every_change() {
     app.settle().await;
     assert!(!page.exists(), "a deleted incident's page goes too");
 }
+
+/// Every file under `dir`, by path relative to it: its inode (a renamed-over file gets a new
+/// one) and its bytes.
+fn files_on_disk(dir: &Path) -> std::collections::BTreeMap<String, (u64, Vec<u8>)> {
+    use std::os::unix::fs::MetadataExt;
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let inode = std::fs::metadata(&path).expect("metadata").ino();
+            let bytes = std::fs::read(&path).expect("read");
+            let name = path
+                .strip_prefix(dir)
+                .expect("inside")
+                .to_string_lossy()
+                .to_string();
+            (name, (inode, bytes))
+        })
+        .collect()
+}
+
+/// [`TestApp::settle`] with room for a debug build to render 1,000 monitors' pages and feeds.
+async fn settle_slowly(app: &TestApp) {
+    tokio::time::timeout(std::time::Duration::from_secs(180), app.state.settled())
+        .await
+        .expect("the export shows every change within 180 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_monitor_changing_on_a_site_of_1000_rewrites_only_the_files_whose_bytes_changed() {
+    let publish = tempfile::tempdir().expect("publish dir");
+    let mut extra = format!("[publish]\ndir = \"{}\"\n\n", publish.path().display());
+    for i in 0..1000 {
+        extra.push_str(&http_monitor(
+            &format!("m{i}"),
+            "http://127.0.0.1:9/",
+            NEVER,
+        ));
+    }
+    let app = spawn_app(&extra).await;
+    settle_slowly(&app).await;
+    let before = files_on_disk(publish.path());
+
+    let monitor = app.monitor();
+    let at = app.clock.now();
+    for _ in 0..3 {
+        app.state
+            .checker
+            .apply(
+                &monitor,
+                signalfire::domain::check::CheckResult::down(
+                    at,
+                    std::time::Duration::from_millis(5),
+                    "HTTP 503",
+                ),
+            )
+            .await
+            .expect("apply");
+    }
+    settle_slowly(&app).await;
+    let after = files_on_disk(publish.path());
+
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(path, (_, bytes))| before.get(*path).is_none_or(|(_, old)| old != bytes))
+        .map(|(path, _)| path)
+        .collect();
+    let rewritten: Vec<&String> = after
+        .iter()
+        .filter(|(path, (inode, _))| before.get(*path).is_none_or(|(old, _)| old != inode))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        !changed.is_empty() && changed.iter().any(|p| p.as_str() == "index.html"),
+        "the page shows the change: {changed:?}"
+    );
+    assert!(
+        changed.len() < 40,
+        "{} of {} files changed: {changed:?}",
+        changed.len(),
+        after.len()
+    );
+    assert_eq!(
+        rewritten.len(),
+        changed.len(),
+        "{} files rewritten, {} changed, of {}",
+        rewritten.len(),
+        changed.len(),
+        after.len()
+    );
+    assert_eq!(rewritten, changed);
+}
+
+/// Files 0644 and folders 0755: the web server serving the copy runs as another user.
+fn assert_world_readable(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let mut dirs = vec![
+        root.join("incidents"),
+        root.join("api/v2"),
+        root.join("badge"),
+    ];
+    dirs.retain(|d| d.is_dir());
+    assert!(!dirs.is_empty(), "folders exported");
+    for dir in dirs {
+        assert_eq!(mode(&dir), 0o755, "{}", dir.display());
+    }
+    let files = walk(root);
+    assert!(files.len() > 10);
+    for file in files {
+        assert_eq!(mode(&file), 0o644, "{}", file.display());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_files_are_readable_by_a_web_server_running_as_another_user() {
+    let publish = tempfile::tempdir().expect("publish dir");
+    let extra = format!(
+        "[publish]\ndir = \"{}\"\n\n{}",
+        publish.path().display(),
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER)
+    );
+    let app = spawn_app(&extra).await;
+    app.open_incident(json!({"name": "Order pages down", "components": {"blog": "major_outage"}}))
+        .await;
+    app.settle().await;
+    assert_world_readable(publish.path());
+
+    // The command too, whatever the umask it runs under.
+    let (config_text, dir, _) = app.stop().await;
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config_text).expect("write config");
+    let out = tempfile::tempdir().expect("out");
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" export --out \"$1\" --config \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_signalfire"))
+        .arg(out.path().join("site"))
+        .arg(&config_path)
+        .output()
+        .expect("run export");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_world_readable(&out.path().join("site"));
+}

@@ -29,3 +29,4 @@ mod robustness;
 mod smtp_check;
 mod status_page;
 mod statuspage;
+mod write_cost;
