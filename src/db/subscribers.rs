@@ -91,6 +91,23 @@ pub fn add_token(
     Ok(())
 }
 
+/// Stores a token's hash unless it is stored already (a token derived from another, made
+/// again on every confirmation of the same link).
+pub fn add_token_once(
+    conn: &Connection,
+    id: i64,
+    sha256: &[u8; 32],
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO subscriber_tokens (token_sha256, subscriber_id, purpose, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![&sha256[..], id, purpose.as_str(), to_millis(now)])?;
+    Ok(())
+}
+
 /// Deletes link tokens made before `before`: links in mails that old no longer work.
 pub fn prune_tokens(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, http_monitor, spawn_app};
+use crate::browser::{Browser, csrf, texts};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, http_monitor, spawn_app};
 use crate::notify::{NEVER, sign_up};
 use crate::receivers::SmtpSink;
 
@@ -104,4 +105,225 @@ async fn the_newest_records_deleted_never_give_their_ids_again_not_even_after_a_
     sign_up(&app, &smtp, "third@test.example", &[]).await;
     let third = subscriber(&app, "third@test.example").await;
     assert!(third > second, "subscriber after a restart: {third}");
+}
+
+/// Rows in every table, by table: what a request wrote, if anything.
+async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
+    app.state
+        .db
+        .read(|c| {
+            let tables: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut counts = Vec::new();
+            for table in tables {
+                let n = c.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+                    r.get(0)
+                })?;
+                counts.push((table, n));
+            }
+            Ok(counts)
+        })
+        .await
+        .expect("counts")
+}
+
+async fn confirmed(app: &TestApp, email: &str) -> bool {
+    let list = app.admin("GET", "/api/admin/subscribers", None).await;
+    let list: Value = list.json().await.expect("json");
+    list["subscribers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["email"] == email)
+        .and_then(|s| s["confirmed"].as_bool())
+        .unwrap_or_else(|| panic!("{email} in {list}"))
+}
+
+async fn request(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, String) {
+    let response = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_link_opened_by_a_scanner_confirms_nothing_and_only_its_post_confirms_once()
+{
+    let smtp = SmtpSink::start().await;
+    let app = spawn_app(&format!(
+        "{}[subscribers]\nemail = true\n\n{}",
+        smtp.config(),
+        http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+    ))
+    .await;
+    let email = "reader@test.example";
+    let link = sign_up(&app, &smtp, email, &[]).await;
+    let path = link
+        .split_once("/subscribe")
+        .map(|(_, p)| format!("/subscribe{p}"))
+        .expect("path");
+    let before = row_counts(&app).await;
+
+    // A mail scanner follows the link: a page with a button, and nothing written.
+    for _ in 0..10 {
+        let (status, page) = request(&app, reqwest::Method::GET, &path).await;
+        assert_eq!(status, 200);
+        let html = scraper::Html::parse_document(&page);
+        let form = scraper::Selector::parse("form[method=post] button[type=submit]").expect("css");
+        assert!(html.select(&form).next().is_some(), "a button: {page}");
+        assert!(!page.contains("Subscription confirmed"), "{page}");
+        let (status, _) = request(&app, reqwest::Method::HEAD, &path).await;
+        assert_eq!(status, 200);
+    }
+    assert!(
+        !confirmed(&app, email).await,
+        "a GET or HEAD confirms nothing"
+    );
+    assert_eq!(
+        row_counts(&app).await,
+        before,
+        "a GET or HEAD writes nothing"
+    );
+
+    // The person presses the button.
+    let (status, page) = request(&app, reqwest::Method::POST, &path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Subscription confirmed"), "{page}");
+    assert!(confirmed(&app, email).await);
+    let manage = |page: &str| {
+        page.split("href=\"")
+            .filter_map(|s| s.split('"').next())
+            .find(|h| h.starts_with("/subscribe/manage?token="))
+            .map(str::to_string)
+    };
+    let first_link = manage(&page).expect("a manage link");
+
+    // A flood of the same link, by every method: not one row more.
+    let after_first = row_counts(&app).await;
+    for _ in 0..25 {
+        let (status, page) = request(&app, reqwest::Method::POST, &path).await;
+        assert_eq!(status, 200);
+        assert_eq!(manage(&page).as_deref(), Some(first_link.as_str()));
+        assert_eq!(request(&app, reqwest::Method::GET, &path).await.0, 200);
+        assert_eq!(request(&app, reqwest::Method::HEAD, &path).await.0, 200);
+    }
+    let unknown = format!("/subscribe/confirm?token={}", "ab".repeat(32));
+    assert_eq!(request(&app, reqwest::Method::POST, &unknown).await.0, 404);
+    assert_eq!(request(&app, reqwest::Method::GET, &unknown).await.0, 404);
+    assert_eq!(
+        row_counts(&app).await,
+        after_first,
+        "the first confirmation wrote the last rows"
+    );
+    assert_eq!(
+        request(&app, reqwest::Method::GET, &first_link).await.0,
+        200,
+        "the manage link works"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_incident_in_admin_asks_first_and_then_says_what_was_deleted() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let (id, _) = open(&app, "Checkout errors").await;
+    let public = format!("/incidents/{id}");
+    let confirm = format!("/admin/incidents/{id}/delete");
+    let mut owner = Browser::new(&app);
+    assert_eq!(owner.login(ADMIN_PASSWORD).await.status, 303);
+
+    let detail = owner.get(&format!("/admin/incidents/{id}")).await;
+    let html = scraper::Html::parse_document(&detail.body);
+    let link = scraper::Selector::parse(&format!("a[href=\"{confirm}\"]")).expect("css");
+    assert!(
+        html.select(&link).next().is_some(),
+        "a link to the confirm step"
+    );
+    let one_click = scraper::Selector::parse(&format!("form[action=\"{confirm}\"]")).expect("css");
+    assert!(
+        html.select(&one_click).next().is_none(),
+        "no one-click delete"
+    );
+
+    let before = row_counts(&app).await;
+    let asked = owner.get(&confirm).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("Checkout errors"), "{}", asked.body);
+    assert!(
+        asked.body.contains("1 update"),
+        "says what goes: {}",
+        asked.body
+    );
+    let html = scraper::Html::parse_document(&asked.body);
+    let button = scraper::Selector::parse(&format!(
+        "form[method=post][action=\"{confirm}\"] button[type=submit]"
+    ))
+    .expect("css");
+    assert!(html.select(&button).next().is_some(), "a confirm button");
+    assert_eq!(owner.head(&confirm).await.status, 200);
+    assert_eq!(row_counts(&app).await, before, "asking deletes nothing");
+    assert_eq!(app.get(&public).await.status(), 200);
+
+    let forged = owner.post(&confirm, &[("action", "delete")]).await;
+    assert_eq!(forged.status, 403, "the confirming POST is CSRF-checked");
+    assert_eq!(app.get(&public).await.status(), 200);
+
+    let csrf = csrf(&asked.body);
+    let done = owner.post(&confirm, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 200);
+    let said = texts(&done.body, "[role=status]").join(" ");
+    assert!(
+        said.contains("deleted") && said.contains("Checkout errors"),
+        "the owner is told what happened: {said}"
+    );
+    app.settle().await;
+    assert_eq!(app.get(&public).await.status(), 404);
+    assert_eq!(owner.post(&confirm, &[("csrf", &csrf)]).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_maintenance_in_admin_asks_first() {
+    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
+    let id = maintenance(&app).await;
+    let confirm = format!("/admin/maintenances/{id}/cancel");
+    let mut owner = Browser::new(&app);
+    assert_eq!(owner.login(ADMIN_PASSWORD).await.status, 303);
+    let edit = owner.get(&format!("/admin/maintenances/{id}")).await;
+    let html = scraper::Html::parse_document(&edit.body);
+    let one_click = scraper::Selector::parse(&format!("form[action=\"{confirm}\"]")).expect("css");
+    assert!(
+        html.select(&one_click).next().is_none(),
+        "no one-click cancel"
+    );
+
+    let before = row_counts(&app).await;
+    let asked = owner.get(&confirm).await;
+    assert_eq!(asked.status, 200);
+    assert!(
+        asked.body.contains("Order system upgrade"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(row_counts(&app).await, before, "asking changes nothing");
+    let done = owner.post(&confirm, &[("csrf", &csrf(&asked.body))]).await;
+    assert_eq!(done.status, 200);
+    let said = texts(&done.body, "[role=status]").join(" ");
+    assert!(said.contains("cancelled"), "{said}");
+    let status = app
+        .state
+        .db
+        .read(move |c| Ok(signalfire::db::incidents::get(c, id)?.map(|m| m.status)))
+        .await
+        .expect("read");
+    assert_eq!(
+        status,
+        Some(signalfire::domain::incident::Status::Completed),
+        "cancelled"
+    );
 }
