@@ -37,9 +37,13 @@ pub fn address(input: &str) -> Result<String, String> {
         ));
     }
     match address.parse::<lettre::Address>() {
-        Ok(_) if address.contains('.') => Ok(address),
-        _ => Err("email: this is not an e-mail address like name@example.com".to_string()),
+        Ok(_) if address.contains('.') => {}
+        _ => return Err("email: this is not an e-mail address like name@example.com".to_string()),
     }
+    // Refused now rather than accepted and then failing at every try: what the mailer itself
+    // cannot send to.
+    crate::notify::mail_recipient(&address).map_err(|e| format!("email: {e}"))?;
+    Ok(address)
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -56,8 +60,9 @@ pub fn sign_up(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let (id, confirmed) = subscribers::sign_up(conn, email, components, now)?;
-    // One mail an hour to an address at most, however often a stranger types it in.
-    let last = crate::db::outbox::last_to_subscriber(conn, id)?;
+    // One mail an hour to a mailbox at most, however often and however spelt a stranger types
+    // it in (quotes, case, +tags, dots, the domain in Unicode or ASCII).
+    let last = subscribers::last_mail_to_mailbox(conn, email)?;
     if last.is_some_and(|at| (now - at).to_std().is_ok_and(|age| age < RESEND_AFTER)) {
         return Ok(());
     }

@@ -12,9 +12,29 @@ enum Migration {
     /// definition (SQLite's 12-step procedure), so columns added by any earlier migration come
     /// along.
     NeverReuseIds(&'static [&'static str]),
+    /// Rust, for what SQL cannot compute (IDNA), in the migration's transaction.
+    Code(fn(&Connection) -> rusqlite::Result<()>),
 }
 
-use Migration::{NeverReuseIds, Sql};
+use Migration::{Code, NeverReuseIds, Sql};
+
+/// 12: each subscriber's mailbox key (`domain::mailbox::key`), which the one-mail-an-hour
+/// sign-up limit looks up: every spelling of one address shares it.
+fn subscriber_mailboxes(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE subscribers ADD COLUMN mailbox TEXT;
+         CREATE INDEX subscribers_by_mailbox ON subscribers(mailbox);",
+    )?;
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, email FROM subscribers")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut set = conn.prepare("UPDATE subscribers SET mailbox = ?2 WHERE id = ?1")?;
+    for (id, email) in rows {
+        set.execute(rusqlite::params![id, crate::domain::mailbox::key(&email)])?;
+    }
+    Ok(())
+}
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[Migration] = &[
@@ -241,6 +261,8 @@ const MIGRATIONS: &[Migration] = &[
         "subscribers",
         "notifications",
     ]),
+    // 12: see `subscriber_mailboxes`.
+    Code(subscriber_mailboxes),
 ];
 
 /// The schema version this build writes.
@@ -288,6 +310,13 @@ fn apply(conn: &mut Connection, step: &Migration, version: i64) -> Result<(), Mi
         Sql(sql) => {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()?;
+            Ok(())
+        }
+        Code(run) => {
+            let tx = conn.transaction()?;
+            run(&tx)?;
             tx.pragma_update(None, "user_version", version)?;
             tx.commit()?;
             Ok(())

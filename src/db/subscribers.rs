@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{from_millis, to_millis};
+use crate::domain::mailbox;
 
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,13 +54,29 @@ pub fn sign_up(
             Ok((id, false))
         }
         None => {
-            conn.prepare_cached("INSERT INTO subscribers (email, created_at) VALUES (?1, ?2)")?
-                .execute(params![email, to_millis(now)])?;
+            conn.prepare_cached(
+                "INSERT INTO subscribers (email, mailbox, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![email, mailbox::key(email), to_millis(now)])?;
             let id = conn.last_insert_rowid();
             set_components(conn, id, components)?;
             Ok((id, false))
         }
     }
+}
+
+/// When a mail to any spelling of `email`'s mailbox (`domain::mailbox::key`) was last
+/// written: the one-mail-an-hour limit of sign-ups.
+pub fn last_mail_to_mailbox(
+    conn: &Connection,
+    email: &str,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    conn.prepare_cached(
+        "SELECT max(d.created_at) FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
+         WHERE s.mailbox = ?1",
+    )?
+    .query_row([mailbox::key(email)], |r| r.get::<_, Option<i64>>(0))
+    .map(|v| v.map(from_millis))
 }
 
 /// Replaces the components a subscriber follows (none: every component).

@@ -10,5 +10,6 @@ mod send;
 pub mod stage;
 mod worker;
 
+pub use send::email::recipient as mail_recipient;
 pub use stage::Outbox;
 pub use worker::Notifier;

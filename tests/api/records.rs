@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, csrf, texts};
-use crate::helpers::{ADMIN_PASSWORD, TestApp, http_monitor, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, http_monitor, spawn_app, spawn_app_server};
 use crate::notify::{NEVER, sign_up};
 use crate::receivers::SmtpSink;
 
@@ -326,4 +326,110 @@ async fn cancelling_a_maintenance_in_admin_asks_first() {
         Some(signalfire::domain::incident::Status::Completed),
         "cancelled"
     );
+}
+
+/// Posts the sign-up form as `client` (behind the trusted proxy on 127.0.0.1).
+async fn sign_up_as(app: &TestApp, client: &str, email: &str) -> (u16, String) {
+    let response = app
+        .client
+        .post(format!("{}/subscribe", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Forwarded-For", client)
+        .body(serde_urlencoded::to_string([("email", email)]).expect("form"))
+        .send()
+        .await
+        .expect("sign-up");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("page"))
+}
+
+async fn subscriptions_app(smtp: &SmtpSink) -> TestApp {
+    spawn_app_server(
+        "trusted_proxies = [\"127.0.0.1\"]\n",
+        &format!(
+            "{}[subscribers]\nemail = true\n\n{}",
+            smtp.config(),
+            http_monitor("blog", "http://127.0.0.1:9/", NEVER),
+        ),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_spellings_of_one_mailbox_get_one_confirmation_mail_in_the_hour() {
+    let smtp = SmtpSink::start().await;
+    let app = subscriptions_app(&smtp).await;
+    // Quotes, case, +tags, dots and the IDN domain written in Unicode or ASCII: one person,
+    // typed in by a hundred different clients.
+    for i in 0..100 {
+        let email = match i % 5 {
+            0 => format!("victim+{i}@xn--bcher-kva.example"),
+            1 => format!("\"victim+{i}\"@bücher.example"),
+            2 => format!("V.i.c.t.i.m+{i}@BÜCHER.example"),
+            3 => format!("vic.tim+t{i}@Xn--Bcher-Kva.Example"),
+            _ => format!("\"VICTIM+{i}\"@xn--bcher-kva.example"),
+        };
+        let (status, page) = sign_up_as(&app, &format!("192.0.2.{}", i + 1), &email).await;
+        assert_eq!(status, 200, "{email}: {page}");
+    }
+    app.deliver().await;
+    let mails: Vec<Vec<String>> = smtp.mails().into_iter().map(|m| m.to).collect();
+    assert_eq!(
+        mails.len(),
+        1,
+        "one confirmation mail in the hour: {mails:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_the_mailer_cannot_send_to_is_refused_at_sign_up_naming_the_field() {
+    let smtp = SmtpSink::start().await;
+    let app = subscriptions_app(&smtp).await;
+    let (status, page) = sign_up_as(&app, "192.0.2.1", "jöhn@test.example").await;
+    assert_eq!(status, 400, "{page}");
+    let said = texts(&page, ".form-error").join(" ");
+    assert!(
+        said.starts_with("email:"),
+        "the form says what is wrong: {said}"
+    );
+    let list: Value = app
+        .admin("GET", "/api/admin/subscribers", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["subscribers"], json!([]), "nothing stored");
+    app.deliver().await;
+    assert!(smtp.mails().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_the_mail_server_refuses_for_good_is_tried_once_and_marked_failed() {
+    let smtp = SmtpSink::start().await;
+    let app = subscriptions_app(&smtp).await;
+    let gone = "gone@test.example";
+    smtp.reject(gone);
+    let (status, _) = sign_up_as(&app, "192.0.2.1", gone).await;
+    assert_eq!(status, 200);
+    app.deliver().await;
+    for _ in 0..6 {
+        app.clock.advance(std::time::Duration::from_secs(4 * 3600));
+        app.deliver().await;
+    }
+    assert_eq!(smtp.tried(gone), 1, "a 5xx refusal is not retried");
+    let failed: Value = app
+        .admin("GET", "/api/admin/deliveries?state=failed", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let failed = failed["deliveries"].as_array().expect("deliveries");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let pending: Value = app
+        .admin("GET", "/api/admin/deliveries?state=pending", None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pending["deliveries"], json!([]));
 }
