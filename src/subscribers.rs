@@ -37,9 +37,13 @@ pub fn address(input: &str) -> Result<String, String> {
         ));
     }
     match address.parse::<lettre::Address>() {
-        Ok(_) if address.contains('.') => Ok(address),
-        _ => Err("email: this is not an e-mail address like name@example.com".to_string()),
+        Ok(_) if address.contains('.') => {}
+        _ => return Err("email: this is not an e-mail address like name@example.com".to_string()),
     }
+    // Refused now rather than accepted and then failing at every try: what the mailer itself
+    // cannot send to.
+    crate::notify::mail_recipient(&address).map_err(|e| format!("email: {e}"))?;
+    Ok(address)
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -56,8 +60,9 @@ pub fn sign_up(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let (id, confirmed) = subscribers::sign_up(conn, email, components, now)?;
-    // One mail an hour to an address at most, however often a stranger types it in.
-    let last = crate::db::outbox::last_to_subscriber(conn, id)?;
+    // One mail an hour to a mailbox at most, however often and however spelt a stranger types
+    // it in (quotes, case, +tags, dots, the domain in Unicode or ASCII).
+    let last = subscribers::last_mail_to_mailbox(conn, email)?;
     if last.is_some_and(|at| (now - at).to_std().is_ok_and(|age| age < RESEND_AFTER)) {
         return Ok(());
     }
@@ -75,21 +80,58 @@ pub fn sign_up(
     Ok(())
 }
 
-/// Confirms the subscription a confirmation token belongs to; returns the subscriber and a
-/// fresh manage token for the page that says so.
+/// What a confirmation link stands for, read without writing (a `GET` of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// No such link (mistyped, or expired).
+    Unknown,
+    /// Not confirmed yet.
+    Pending,
+    /// Confirmed already: the manage link's token.
+    Done(String),
+}
+
+/// The manage token a confirmation gives, derived from the confirmation token: confirming
+/// again shows the same link and stores nothing new. Whoever holds the confirmation link may
+/// manage the subscription anyway (confirming shows the manage link).
+fn manage_token_for(confirm: &str) -> String {
+    Sha256::new()
+        .chain_update(b"signalfire manage link\n")
+        .chain_update(confirm.as_bytes())
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where a confirmation link stands; writes nothing.
+pub fn confirmation(conn: &Connection, token: &str) -> rusqlite::Result<Confirmation> {
+    let Some(subscriber) = subscribers::by_token(conn, &hash(token), Purpose::Confirm)? else {
+        return Ok(Confirmation::Unknown);
+    };
+    let manage = manage_token_for(token);
+    let kept = subscribers::by_token(conn, &hash(&manage), Purpose::Manage)?.is_some();
+    Ok(if subscriber.confirmed_at.is_some() && kept {
+        Confirmation::Done(manage)
+    } else {
+        Confirmation::Pending
+    })
+}
+
+/// Confirms the subscription a confirmation token belongs to; returns the token of the manage
+/// link for the page that says so. Idempotent: a second call adds no row.
 pub fn confirm(
     conn: &Connection,
     token: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Option<(Subscriber, String)>> {
+) -> rusqlite::Result<Option<String>> {
     let Some(subscriber) = subscribers::by_token(conn, &hash(token), Purpose::Confirm)? else {
         return Ok(None);
     };
     subscribers::confirm(conn, subscriber.id, now)?;
-    let manage = crate::auth::random_token()
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-    subscribers::add_token(conn, subscriber.id, &hash(&manage), Purpose::Manage, now)?;
-    Ok(Some((subscriber, manage)))
+    let manage = manage_token_for(token);
+    subscribers::add_token_once(conn, subscriber.id, &hash(&manage), Purpose::Manage, now)?;
+    Ok(Some(manage))
 }
 
 /// The confirmed subscriber a manage token belongs to.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{from_millis, to_millis};
+use crate::domain::mailbox;
 
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,13 +54,29 @@ pub fn sign_up(
             Ok((id, false))
         }
         None => {
-            conn.prepare_cached("INSERT INTO subscribers (email, created_at) VALUES (?1, ?2)")?
-                .execute(params![email, to_millis(now)])?;
+            conn.prepare_cached(
+                "INSERT INTO subscribers (email, mailbox, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![email, mailbox::key(email), to_millis(now)])?;
             let id = conn.last_insert_rowid();
             set_components(conn, id, components)?;
             Ok((id, false))
         }
     }
+}
+
+/// When a mail to any spelling of `email`'s mailbox (`domain::mailbox::key`) was last
+/// written: the one-mail-an-hour limit of sign-ups.
+pub fn last_mail_to_mailbox(
+    conn: &Connection,
+    email: &str,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    conn.prepare_cached(
+        "SELECT max(d.created_at) FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
+         WHERE s.mailbox = ?1",
+    )?
+    .query_row([mailbox::key(email)], |r| r.get::<_, Option<i64>>(0))
+    .map(|v| v.map(from_millis))
 }
 
 /// Replaces the components a subscriber follows (none: every component).
@@ -85,6 +102,23 @@ pub fn add_token(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO subscriber_tokens (token_sha256, subscriber_id, purpose, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![&sha256[..], id, purpose.as_str(), to_millis(now)])?;
+    Ok(())
+}
+
+/// Stores a token's hash unless it is stored already (a token derived from another, made
+/// again on every confirmation of the same link).
+pub fn add_token_once(
+    conn: &Connection,
+    id: i64,
+    sha256: &[u8; 32],
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO subscriber_tokens (token_sha256, subscriber_id, purpose, created_at)
          VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![&sha256[..], id, purpose.as_str(), to_millis(now)])?;

@@ -8,6 +8,7 @@ pub mod event;
 pub mod heartbeat;
 pub mod incident;
 pub mod limit;
+pub mod mailbox;
 pub mod monitor;
 pub mod notification;
 pub mod policy;

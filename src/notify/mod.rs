@@ -14,5 +14,6 @@ pub mod stage;
 mod worker;
 
 pub use send::{Tried, try_channels};
+pub use send::email::recipient as mail_recipient;
 pub use stage::Outbox;
 pub use worker::Notifier;

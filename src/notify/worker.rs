@@ -351,7 +351,13 @@ async fn send(
     // The clients time out on their own; this bounds anything they do not cover.
     let bound = TIMEOUT + Duration::from_secs(5);
     match tokio::time::timeout(bound, inner.senders.send(recipient, message, &due.id, at)).await {
-        Ok(result) => result.map_err(Failure::Retry),
+        Ok(result) => result.map_err(|e| {
+            if e.permanent {
+                Failure::Final(e.reason)
+            } else {
+                Failure::Retry(e.reason)
+            }
+        }),
         Err(_) => Err(Failure::Retry(format!(
             "timed out after {}s",
             bound.as_secs()

@@ -72,7 +72,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_or_head("/healthz", health::get))
         .service(get_or_head("/robots.txt", robots::get))
         .service(get_or_head("/subscribe", subscribe::form).post(subscribe::sign_up))
-        .service(get_or_head("/subscribe/confirm", subscribe::confirm))
+        .service(
+            get_or_head("/subscribe/confirm", subscribe::confirm_form).post(subscribe::confirm),
+        )
         .service(get_or_head("/subscribe/manage", subscribe::manage_form).post(subscribe::manage))
         .service(
             get_or_head("/unsubscribe", subscribe::unsubscribe_form).post(subscribe::unsubscribe),
@@ -139,7 +141,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             get_or_head("/admin/incidents/{id}", admin::incident_detail)
                 .post(admin::update_incident),
         )
-        .service(web::resource("/admin/incidents/{id}/delete").post(admin::delete_incident))
+        .service(
+            get_or_head("/admin/incidents/{id}/delete", admin::delete_incident_form)
+                .post(admin::delete_incident),
+        )
         .service(
             get_or_head("/admin/maintenances/new", admin::new_maintenance_form)
                 .post(admin::create_maintenance),
@@ -148,7 +153,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             get_or_head("/admin/maintenances/{id}", admin::edit_maintenance_form)
                 .post(admin::save_maintenance),
         )
-        .service(web::resource("/admin/maintenances/{id}/cancel").post(admin::cancel_maintenance))
+        .service(
+            get_or_head(
+                "/admin/maintenances/{id}/cancel",
+                admin::cancel_maintenance_form,
+            )
+            .post(admin::cancel_maintenance),
+        )
         .service(get_or_head(
             "/admin/notifications",
             admin::notifications::get,

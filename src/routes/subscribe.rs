@@ -9,7 +9,7 @@ use super::admin::{page, read_form};
 use super::{client, not_found};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::subscribers;
+use crate::subscribers::{self, Confirmation};
 use crate::views::subscribe as view;
 
 /// Tokens are 64 hex digits; anything else is no token at all.
@@ -93,6 +93,32 @@ pub async fn sign_up(
     page(&state, StatusCode::OK, view::check_inbox).await
 }
 
+/// `GET /subscribe/confirm?token=…`: the link in the mail shows a button and writes nothing
+/// (mail scanners follow links; double opt-in needs a person).
+pub async fn confirm_form(
+    query: web::Query<TokenQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(off) = off(&state) {
+        return Ok(off);
+    }
+    let token = query.token().ok_or_else(invalid_link)?;
+    let lookup = token.clone();
+    let found = state
+        .db
+        .read(move |c| Ok(subscribers::confirmation(c, &lookup)?))
+        .await?;
+    if found == Confirmation::Unknown {
+        return Err(invalid_link());
+    }
+    page(&state, StatusCode::OK, move |site| {
+        view::confirm_button(site, &token)
+    })
+    .await
+}
+
+/// `POST /subscribe/confirm?token=…`: confirms. Idempotent and bounded: a link confirmed
+/// already is only read, so a flood of it writes nothing.
 pub async fn confirm(
     query: web::Query<TokenQuery>,
     state: web::Data<AppState>,
@@ -101,12 +127,23 @@ pub async fn confirm(
         return Ok(off);
     }
     let token = query.token().ok_or_else(invalid_link)?;
-    let now = state.clock.now();
-    let confirmed = state
-        .writer
-        .run(move |tx| Ok(subscribers::confirm(tx, &token, now)?))
+    let lookup = token.clone();
+    let found = state
+        .db
+        .read(move |c| Ok(subscribers::confirmation(c, &lookup)?))
         .await?;
-    let (_, manage) = confirmed.ok_or_else(invalid_link)?;
+    let manage = match found {
+        Confirmation::Unknown => return Err(invalid_link()),
+        Confirmation::Done(manage) => manage,
+        Confirmation::Pending => {
+            let now = state.clock.now();
+            state
+                .writer
+                .run(move |tx| Ok(subscribers::confirm(tx, &token, now)?))
+                .await?
+                .ok_or_else(invalid_link)?
+        }
+    };
     let link = format!("/subscribe/manage?token={manage}");
     page(&state, StatusCode::OK, move |site| {
         view::confirmed(site, &link)

@@ -63,6 +63,24 @@ pub fn check_inbox(site: &Site<'_>) -> Markup {
     )
 }
 
+/// `GET /subscribe/confirm?token=…` (a link a mail scanner may follow): a button, not an action.
+pub fn confirm_button(site: &Site<'_>, token: &str) -> Markup {
+    let action = format!("/subscribe/confirm?token={token}");
+    layout::page(
+        site,
+        Some("Confirm your subscription"),
+        html! {
+            section.form {
+                h1 { "Confirm your subscription" }
+                p { "Press the button to start getting e-mail updates. If you did not ask for them, close this page: nothing will be sent." }
+                form method="post" action=(action) {
+                    div.buttons { button type="submit" { "Confirm my subscription" } }
+                }
+            }
+        },
+    )
+}
+
 pub fn confirmed(site: &Site<'_>, manage: &str) -> Markup {
     layout::page(
         site,

@@ -22,6 +22,7 @@ mod notify;
 mod openapi;
 mod probes;
 mod receivers;
+mod records;
 mod reminders;
 mod restart;
 mod retention;

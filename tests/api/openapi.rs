@@ -290,9 +290,7 @@ async fn seeded_app() -> (TestApp, SmtpSink, Seed) {
 
     let confirmed = sign_up(&app, &smtp, "confirmed@test.example").await;
     let confirm_token = sign_up(&app, &smtp, "waiting@test.example").await;
-    let page = app
-        .get(&format!("/subscribe/confirm?token={confirmed}"))
-        .await;
+    let page = crate::notify::confirm(&app, &format!("/subscribe/confirm?token={confirmed}")).await;
     assert_eq!(page.status(), 200);
     let manage_token = token_after(
         &page.text().await.expect("page"),

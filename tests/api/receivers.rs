@@ -71,6 +71,10 @@ pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
     arrived: Arc<Notify>,
+    /// Recipients refused with a permanent `550` (a mailbox that does not exist).
+    rejected: Arc<Mutex<Vec<String>>>,
+    /// Every `RCPT TO` address, in order, accepted or not.
+    tried: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
@@ -80,6 +84,8 @@ impl SmtpSink {
             port: listener.local_addr().expect("addr").port(),
             mails: Arc::default(),
             arrived: Arc::new(Notify::new()),
+            rejected: Arc::default(),
+            tried: Arc::default(),
         };
         let server = sink.clone();
         tokio::spawn(async move {
@@ -96,6 +102,20 @@ impl SmtpSink {
             "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"Test status <status@test.example>\"\n",
             self.port
         )
+    }
+
+    /// Refuses mail to `address` from now on with `550 5.1.1` (permanent).
+    pub fn reject(&self, address: &str) {
+        self.rejected
+            .lock()
+            .expect("lock")
+            .push(address.to_string());
+    }
+
+    /// How often a sender named `address` in `RCPT TO`.
+    pub fn tried(&self, address: &str) -> usize {
+        let tried = self.tried.lock().expect("lock");
+        tried.iter().filter(|a| *a == address).count()
     }
 
     pub fn mails(&self) -> Vec<Mail> {
@@ -153,8 +173,14 @@ impl SmtpSink {
                 from = address(&command);
                 b"250 OK\r\n"
             } else if upper.starts_with("RCPT TO:") {
-                to.push(address(&command));
-                b"250 OK\r\n"
+                let recipient = address(&command);
+                self.tried.lock().expect("lock").push(recipient.clone());
+                if self.rejected.lock().expect("lock").contains(&recipient) {
+                    b"550 5.1.1 no such mailbox\r\n"
+                } else {
+                    to.push(recipient);
+                    b"250 OK\r\n"
+                }
             } else if upper == "DATA" {
                 let _ = write.write_all(b"354 end with <CR><LF>.<CR><LF>\r\n").await;
                 let mut data = Vec::new();

@@ -54,7 +54,7 @@ async fn start(monitor: &str, receiver: &Receiver, smtp: &SmtpSink) -> TestApp {
         .split_once("/subscribe")
         .map(|(_, p)| format!("/subscribe{p}"))
         .expect("path");
-    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(crate::notify::confirm(&app, &path).await.status(), 200);
     app
 }
 

@@ -8,9 +8,10 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::TIMEOUT;
+use super::{SendError, TIMEOUT};
 use crate::config::Config;
 use crate::config::notify::{SmtpConfig, SmtpTls};
+use crate::domain::mailbox;
 use crate::notify::message::{Message, Purpose};
 use crate::render::site;
 use crate::views::mail;
@@ -40,6 +41,20 @@ macro_rules! raw_header {
 raw_header!(AutoSubmitted, "Auto-Submitted");
 raw_header!(ListUnsubscribe, "List-Unsubscribe");
 raw_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
+
+/// The mailbox a message goes to, as the envelope carries it: the domain in ASCII (IDNA), so
+/// any mail server takes it. Refused — for good, since trying again cannot help — when it is
+/// not an address lettre can send to, or its local part is not ASCII (that needs SMTPUTF8).
+pub fn recipient(address: &str) -> Result<Mailbox, String> {
+    let ascii = mailbox::ascii(address).ok_or_else(|| {
+        "the part before the @ has letters this mailer cannot send to (only ASCII: a-z, 0-9, . _ + -)"
+            .to_string()
+    })?;
+    ascii
+        .parse::<lettre::Address>()
+        .map(|a| Mailbox::new(None, a))
+        .map_err(|e| format!("not an address mail can be sent to ({e})"))
+}
 
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -74,12 +89,11 @@ impl Mailer {
         to: &[String],
         message: &Message,
         delivery: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, SendError> {
         let mut builder = self.builder(config, message, delivery);
         for address in to {
-            let mailbox: Mailbox = address
-                .parse()
-                .map_err(|_| format!("\"{address}\" is not an address"))?;
+            let mailbox = recipient(address)
+                .map_err(|e| SendError::permanent(format!("\"{address}\": {e}")))?;
             builder = builder.to(mailbox);
         }
         let (text, html) = mail::bodies(&content(config, message), None);
@@ -95,11 +109,10 @@ impl Mailer {
         token: &str,
         message: &Message,
         delivery: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, SendError> {
         let base = site::base_url(config);
-        let mailbox: Mailbox = address
-            .parse()
-            .map_err(|_| "the subscriber's address is not valid".to_string())?;
+        let mailbox = recipient(address)
+            .map_err(|e| SendError::permanent(format!("the subscriber's address: {e}")))?;
         let mut builder = self.builder(config, message, delivery).to(mailbox);
         let links = match message.purpose {
             Purpose::Confirmation => {
@@ -143,10 +156,10 @@ impl Mailer {
         builder: lettre::message::MessageBuilder,
         text: String,
         html: String,
-    ) -> Result<String, String> {
+    ) -> Result<String, SendError> {
         let email = builder
             .multipart(MultiPart::alternative_plain_html(text, html))
-            .map_err(|_| "the mail could not be built".to_string())?;
+            .map_err(|_| SendError::permanent("the mail could not be built".to_string()))?;
         match self.transport.send(email).await {
             Ok(response) => Ok(format!(
                 "SMTP {} {}",
@@ -155,7 +168,10 @@ impl Mailer {
             )
             .trim_end()
             .to_string()),
-            Err(e) => Err(describe(&e)),
+            // A permanent refusal (5xx: no such mailbox) or what this client cannot send at
+            // all is final: retrying for 24 h would only repeat it.
+            Err(e) if e.is_permanent() || e.is_client() => Err(SendError::permanent(describe(&e))),
+            Err(e) => Err(describe(&e).into()),
         }
     }
 }

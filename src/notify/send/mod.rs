@@ -4,7 +4,7 @@
 //! a URL (Slack's and Discord's paths are secrets) or a credential.
 
 mod chat;
-mod email;
+pub mod email;
 mod mastodon;
 mod ntfy;
 mod webhook;
@@ -91,7 +91,7 @@ impl Senders {
         message: &Message,
         delivery: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, String> {
+    ) -> Result<String, SendError> {
         let request = match recipient {
             Recipient::Hub(hub) => websub::request(&self.http, hub, &self.config, message),
             Recipient::Subscriber { email, token } => {
@@ -130,7 +130,7 @@ impl Senders {
         if status.is_success() {
             Ok(line)
         } else {
-            Err(line)
+            Err(line.into())
         }
     }
 
@@ -163,6 +163,7 @@ pub async fn try_channels(config: Arc<Config>, now: DateTime<Utc>) -> anyhow::Re
                     senders
                         .send(Recipient::Channel(channel), &message, &delivery, now)
                         .await
+                        .map_err(|e| e.reason)
                 }
                 Err(e) => Err(format!("{e:#}")),
             };
@@ -173,6 +174,34 @@ pub async fn try_channels(config: Arc<Config>, now: DateTime<Utc>) -> anyhow::Re
         }
     });
     Ok(futures_util::future::join_all(tries).await)
+}
+
+/// Why a send failed, in a few words, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub reason: String,
+    /// True when the receiver refused for good (SMTP 5xx, an address it cannot take): the
+    /// delivery fails at once instead of being retried for 24 hours.
+    pub permanent: bool,
+}
+
+impl SendError {
+    pub fn permanent(reason: String) -> Self {
+        Self {
+            reason,
+            permanent: true,
+        }
+    }
+}
+
+/// Anything not known to be final is worth another try.
+impl From<String> for SendError {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            permanent: false,
+        }
+    }
 }
 
 /// A failed request in a few words, without its URL.

@@ -1,4 +1,5 @@
-//! `/admin/incidents/new`, `/admin/incidents/{id}` (+ `/delete`): the owner's incident forms.
+//! `/admin/incidents/new`, `/admin/incidents/{id}` (+ `/delete`, asked first): the owner's
+//! incident forms.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -13,7 +14,7 @@ use crate::incidents::{IncidentError, Note, input, owner};
 use crate::routes::admin_api::change;
 use crate::routes::{blocking, not_found};
 use crate::state::AppState;
-use crate::views::admin::{FormState, FormValues, incident_form};
+use crate::views::admin::{FormState, FormValues, confirm, incident_form};
 
 pub async fn new_form(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let form = FormState {
@@ -169,12 +170,76 @@ pub async fn update(
     }
 }
 
-pub async fn delete(
-    _checked: OwnerForm,
+/// What deleting an incident takes with it, one line each.
+fn what_goes(record: &incidents::IncidentRecord) -> Vec<String> {
+    let what = match record.kind {
+        Kind::Incident => "incident",
+        Kind::Maintenance => "maintenance",
+    };
+    vec![
+        format!(
+            "The {what} \u{201c}{}\u{201d} and its {}.",
+            record.name,
+            confirm::count(record.updates.len(), "update", "updates")
+        ),
+        format!(
+            "Its page /incidents/{} and its entries in the history, the feeds and the API.",
+            record.id
+        ),
+        "Nobody is told: no channel and no subscriber hears of the delete.".to_string(),
+    ]
+}
+
+/// `GET /admin/incidents/{id}/delete`: what will go, and the button that deletes it.
+pub async fn delete_form(
+    owner: Owner,
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let Some(record) = state.db.read(move |c| Ok(incidents::get(c, id)?)).await? else {
+        return Ok(not_found::page(&state));
+    };
+    page(&state, StatusCode::OK, move |site| {
+        let (action, back) = (
+            format!("/admin/incidents/{id}/delete"),
+            format!("/admin/incidents/{id}"),
+        );
+        let goes = what_goes(&record);
+        confirm::ask(
+            site,
+            &owner.csrf,
+            &confirm::Ask {
+                title: "Delete this incident?",
+                goes: &goes,
+                action: &action,
+                button: "Delete it",
+                back: &back,
+            },
+        )
+    })
+    .await
+}
+
+/// The confirming `POST`: deletes, then says what went.
+pub async fn delete(
+    checked: OwnerForm,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let Some(record) = state.db.read(move |c| Ok(incidents::get(c, id)?)).await? else {
+        return Ok(not_found::page(&state));
+    };
     change(&state, move |tx| owner::delete(tx, id)).await?;
-    Ok(redirect("/admin"))
+    let said = format!(
+        "\u{201c}{}\u{201d} (#{id}) and its {} were deleted; its page now answers \u{201c}not found\u{201d}.",
+        record.name,
+        confirm::count(record.updates.len(), "update", "updates")
+    );
+    let csrf = checked.owner.csrf;
+    page(&state, StatusCode::OK, move |site| {
+        confirm::done(site, &csrf, "Incident deleted", &said)
+    })
+    .await
 }

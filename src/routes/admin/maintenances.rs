@@ -1,4 +1,5 @@
-//! `/admin/maintenances/new`, `/admin/maintenances/{id}` (+ `/cancel`): schedule, edit, cancel.
+//! `/admin/maintenances/new`, `/admin/maintenances/{id}` (+ `/cancel`, asked first): schedule,
+//! edit, cancel.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -14,7 +15,7 @@ use crate::incidents::{IncidentError, Note, input, maintenance};
 use crate::routes::admin_api::change;
 use crate::routes::{blocking, not_found};
 use crate::state::AppState;
-use crate::views::admin::{FormState, FormValues, maintenance_form};
+use crate::views::admin::{FormState, FormValues, confirm, maintenance_form};
 
 /// `<input type="datetime-local">` sends this, in the page's time zone.
 const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M";
@@ -164,13 +165,65 @@ pub async fn save(
     submit(form, Some(id.into_inner()), &state).await
 }
 
-pub async fn cancel(
-    _checked: OwnerForm,
+/// `GET /admin/maintenances/{id}/cancel`: what cancelling does, and the button.
+pub async fn cancel_form(
+    owner: Owner,
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let record = state.db.read(move |c| Ok(incidents::get(c, id)?)).await?;
+    let Some(m) = record.filter(|m| m.kind == Kind::Maintenance) else {
+        return Ok(not_found::page(&state));
+    };
+    let goes = vec![
+        format!(
+            "The maintenance \u{201c}{}\u{201d} ends now, marked cancelled (it stays in the history).",
+            m.name
+        ),
+        "Its components go back to what their monitors say.".to_string(),
+        "The channels and subscribers told of it hear that it is cancelled.".to_string(),
+    ];
+    super::page(&state, StatusCode::OK, move |site| {
+        let (action, back) = (
+            format!("/admin/maintenances/{id}/cancel"),
+            format!("/admin/maintenances/{id}"),
+        );
+        confirm::ask(
+            site,
+            &owner.csrf,
+            &confirm::Ask {
+                title: "Cancel this maintenance?",
+                goes: &goes,
+                action: &action,
+                button: "Cancel it",
+                back: &back,
+            },
+        )
+    })
+    .await
+}
+
+/// The confirming `POST`: cancels, then says so.
+pub async fn cancel(
+    checked: OwnerForm,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let record = state.db.read(move |c| Ok(incidents::get(c, id)?)).await?;
+    let Some(m) = record.filter(|m| m.kind == Kind::Maintenance) else {
+        return Ok(not_found::page(&state));
+    };
     let now = state.clock.now();
     change(&state, move |tx| maintenance::cancel(tx, id, true, now)).await?;
-    Ok(redirect("/admin"))
+    let said = format!(
+        "The maintenance \u{201c}{}\u{201d} (#{id}) was cancelled; those told of it hear that it is cancelled.",
+        m.name
+    );
+    let csrf = checked.owner.csrf;
+    super::page(&state, StatusCode::OK, move |site| {
+        confirm::done(site, &csrf, "Maintenance cancelled", &said)
+    })
+    .await
 }

@@ -24,11 +24,13 @@ use crate::views::{Links, Site};
 pub use dashboard::get as dashboard;
 pub use incidents::{create as create_incident, update as update_incident};
 pub use incidents::{
-    delete as delete_incident, detail as incident_detail, new_form as new_incident_form,
+    delete as delete_incident, delete_form as delete_incident_form, detail as incident_detail,
+    new_form as new_incident_form,
 };
 pub use login::{form as login_form, login, logout};
 pub use maintenances::{
-    cancel as cancel_maintenance, create as create_maintenance, edit_form as edit_maintenance_form,
+    cancel as cancel_maintenance, cancel_form as cancel_maintenance_form,
+    create as create_maintenance, edit_form as edit_maintenance_form,
 };
 pub use maintenances::{new_form as new_maintenance_form, save as save_maintenance};
 

@@ -123,10 +123,7 @@ pub fn detail(
             }
             h2 { "Timeline" }
             ol.timeline { @for u in &incident.updates { (update_entry(site, u)) } }
-            form.inline method="post" action={ (action) "/delete" } {
-                (csrf_field(&state.csrf))
-                button.danger type="submit" { "Delete this incident" }
-            }
+            p { a.danger-link href={ (action) "/delete" } { "Delete this incident…" } }
         },
     )
 }

@@ -1,4 +1,5 @@
-//! `/admin/maintenances/new` and `/admin/maintenances/{id}`: schedule, edit, cancel.
+//! `/admin/maintenances/new` and `/admin/maintenances/{id}`: schedule, edit, and the way to
+//! cancel (a confirm step).
 
 use maud::{Markup, html};
 
@@ -56,10 +57,7 @@ pub fn render(site: &Site<'_>, state: &FormState, choices: &Choices, id: Option<
                 (note_and_buttons(v, if id.is_some() { "Note to add (optional)" } else { "What will happen" }, submit))
             }
             @if let Some(id) = id {
-                form.inline method="post" action={ "/admin/maintenances/" (id) "/cancel" } {
-                    (csrf_field(&state.csrf))
-                    button.danger type="submit" { "Cancel this maintenance" }
-                }
+                p { a.danger-link href={ "/admin/maintenances/" (id) "/cancel" } { "Cancel this maintenance…" } }
             }
         },
     )

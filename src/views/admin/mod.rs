@@ -1,5 +1,6 @@
 //! The owner's web UI: plain HTML forms, no JavaScript. Every form carries the CSRF token.
 
+pub mod confirm;
 pub mod dashboard;
 pub mod incident_form;
 pub mod jobs;
