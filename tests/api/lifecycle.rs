@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{Behavior, FakeSite, TestApp, http_monitor, spawn_app};
-use crate::notify::{channel, sign_up};
+use crate::notify::{channel, confirm, sign_up};
 use crate::receivers::{Receiver, Reply, SmtpSink};
 
 const CLIENT: &str = "client@test.example";
@@ -21,7 +21,7 @@ async fn subscribe(app: &TestApp, smtp: &SmtpSink) {
         .split_once("/subscribe")
         .map(|(_, p)| format!("/subscribe{p}"))
         .expect("path");
-    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(confirm(app, &path).await.status(), 200);
 }
 
 /// The mails `CLIENT` got after the confirmation.
