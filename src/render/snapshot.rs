@@ -19,8 +19,9 @@ use crate::views::model::{ComponentView, JobTimes, Snapshot, Waiting};
 pub const RECENT: usize = 50;
 
 /// The daily buckets of the page's window, kept between renders. A check is counted on the day
-/// (of the page's zone) it started and no check runs for a day, so the days before yesterday never change: they are
-/// read once (and again when the window moves on a new day), and each render reads only
+/// (of the page's zone) it started and no check runs for a day, so the days before yesterday
+/// never change: they are read once (and again when the window moves on a new day, or the zone
+/// changes), and each render reads only
 /// yesterday's and today's buckets — a few per monitor, however long the window. Only a
 /// restart sees buckets written to the database behind the server's back.
 #[derive(Default)]
