@@ -172,8 +172,7 @@ pub enum Lane {
 }
 
 /// Password checks waiting or running in the strangers' lane, at most: more are shed (503 with
-/// `Retry-After`) instead of queueing without bound. At ~25 ms a check (argon2id's defaults,
-/// release build), the last of them is checked within a quarter of a second.
+/// `Retry-After`) instead of queueing without bound: a guess waits for seven checks at most.
 const STRANGER_QUEUE: usize = 8;
 /// The same for known devices: a stolen device cookie fills this lane, never the strangers'.
 const KNOWN_DEVICE_QUEUE: usize = 4;
