@@ -472,6 +472,65 @@ mod tests {
         assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
     }
 
+    /// Disk full, simulated: the writer's connection may not grow the file past `pages`.
+    fn max_pages(db: &Db, pages: Option<i64>) {
+        db.write_blocking(|c| {
+            let now: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let max = pages.unwrap_or(now);
+            c.query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        })
+        .expect("pragma");
+    }
+
+    #[tokio::test]
+    async fn every_job_the_storage_refuses_is_answered_with_the_cause_until_a_probe_commits() {
+        let (_dir, db, bus, heard) = setup(Duration::from_secs(5));
+        let writer = Writer::start(db.clone(), bus, Vec::new());
+        max_pages(&db, None);
+        let big = |tx: &Tx<'_>| {
+            tx.execute(
+                "INSERT INTO incidents (kind, name, status, impact, created_at, updated_at, started_at)
+                 VALUES ('incident', zeroblob(200000), 'investigating', 'none', 0, 0, 0)",
+                [],
+            )
+        };
+        let small = writer.run(|tx| Ok(tx.emit(event(1))?));
+        let refused = writer.run(move |tx| {
+            big(tx)?;
+            Ok(tx.emit(event(2))?)
+        });
+        let (small, refused) = tokio::join!(small, refused);
+        let refused = refused.expect_err("no room");
+        assert_eq!(
+            refused
+                .downcast_ref::<StorageUnavailable>()
+                .map(|e| e.0.as_str()),
+            Some("no write can be kept: the disk is full")
+        );
+        // Answered either way (written, or refused with the batch SQLite rolled back).
+        if let Err(e) = small {
+            assert!(e.downcast_ref::<StorageUnavailable>().is_some(), "{e:#}");
+        }
+        assert_eq!(
+            writer.failing().as_deref(),
+            Some("no write can be kept: the disk is full")
+        );
+        assert!(!heard.0.lock().expect("lock").contains(&event(2)));
+        // Room again: the next batch commits and the probe clears the failure.
+        max_pages(&db, Some(1_073_741_823));
+        writer
+            .run(|tx| Ok(tx.emit(event(3))?))
+            .await
+            .expect("written");
+        assert_eq!(writer.failing(), None);
+        probe(&db, &writer.health);
+        assert_eq!(writer.failing(), None, "the probe leaves no trace");
+        assert_eq!(count(&db), 0);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_wait_out_another_process_holding_the_database() {
         let (dir, db, bus, heard) = setup(Duration::from_millis(50));
