@@ -221,6 +221,9 @@ fn check_config(path: &Path, try_channels: bool) -> ExitCode {
 /// hears what.
 fn channels(config: &Config) -> String {
     let channels = &config.notify.channels;
+    if channels.is_empty() && !config.notify.subscribers {
+        return "no notification channels\n".to_string();
+    }
     let mut text = format!("{} notification channel(s):\n", channels.len());
     for c in channels {
         text.push_str(&format!(

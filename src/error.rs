@@ -32,7 +32,23 @@ pub enum AppError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// A write that could not be kept because the storage refuses writes (the disk is full, the
+/// database is read-only, an I/O error): the service is unavailable, with that cause, until a
+/// write commits again. The writer reports it; the edge answers 503.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct StorageUnavailable(pub String);
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast_ref::<StorageUnavailable>() {
+            Some(cause) => Self::Unavailable(cause.0.clone()),
+            None => Self::Internal(e),
+        }
+    }
 }
 
 impl ResponseError for AppError {

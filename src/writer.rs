@@ -18,12 +18,66 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Db};
+use crate::error::StorageUnavailable;
 use crate::events::{Bus, Event};
 
 /// Jobs written in one transaction at most.
 const MAX_BATCH: usize = 512;
 /// Jobs waiting to be written before senders wait (back-pressure on the probes).
 const QUEUE: usize = 4_096;
+
+/// While writes fail for want of storage and nothing else is written, a small probe write is
+/// tried this often: writes are known to work again (and /healthz says 200) within this of
+/// the disk having room, even on a server with nothing to write.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether writes can be kept: the cause while the storage refuses them (disk full,
+/// read-only, I/O errors), `None` since the last write that committed.
+#[derive(Default)]
+struct Health(std::sync::Mutex<Option<String>>);
+
+impl Health {
+    fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, cause: Option<String>) {
+        let mut current = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*current, &cause) {
+            (None, Some(why)) => tracing::error!(cause = %why, "writes cannot be kept"),
+            (Some(_), None) => tracing::info!("writes are kept again"),
+            _ => {}
+        }
+        *current = cause;
+    }
+}
+
+/// The cause in words when `error` is the storage refusing a write, not the write's own fault.
+pub fn storage_cause(error: &anyhow::Error) -> Option<String> {
+    use rusqlite::ErrorCode as C;
+    let code = error
+        .chain()
+        .find_map(|e| match e.downcast_ref::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(failure, _)) => Some(failure.code),
+            _ => None,
+        })?;
+    let why = match code {
+        C::DiskFull => "the disk is full",
+        C::ReadOnly => "the database is read-only",
+        C::SystemIoFailure => "the disk reports I/O errors",
+        C::CannotOpen => "the database file cannot be opened",
+        C::DatabaseCorrupt | C::NotADatabase => "the database file is damaged",
+        _ => return None,
+    };
+    Some(format!("no write can be kept: {why}"))
+}
+
+/// Why a batch was not committed.
+struct Failure {
+    why: String,
+    /// Set when the storage refused it.
+    storage: Option<String>,
+}
 
 /// Writes rows in the same transaction as the change that causes them.
 pub trait InTransaction: Send + Sync {
@@ -73,8 +127,10 @@ impl<'a> Tx<'a> {
 trait Work: Send {
     /// Runs the job; true when it succeeded (its savepoint is kept).
     fn run(&mut self, tx: &mut Tx<'_>) -> bool;
+    /// The cause when the job was refused because the storage refuses writes.
+    fn storage_failure(&self) -> Option<String>;
     /// Answers the waiter: the job's own result, or why the batch was not committed.
-    fn finish(self: Box<Self>, batch_failure: Option<&str>);
+    fn finish(self: Box<Self>, batch_failure: Option<&Failure>);
 }
 
 struct Pending<T, F> {
@@ -98,10 +154,29 @@ where
         ok
     }
 
-    fn finish(self: Box<Self>, batch_failure: Option<&str>) {
+    fn storage_failure(&self) -> Option<String> {
+        match &self.result {
+            Some(Err(e)) => storage_cause(e),
+            _ => None,
+        }
+    }
+
+    fn finish(self: Box<Self>, batch_failure: Option<&Failure>) {
         let result = match (self.result, batch_failure) {
-            (Some(Err(refused)), _) => Err(refused),
-            (_, Some(why)) => Err(anyhow::anyhow!("the write was not committed: {why}")),
+            (Some(Err(refused)), _) => Err(match storage_cause(&refused) {
+                Some(cause) => anyhow::Error::new(StorageUnavailable(cause)),
+                None => refused,
+            }),
+            (
+                _,
+                Some(Failure {
+                    storage: Some(cause),
+                    ..
+                }),
+            ) => Err(anyhow::Error::new(StorageUnavailable(cause.clone()))),
+            (_, Some(Failure { why, .. })) => {
+                Err(anyhow::anyhow!("the write was not committed: {why}"))
+            }
             (Some(done), None) => done,
             (None, None) => Err(anyhow::anyhow!(
                 "the write failed unexpectedly and was rolled back (see the log)"
@@ -115,6 +190,7 @@ where
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Work>>,
+    health: Arc<Health>,
 }
 
 impl Writer {
@@ -122,8 +198,11 @@ impl Writer {
     pub fn start(db: Db, bus: Bus, hooks: Vec<Arc<dyn InTransaction>>) -> Self {
         let (queue, mut jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
         let hooks: Arc<[Arc<dyn InTransaction>]> = hooks.into();
+        let health = Arc::new(Health::default());
+        let writer_health = health.clone();
         tokio::spawn(async move {
-            while let Some(first) = jobs.recv().await {
+            let health = writer_health;
+            while let Some(first) = next_job(&mut jobs, &db, &health).await {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
                     match jobs.try_recv() {
@@ -132,15 +211,23 @@ impl Writer {
                     }
                 }
                 let (db, bus, hooks) = (db.clone(), bus.clone(), hooks.clone());
-                let written =
-                    tokio::task::spawn_blocking(move || write_batch(&db, &bus, &hooks, batch))
-                        .await;
+                let health = health.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    write_batch(&db, &bus, &hooks, &health, batch)
+                })
+                .await;
                 if let Err(e) = written {
                     tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
                 }
             }
         });
-        Self { queue }
+        Self { queue, health }
+    }
+
+    /// Why writes cannot be kept, while the storage refuses them (disk full, read-only, I/O
+    /// errors); `None` once a write has committed again.
+    pub fn failing(&self) -> Option<String> {
+        self.health.get()
     }
 
     /// Runs `f` in a write transaction and returns its result once that has committed (and
@@ -166,23 +253,76 @@ impl Writer {
     }
 }
 
+/// The next job; while writes fail, a probe write is tried whenever none came for
+/// [`PROBE_EVERY`]. `None` when every handle is gone.
+async fn next_job(
+    jobs: &mut mpsc::Receiver<Box<dyn Work>>,
+    db: &Db,
+    health: &Arc<Health>,
+) -> Option<Box<dyn Work>> {
+    loop {
+        if health.get().is_none() {
+            return jobs.recv().await;
+        }
+        if let Ok(job) = tokio::time::timeout(PROBE_EVERY, jobs.recv()).await {
+            return job;
+        }
+        let (db, health) = (db.clone(), health.clone());
+        let _ = tokio::task::spawn_blocking(move || probe(&db, &health)).await;
+    }
+}
+
+/// A small write that needs room, committed and undone: does the storage take writes again?
+fn probe(db: &Db, health: &Health) {
+    match db.write_blocking(|conn| Ok(db::probe_write(conn)?)) {
+        Ok(()) => health.set(None),
+        Err(e) => {
+            if let Some(cause) = storage_cause(&e) {
+                health.set(Some(cause));
+            }
+        }
+    }
+}
+
 /// One transaction for the batch, each job in its own savepoint. Events of committed jobs are
 /// published before anyone is answered, so a caller that hears "done" finds subscribers told.
-fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<Box<dyn Work>>) {
-    let mut pending = batch;
+fn write_batch(
+    db: &Db,
+    bus: &Bus,
+    hooks: &[Arc<dyn InTransaction>],
+    health: &Health,
+    batch: Vec<Box<dyn Work>>,
+) {
+    let mut pending: std::collections::VecDeque<Box<dyn Work>> = batch.into();
+    let mut refused_for_storage = None;
     let mut done: Vec<Box<dyn Work>> = Vec::with_capacity(pending.len());
     let mut events = Vec::new();
     let outcome = db.write_blocking(|conn| {
-        for mut job in pending.drain(..) {
+        while let Some(mut job) = pending.pop_front() {
             let mut tx = Tx::new(conn, hooks);
             // A job that panics is a refused job: the others in the batch are still written.
             let kept = db::in_savepoint(conn, || {
                 std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut tx))).unwrap_or(false)
-            })?;
+            });
+            // A savepoint that fails fails the batch; every job, this one too, is still
+            // answered with why. (On a full disk or an I/O error SQLite may roll the whole
+            // transaction back itself: the savepoint is gone, and the job's error says why.)
+            let kept = match kept {
+                Ok(kept) => kept,
+                Err(e) => {
+                    refused_for_storage =
+                        refused_for_storage.take().or_else(|| job.storage_failure());
+                    done.push(job);
+                    return Err(e.into());
+                }
+            };
             if kept {
                 events.append(&mut tx.staged);
             } else {
                 hooks.iter().for_each(|h| h.rolled_back());
+                if refused_for_storage.is_none() {
+                    refused_for_storage = job.storage_failure();
+                }
             }
             done.push(job);
         }
@@ -190,6 +330,13 @@ fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<
     });
     match outcome {
         Ok(()) => {
+            // A job the storage refused leaves writes failing. Once they failed, a write that
+            // fitted in what room is left proves little: they work again when the probe does.
+            match refused_for_storage {
+                Some(cause) => health.set(Some(cause)),
+                None if health.get().is_some() => probe(db, health),
+                None => {}
+            }
             bus.publish(&events);
             for job in done {
                 job.finish(None);
@@ -198,10 +345,16 @@ fn write_batch(db: &Db, bus: &Bus, hooks: &[Arc<dyn InTransaction>], batch: Vec<
         Err(e) => {
             // BEGIN, a savepoint or COMMIT failed: nothing of the batch was written.
             hooks.iter().for_each(|h| h.rolled_back());
-            let why = format!("{e:#}");
-            tracing::error!(error = %why, jobs = done.len() + pending.len(), "a write batch failed");
+            let failure = Failure {
+                why: format!("{e:#}"),
+                storage: storage_cause(&e).or(refused_for_storage),
+            };
+            if failure.storage.is_some() {
+                health.set(failure.storage.clone());
+            }
+            tracing::error!(error = %failure.why, jobs = done.len() + pending.len(), "a write batch failed");
             for job in done.into_iter().chain(pending) {
-                job.finish(Some(&why));
+                job.finish(Some(&failure));
             }
         }
     }
@@ -325,6 +478,65 @@ mod tests {
         assert!(panics.is_err());
         assert_eq!(count(&db), 1);
         assert_eq!(*heard.0.lock().expect("lock"), vec![event(1)]);
+    }
+
+    /// Disk full, simulated: the writer's connection may not grow the file past `pages`.
+    fn max_pages(db: &Db, pages: Option<i64>) {
+        db.write_blocking(|c| {
+            let now: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let max = pages.unwrap_or(now);
+            c.query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        })
+        .expect("pragma");
+    }
+
+    #[tokio::test]
+    async fn every_job_the_storage_refuses_is_answered_with_the_cause_until_a_probe_commits() {
+        let (_dir, db, bus, heard) = setup(Duration::from_secs(5));
+        let writer = Writer::start(db.clone(), bus, Vec::new());
+        max_pages(&db, None);
+        let big = |tx: &Tx<'_>| {
+            tx.execute(
+                "INSERT INTO incidents (kind, name, status, impact, created_at, updated_at, started_at)
+                 VALUES ('incident', zeroblob(200000), 'investigating', 'none', 0, 0, 0)",
+                [],
+            )
+        };
+        let small = writer.run(|tx| Ok(tx.emit(event(1))?));
+        let refused = writer.run(move |tx| {
+            big(tx)?;
+            Ok(tx.emit(event(2))?)
+        });
+        let (small, refused) = tokio::join!(small, refused);
+        let refused = refused.expect_err("no room");
+        assert_eq!(
+            refused
+                .downcast_ref::<StorageUnavailable>()
+                .map(|e| e.0.as_str()),
+            Some("no write can be kept: the disk is full")
+        );
+        // Answered either way (written, or refused with the batch SQLite rolled back).
+        if let Err(e) = small {
+            assert!(e.downcast_ref::<StorageUnavailable>().is_some(), "{e:#}");
+        }
+        assert_eq!(
+            writer.failing().as_deref(),
+            Some("no write can be kept: the disk is full")
+        );
+        assert!(!heard.0.lock().expect("lock").contains(&event(2)));
+        // Room again: the next batch commits and the probe clears the failure.
+        max_pages(&db, Some(1_073_741_823));
+        writer
+            .run(|tx| Ok(tx.emit(event(3))?))
+            .await
+            .expect("written");
+        assert_eq!(writer.failing(), None);
+        probe(&db, &writer.health);
+        assert_eq!(writer.failing(), None, "the probe leaves no trace");
+        assert_eq!(count(&db), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -223,6 +223,16 @@ impl Db {
     }
 }
 
+/// A small write that needs room (a table of 64 KiB, made and dropped in the transaction):
+/// the writer's probe of whether the storage takes writes again after refusing them.
+pub fn probe_write(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE signalfire_write_probe (room BLOB);
+         INSERT INTO signalfire_write_probe VALUES (zeroblob(65536));
+         DROP TABLE signalfire_write_probe;",
+    )
+}
+
 /// Runs `f` inside a savepoint of the open transaction: its writes are kept when it returns
 /// true and undone when it returns false.
 pub fn in_savepoint(conn: &Connection, f: impl FnOnce() -> bool) -> rusqlite::Result<bool> {

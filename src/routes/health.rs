@@ -1,4 +1,6 @@
-//! `GET /healthz`: 200 while the server and its database answer, 503 otherwise.
+//! `GET /healthz`: 200 while the server and its database answer and writes are kept, 503
+//! with the cause otherwise (the database does not answer; no write can be kept: disk full,
+//! read-only, I/O errors — until a write commits again).
 
 use std::time::Duration;
 
@@ -10,20 +12,20 @@ use crate::state::AppState;
 const DB_DEADLINE: Duration = Duration::from_secs(2);
 
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {
-    let healthy = tokio::time::timeout(DB_DEADLINE, state.db.ping())
+    let answers = tokio::time::timeout(DB_DEADLINE, state.db.ping())
         .await
         .unwrap_or(false);
-    let mut response = if healthy {
-        HttpResponse::Ok()
+    let problem = if answers {
+        state.writer.failing()
     } else {
-        HttpResponse::ServiceUnavailable()
+        Some("database unavailable".to_string())
+    };
+    let mut response = match problem {
+        None => HttpResponse::Ok(),
+        Some(_) => HttpResponse::ServiceUnavailable(),
     };
     response
         .insert_header(("Cache-Control", "no-store"))
         .content_type("text/plain; charset=utf-8")
-        .body(if healthy {
-            "ok"
-        } else {
-            "database unavailable"
-        })
+        .body(problem.unwrap_or_else(|| "ok".to_string()))
 }

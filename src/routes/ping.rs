@@ -1,6 +1,7 @@
 //! `GET|POST /ping/{token}`, `/ping/{token}/start`, `/ping/{token}/fail` and
 //! `/ping/{token}/{exit_status}`: background jobs report their runs. A ping is answered as
-//! soon as it is queued, never after the database; a POST body's first 10 KiB are kept.
+//! soon as it is queued, never after the database — but never while writes cannot be kept
+//! (503 then, with the cause); a POST body's first 10 KiB are kept.
 
 use std::time::Instant;
 
@@ -34,6 +35,13 @@ async fn record(
     if !state.pings.allow(monitor.row, Instant::now()).allowed() {
         return Err(AppError::TooManyRequests(format!(
             "more than {PINGS_PER_MINUTE} pings a minute for this heartbeat; ping once per run"
+        )));
+    }
+    // Answered 200 only when it can be kept: while no write commits, the job's own retry
+    // keeps the ping rather than a queue that would lose it.
+    if let Some(cause) = state.writer.failing() {
+        return Err(AppError::Unavailable(format!(
+            "{cause}; the ping was not recorded, send it again"
         )));
     }
     let (body, whole) = match payload {

@@ -464,3 +464,67 @@ async fn an_overdue_job_says_how_long_it_is_overdue_on_the_page_and_in_admin() {
         .collect();
     assert!(times.contains(&expected), "{times:?} says {expected:?}");
 }
+
+/// Disk full, simulated: the writer's connection may not grow the database any more
+/// (SQLite's `max_page_count`, set to the pages it has), or again may (`limit`: none).
+async fn limit_database_growth(app: &TestApp, limit: bool) {
+    app.state
+        .db
+        .write(move |c| {
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let max = if limit { pages } else { 1_073_741_823 };
+            c.query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        })
+        .await
+        .expect("pragma");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_turns_healthz_writes_and_pings_to_503_with_the_cause_until_writes_commit() {
+    let app = spawn_app(&job("grace = \"1h\"\n")).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    limit_database_growth(&app, true).await;
+    // Owner writes fill what room is left; the first that cannot commit is a 503 that says why.
+    let long = "The database is filling up. ".repeat(300);
+    let mut refused = None;
+    for n in 0..500 {
+        let r = app
+            .admin(
+                "POST",
+                "/api/admin/incidents",
+                Some(serde_json::json!({"name": format!("Filler {n}"), "body": long})),
+            )
+            .await;
+        if r.status() != 201 {
+            refused = Some((r.status().as_u16(), r.text().await.expect("body")));
+            break;
+        }
+    }
+    let (code, body) = refused.expect("the disk fills up");
+    assert_eq!(code, 503, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let error = error["error"].as_str().expect("error").to_string();
+    assert!(error.contains("disk is full"), "{error}");
+    // /healthz says so, with the cause.
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 503);
+    let text = health.text().await.expect("body");
+    assert!(text.contains("disk is full"), "{text}");
+    // A ping is not answered 200 while it cannot be kept: the job's own retry keeps it.
+    assert_eq!(ping(&app, "", None).await, 503);
+    // Room again: the next write commits, and everything is as before.
+    limit_database_growth(&app, false).await;
+    app.open_incident(serde_json::json!({"name": "Room again"}))
+        .await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(ping(&app, "", None).await, 200);
+    app.settle().await;
+    assert_eq!(
+        stored_pings(&app).await.len(),
+        1,
+        "the ping answered 200 is written"
+    );
+}

@@ -93,7 +93,7 @@ where
         .await
         .map_err(|e| match e.downcast::<IncidentError>() {
             Ok(refused) => AppError::from(refused),
-            Err(other) => AppError::Internal(other),
+            Err(other) => AppError::from(other),
         })?;
     // The change is saved: a slow render must not make the client retry it.
     if tokio::time::timeout(SETTLE_WAIT, state.settled_for_owner())
