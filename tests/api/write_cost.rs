@@ -198,6 +198,10 @@ async fn every_webhook_carries_the_page_status_of_its_moment() {
         .await
         .expect("apply");
     app.deliver().await;
+    // The poller's resolution follows its outage within `[subscribers] min_interval`: it is
+    // held until then (flap damping), and carries the page status of the moment it was written.
+    app.tick(std::time::Duration::from_secs(11 * 60)).await;
+    app.deliver().await;
 
     assert_eq!(
         heard(&receiver),
