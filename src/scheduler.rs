@@ -21,6 +21,7 @@ use crate::domain::monitor::Schedule;
 use crate::housekeeping::Housekeeping;
 use crate::metrics::Metrics;
 use crate::monitoring::{Checker, Monitor, Roster};
+use crate::supervisor::{Stage, Supervisor};
 
 /// Housekeeping runs at minute 17 of every hour (off the hour, when other jobs pile up).
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
@@ -164,19 +165,6 @@ struct Inner {
     halt: CancellationToken,
 }
 
-/// The running cron jobs; [`Running::shutdown`] stops them.
-pub struct Running {
-    cron: JobScheduler,
-}
-
-impl Running {
-    pub async fn shutdown(mut self) {
-        if let Err(e) = self.cron.shutdown().await {
-            tracing::warn!(error = %e, "stopping the cron scheduler failed");
-        }
-    }
-}
-
 impl Scheduler {
     pub fn new(
         checker: Checker,
@@ -216,38 +204,23 @@ impl Scheduler {
         &self.inner.housekeeping
     }
 
-    /// Starts the timer and the cron jobs on the wall clock; both stop when `stop` is cancelled.
-    pub async fn start(&self, stop: CancellationToken) -> anyhow::Result<Running> {
-        let cron = JobScheduler::new().await?;
-        // Jobs are added one by one: concurrent adds can hang the scheduler (STACK-NOTES.md).
-        let housekeeping = self.inner.housekeeping.clone();
-        cron.add(Job::new_async(HOUSEKEEPING_CRON, move |_, _| {
-            let housekeeping = housekeeping.clone();
-            Box::pin(async move { housekeeping.run().await })
-        })?)
-        .await?;
-        if self.inner.housekeeping.reminds() {
-            let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
-            cron.add(Job::new_async(REMINDER_CRON, move |_, _| {
-                let (housekeeping, now) = (housekeeping.clone(), clock.now());
-                Box::pin(async move {
-                    if let Err(e) = housekeeping.send_reminders(now).await {
-                        tracing::error!(error = format!("{e:#}"), "sending reminders failed");
-                    }
-                })
-            })?)
-            .await?;
-        }
-        cron.start().await?;
+    /// Starts the check timer, the maintenance timer and the housekeeping cron jobs under
+    /// `supervisor`, in `stage` (each restarted should it fail); they stop with the stage.
+    /// The housekeeping jobs go on `cron` when given (the process's, shared by every reload:
+    /// tokio-cron-scheduler's own tasks never end, so one per application would leak them),
+    /// else on a cron scheduler of this application's own.
+    pub fn start(&self, supervisor: &Supervisor, stage: &Stage, cron: Option<SharedCron>) {
+        let timer = self.clone();
+        supervisor.spawn_restarting("check timer", stage, move |stop| timer.clone().timer(stop));
         // Maintenance windows have their own timer: they open and close on time.
-        tokio::spawn(
-            self.inner
-                .housekeeping
-                .clone()
-                .run_maintenance_timer(stop.clone()),
-        );
-        tokio::spawn(self.clone().timer(stop));
-        Ok(Running { cron })
+        let housekeeping = self.inner.housekeeping.clone();
+        supervisor.spawn_restarting("maintenance timer", stage, move |stop| {
+            housekeeping.clone().run_maintenance_timer(stop)
+        });
+        let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
+        supervisor.spawn_restarting("housekeeping", stage, move |stop| {
+            run_cron(housekeeping.clone(), clock.clone(), cron.clone(), stop)
+        });
     }
 
     /// Waits until the checks under way have finished and their results are written (the
@@ -347,6 +320,122 @@ impl Scheduler {
                 }
             }
             () = inner.halt.cancelled() => {}
+        }
+    }
+}
+
+/// What a cron job asks the housekeeping task to do.
+#[derive(Debug, Clone, Copy)]
+enum Upkeep {
+    Retention,
+    Reminders,
+}
+
+/// Runs the housekeeping jobs when tokio-cron-scheduler fires them, until `stop`; then removes
+/// them and shuts it down. Its jobs hold only a sender to this task: should the cron
+/// scheduler's own tasks outlive it, they hold nothing of the application.
+async fn run_cron(
+    housekeeping: Housekeeping,
+    clock: Arc<dyn Clock>,
+    shared: Option<SharedCron>,
+    stop: CancellationToken,
+) {
+    let (fire, fired) = tokio::sync::mpsc::channel(4);
+    let mut lines = vec![(HOUSEKEEPING_CRON, Upkeep::Retention)];
+    if housekeeping.reminds() {
+        lines.push((REMINDER_CRON, Upkeep::Reminders));
+    }
+    let own = shared.is_none();
+    let started = async {
+        let cron = match shared {
+            Some(shared) => shared.0,
+            None => SharedCron::start().await?.0,
+        };
+        let mut jobs = Vec::new();
+        // Jobs are added one by one: concurrent adds can hang the scheduler (STACK-NOTES.md).
+        for (line, upkeep) in lines {
+            jobs.push(cron.add(cron_job(line, upkeep, &fire)?).await?);
+        }
+        anyhow::Ok((cron, jobs))
+    };
+    let (mut cron, jobs) = match started.await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "cannot start the housekeeping jobs"
+            );
+            return;
+        }
+    };
+    drop(fire);
+    serve_upkeep(&housekeeping, &clock, fired, &stop).await;
+    for job in jobs {
+        if let Err(e) = cron.remove(&job).await {
+            tracing::warn!(error = %e, "removing a housekeeping job failed");
+        }
+    }
+    if own && let Err(e) = cron.shutdown().await {
+        tracing::warn!(error = %e, "stopping the cron scheduler failed");
+    }
+}
+
+/// A started tokio-cron-scheduler, for the housekeeping jobs of every application the
+/// process runs in turn (a reload removes the old jobs and adds the new ones).
+#[derive(Clone)]
+pub struct SharedCron(JobScheduler);
+
+impl SharedCron {
+    pub async fn start() -> anyhow::Result<Self> {
+        let cron = JobScheduler::new().await?;
+        cron.start().await?;
+        Ok(Self(cron))
+    }
+}
+
+impl std::fmt::Debug for SharedCron {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedCron")
+    }
+}
+
+/// A cron job that sends `upkeep` on `fire` at the times of `line`.
+fn cron_job(
+    line: &str,
+    upkeep: Upkeep,
+    fire: &tokio::sync::mpsc::Sender<Upkeep>,
+) -> anyhow::Result<Job> {
+    let fire = fire.clone();
+    Ok(Job::new_async(line, move |_, _| {
+        let fire = fire.clone();
+        Box::pin(async move {
+            // Full: the same upkeep is already waiting to run.
+            let _ = fire.try_send(upkeep);
+        })
+    })?)
+}
+
+/// Runs each upkeep as the cron jobs ask for it, until `stop`.
+async fn serve_upkeep(
+    housekeeping: &Housekeeping,
+    clock: &Arc<dyn Clock>,
+    mut fired: tokio::sync::mpsc::Receiver<Upkeep>,
+    stop: &CancellationToken,
+) {
+    loop {
+        let upkeep = tokio::select! {
+            () = stop.cancelled() => return,
+            upkeep = fired.recv() => upkeep,
+        };
+        match upkeep {
+            Some(Upkeep::Retention) => housekeeping.run().await,
+            Some(Upkeep::Reminders) => {
+                if let Err(e) = housekeeping.send_reminders(clock.now()).await {
+                    tracing::error!(error = format!("{e:#}"), "sending reminders failed");
+                }
+            }
+            // The cron scheduler dropped its jobs: this life ends (and is restarted).
+            None => return,
         }
     }
 }

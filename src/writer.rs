@@ -19,6 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Db};
 use crate::events::{Bus, Event};
+use crate::supervisor::{Stage, Supervisor};
+use tokio_util::sync::CancellationToken;
 
 /// Jobs written in one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -107,35 +109,44 @@ where
     }
 }
 
-/// Handle to the writer task; cheap to clone. The task ends when every clone is dropped.
+/// Handle to the writer task; cheap to clone. The task ends when every clone is dropped, or,
+/// started by a supervisor, when its stage stops (it writes what is queued, then refuses more).
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Work>>,
 }
 
 impl Writer {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer task on the current tokio runtime (tools and tests: it ends when
+    /// every handle is dropped).
     pub fn start(db: Db, bus: Bus, hooks: Vec<Arc<dyn InTransaction>>) -> Self {
-        let (queue, mut jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
-        let hooks: Arc<[Arc<dyn InTransaction>]> = hooks.into();
-        tokio::spawn(async move {
-            while let Some(first) = jobs.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match jobs.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (db, bus, hooks) = (db.clone(), bus.clone(), hooks.clone());
-                let written =
-                    tokio::task::spawn_blocking(move || write_batch(&db, &bus, &hooks, batch))
-                        .await;
-                if let Err(e) = written {
-                    tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
-                }
-            }
-        });
+        let (queue, jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
+        tokio::spawn(write_queue(
+            db,
+            bus,
+            hooks.into(),
+            jobs,
+            CancellationToken::new(),
+        ));
+        Self { queue }
+    }
+
+    /// Starts the writer task under `supervisor`, in `stage`: an application's writer. Should
+    /// it ever end before its stage stops, nothing more could be recorded: the server stops.
+    pub fn start_supervised(
+        db: Db,
+        bus: Bus,
+        hooks: Vec<Arc<dyn InTransaction>>,
+        supervisor: &Supervisor,
+        stage: &Stage,
+    ) -> Self {
+        let (queue, jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
+        let stop = stage.token().clone();
+        supervisor.spawn_essential(
+            "writer",
+            stage,
+            write_queue(db, bus, hooks.into(), jobs, stop),
+        );
         Self { queue }
     }
 
@@ -159,6 +170,44 @@ impl Writer {
         answer
             .await
             .context("the writer dropped a write (it failed while writing)")?
+    }
+}
+
+/// Writes the queued jobs in batches until the queue closes: when every handle is dropped, or
+/// when `stop` is cancelled (what was queued before is still written).
+async fn write_queue(
+    db: Db,
+    bus: Bus,
+    hooks: Arc<[Arc<dyn InTransaction>]>,
+    mut jobs: mpsc::Receiver<Box<dyn Work>>,
+    stop: CancellationToken,
+) {
+    let mut closed = false;
+    loop {
+        let next = tokio::select! {
+            job = jobs.recv() => job,
+            () = stop.cancelled(), if !closed => {
+                jobs.close();
+                closed = true;
+                continue;
+            }
+        };
+        let Some(first) = next else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (db, bus, hooks) = (db.clone(), bus.clone(), hooks.clone());
+        let written =
+            tokio::task::spawn_blocking(move || write_batch(&db, &bus, &hooks, batch)).await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
+        }
     }
 }
 

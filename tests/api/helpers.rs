@@ -122,6 +122,7 @@ async fn start(
             write: TEST_WRITE_DEADLINE,
         },
         reuse: None,
+        cron: None,
         signals: false,
     };
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
