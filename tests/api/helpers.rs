@@ -325,6 +325,16 @@ impl TestApp {
         )
     }
 
+    /// A reload with a new config: stops, then starts on the same data dir, environment and
+    /// clock with `extra` in place of the config's monitors and page settings.
+    #[allow(dead_code)] // used by some test binaries only
+    pub async fn reload_with(self, extra: &str) -> TestApp {
+        let env = self.env.clone();
+        let (_, dir, clock) = self.stop().await;
+        let text = test_config(dir.path(), extra);
+        start(text, dir, clock, env).await
+    }
+
     /// Stops and starts again on the same data dir, config, environment and clock.
     pub async fn restart(self) -> TestApp {
         let env = self.env.clone();
