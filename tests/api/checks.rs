@@ -179,3 +179,62 @@ async fn with_the_guard_down_failures_open_no_incident_and_the_page_says_the_che
         "checks kept running"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lan_host_answering_while_the_guard_is_down_is_one_offline_episode_not_a_flap() {
+    use crate::receivers::{Receiver, Reply};
+    let closed = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let guard_port = closed();
+    let hook = Receiver::start(Reply::Status(204)).await;
+    // A host on the LAN still answers; the sites beyond the outage refuse.
+    let lan = FakeSite::start(Behavior::Ok("printer".into())).await;
+    let fast = "interval = \"1s\"\ntimeout = \"500ms\"\nfailures_before_down = 1\n";
+    let app = spawn_app(&format!(
+        "[connectivity]\ncheck = \"tcp://127.0.0.1:{guard_port}\"\n\n{}{}{}\
+         [[notify]]\nid = \"owner-hook\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+        http_monitor("lan", &lan.url(), fast),
+        http_monitor("web", &format!("http://127.0.0.1:{}/", closed()), fast),
+        http_monitor("api", &format!("http://127.0.0.1:{}/", closed()), fast),
+        hook.url("/hook")
+    ))
+    .await;
+    for _ in 0..20 {
+        app.tick(Duration::from_secs(1)).await;
+    }
+    app.deliver().await;
+    let said = |hook: &Receiver| {
+        let bodies: Vec<String> = hook
+            .requests()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).to_string())
+            .collect();
+        let count = |text: &str| bodies.iter().filter(|b| b.contains(text)).count();
+        (
+            count("\"status\":\"offline\""),
+            count("\"status\":\"online\""),
+        )
+    };
+    assert_eq!(
+        said(&hook),
+        (1, 0),
+        "20 s of outage: one offline, no online"
+    );
+    assert_eq!(incident_count(&app).await, 0, "no incident while offline");
+
+    // The guard answers again: once that holds, one "online", and failures count again.
+    let _guard = tokio::net::TcpListener::bind(("127.0.0.1", guard_port))
+        .await
+        .expect("the guard answers again");
+    for _ in 0..12 {
+        app.tick(Duration::from_secs(1)).await;
+    }
+    app.deliver().await;
+    assert_eq!(said(&hook), (1, 1), "one episode: one offline, one online");
+    assert!(
+        incident_count(&app).await > 0,
+        "online: the refusing sites are down"
+    );
+}
