@@ -238,3 +238,40 @@ async fn a_lan_host_answering_while_the_guard_is_down_is_one_offline_episode_not
         "online: the refusing sites are down"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backward_clock_step_keeps_checks_on_schedule_and_a_failure_still_opens_an_incident() {
+    let site = FakeSite::start(Behavior::Ok("fine".into())).await;
+    let app = spawn_app(&http_monitor(
+        "blog",
+        &site.url(),
+        "interval = \"10s\"\nfailures_before_down = 1\n",
+    ))
+    .await;
+    let hits = || site.hits.load(std::sync::atomic::Ordering::Relaxed);
+    app.tick(Duration::ZERO).await;
+    assert_eq!(hits(), 1, "the first check runs at once");
+    // NTP sets the clock back an hour: checks keep their 10 s, by the monotonic clock.
+    app.clock.step_wall(chrono::Duration::hours(-1));
+    for n in 2..=4 {
+        assert_eq!(app.tick(Duration::from_secs(10)).await, 1, "check {n} ran");
+        assert_eq!(hits(), n);
+    }
+    site.set(Behavior::Status(503));
+    app.tick(Duration::from_secs(10)).await;
+    assert_eq!(
+        app.component_status("blog").await.as_deref(),
+        Some("major_outage")
+    );
+    assert_eq!(
+        incident_count(&app).await,
+        1,
+        "the failure after the step opened one"
+    );
+
+    // A forward step (the wall clock two hours ahead) fires no burst of missed checks: the
+    // next runs 10 s later, once.
+    app.clock.step_wall(chrono::Duration::hours(2));
+    assert_eq!(app.tick(Duration::from_secs(1)).await, 0);
+    assert_eq!(app.tick(Duration::from_secs(9)).await, 1);
+}
