@@ -30,7 +30,9 @@ pub struct Connectivity {
     writer: Writer,
     /// The last guard answer. Held across the probe: one guard probe at a time, and every
     /// monitor that fails meanwhile waits for its answer instead of probing again.
-    last_probe: tokio::sync::Mutex<Option<(DateTime<Utc>, bool)>>,
+    /// When it answered is a monotonic reading: a wall-clock step neither keeps an answer
+    /// for an hour nor throws it away.
+    last_probe: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
     /// The offline episode under way, if any. Held while a change is written, so
     /// `CheckerOffline` and `CheckerOnline` are published in the order they happened.
     episode: tokio::sync::Mutex<Episode>,
@@ -107,14 +109,12 @@ impl Connectivity {
     /// The guard's answer, and whether it is fresh (probed now, not reused).
     async fn ask(&self, guard: &ConnectivityConfig) -> (bool, bool) {
         let mut last = self.last_probe.lock().await;
-        let now = self.clock.now();
+        let now = self.clock.monotonic();
         match *last {
-            Some((at, online)) if (now - at).to_std().is_ok_and(|age| age < REUSE) => {
-                (online, false)
-            }
+            Some((at, online)) if now.saturating_duration_since(at) < REUSE => (online, false),
             _ => {
                 let online = Prober::can_connect(&guard.host, guard.port, GUARD_TIMEOUT).await;
-                *last = Some((self.clock.now(), online));
+                *last = Some((self.clock.monotonic(), online));
                 (online, true)
             }
         }
