@@ -361,6 +361,7 @@ async fn serve_reloading(path: &Path, config: Config) -> anyhow::Result<()> {
     let _pid = crate::pidfile::PidFile::create(&config.server.data_dir)?;
     let options = crate::startup::Options {
         signals: false,
+        cron: Some(crate::scheduler::SharedCron::start().await?),
         ..Default::default()
     };
     let mut app = Application::build_with(config, options).await?;

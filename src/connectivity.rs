@@ -20,6 +20,9 @@ use crate::writer::Writer;
 const REUSE: Duration = Duration::from_secs(5);
 /// The guard must answer within this.
 const GUARD_TIMEOUT: Duration = Duration::from_secs(3);
+/// Offline ends after this many guard answers in a row (each a fresh probe, at least
+/// [`REUSE`] apart): one answer of a flapping uplink is not a connection that holds.
+const ONLINE_AFTER: u32 = 2;
 
 pub struct Connectivity {
     guard: Option<ConnectivityConfig>,
@@ -27,12 +30,21 @@ pub struct Connectivity {
     writer: Writer,
     /// The last guard answer. Held across the probe: one guard probe at a time, and every
     /// monitor that fails meanwhile waits for its answer instead of probing again.
-    last_probe: tokio::sync::Mutex<Option<(DateTime<Utc>, bool)>>,
-    /// When the checker went offline. Held while the change is written, so `CheckerOffline`
-    /// and `CheckerOnline` are published in the order they happened.
-    offline_since: tokio::sync::Mutex<Option<DateTime<Utc>>>,
+    /// When it answered is a monotonic reading: a wall-clock step neither keeps an answer
+    /// for an hour nor throws it away.
+    last_probe: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// The offline episode under way, if any. Held while a change is written, so
+    /// `CheckerOffline` and `CheckerOnline` are published in the order they happened.
+    episode: tokio::sync::Mutex<Episode>,
     /// A lock-free copy of "offline", so every good check does not take the lock.
     offline: AtomicBool,
+}
+
+/// An offline episode: since when, and the guard's answers in a row since it last refused.
+#[derive(Default)]
+struct Episode {
+    since: Option<DateTime<Utc>>,
+    answers: u32,
 }
 
 impl Connectivity {
@@ -42,58 +54,70 @@ impl Connectivity {
             clock,
             writer,
             last_probe: tokio::sync::Mutex::new(None),
-            offline_since: tokio::sync::Mutex::new(None),
+            episode: tokio::sync::Mutex::default(),
             offline: AtomicBool::new(false),
         }
     }
 
-    /// Something answered: we are online (a change, if we were not).
+    /// A site answered. While offline that proves nothing — a host on the LAN answers through
+    /// an internet outage — so the guard is asked: only its own answers end the episode.
     pub async fn note_online(&self) {
-        if !self.offline.load(Ordering::Acquire) {
-            return;
+        if self.offline.load(Ordering::Acquire) {
+            let _ = self.check().await;
         }
-        let mut since = self.offline_since.lock().await;
-        if since.take().is_none() {
-            return;
+    }
+
+    /// Asks the guard, or reuses a fresh answer. True when the checker is online: offline is
+    /// declared once per episode, on the guard's first refusal, and ends after
+    /// [`ONLINE_AFTER`] answers in a row.
+    pub async fn check(&self) -> bool {
+        let Some(guard) = &self.guard else {
+            return true;
+        };
+        let (answered, fresh) = self.ask(guard).await;
+        let mut episode = self.episode.lock().await;
+        if episode.since.is_none() {
+            if answered {
+                return true;
+            }
+            let now = self.clock.now();
+            *episode = Episode {
+                since: Some(now),
+                answers: 0,
+            };
+            self.offline.store(true, Ordering::Release);
+            tracing::warn!(guard = %format!("{}:{}", guard.host, guard.port), "checker offline: failures are not counted");
+            self.write(Event::CheckerOffline { since: now }).await;
+            return false;
         }
+        if fresh {
+            episode.answers = if answered { episode.answers + 1 } else { 0 };
+        }
+        if episode.answers < ONLINE_AFTER {
+            return false;
+        }
+        *episode = Episode::default();
         self.offline.store(false, Ordering::Release);
         tracing::info!("checker online again: failures count again");
         self.write(Event::CheckerOnline {
             at: self.clock.now(),
         })
         .await;
+        true
     }
 
-    /// Asks the guard, or reuses a fresh answer. True when the checker is online.
-    pub async fn check(&self) -> bool {
-        let Some(guard) = &self.guard else {
-            return true;
-        };
-        let online = {
-            let mut last = self.last_probe.lock().await;
-            let now = self.clock.now();
-            match *last {
-                Some((at, online)) if (now - at).to_std().is_ok_and(|age| age < REUSE) => online,
-                _ => {
-                    let online = Prober::can_connect(&guard.host, guard.port, GUARD_TIMEOUT).await;
-                    *last = Some((self.clock.now(), online));
-                    online
-                }
+    /// The guard's answer, and whether it is fresh (probed now, not reused).
+    async fn ask(&self, guard: &ConnectivityConfig) -> (bool, bool) {
+        let mut last = self.last_probe.lock().await;
+        let now = self.clock.monotonic();
+        match *last {
+            Some((at, online)) if now.saturating_duration_since(at) < REUSE => (online, false),
+            _ => {
+                let online = Prober::can_connect(&guard.host, guard.port, GUARD_TIMEOUT).await;
+                *last = Some((self.clock.monotonic(), online));
+                (online, true)
             }
-        };
-        if online {
-            self.note_online().await;
-            return true;
         }
-        let mut since = self.offline_since.lock().await;
-        if since.is_none() {
-            let now = self.clock.now();
-            *since = Some(now);
-            self.offline.store(true, Ordering::Release);
-            tracing::warn!(guard = %format!("{}:{}", guard.host, guard.port), "checker offline: failures are not counted");
-            self.write(Event::CheckerOffline { since: now }).await;
-        }
-        false
     }
 
     async fn write(&self, event: Event) {

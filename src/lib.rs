@@ -25,5 +25,6 @@ pub mod scheduler;
 pub mod startup;
 pub mod state;
 pub mod subscribers;
+pub mod supervisor;
 pub mod views;
 pub mod writer;

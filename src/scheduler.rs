@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
@@ -21,6 +21,7 @@ use crate::domain::monitor::Schedule;
 use crate::housekeeping::Housekeeping;
 use crate::metrics::Metrics;
 use crate::monitoring::{Checker, Monitor, Roster};
+use crate::supervisor::{Stage, Supervisor};
 
 /// Housekeeping runs at minute 17 of every hour (off the hour, when other jobs pile up).
 const HOUSEKEEPING_CRON: &str = "0 17 * * * *";
@@ -32,16 +33,15 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// When a monitor runs next.
 enum Next {
-    Every(chrono::Duration),
+    Every(Duration),
     Cron(Box<croner::Cron>, chrono_tz::Tz),
 }
 
 impl Next {
     fn of(schedule: &Schedule) -> Option<Self> {
         match schedule {
-            Schedule::Every(every) => chrono::Duration::from_std(*every)
-                .ok()
-                .filter(|d| *d > chrono::Duration::zero())
+            Schedule::Every(every) => Some(*every)
+                .filter(|d| !d.is_zero() && chrono::Duration::from_std(*d).is_ok())
                 .map(Self::Every),
             Schedule::Cron { line, timezone } => croner::parser::CronParser::builder()
                 .seconds(croner::parser::Seconds::Required)
@@ -53,18 +53,23 @@ impl Next {
     }
 
     /// The first time after `due` (a slot missed while busy is skipped, not replayed), and
-    /// after `now`.
-    fn after(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// after `now`, in monotonic time. An interval counts on the monotonic clock alone; a
+    /// cron line's next time is read on the wall clock (`wall` at `now`) and waited for on
+    /// the monotonic one.
+    fn after(&self, due: Instant, now: Instant, wall: DateTime<Utc>) -> Option<Instant> {
         match self {
             Self::Every(every) => {
-                let mut next = due + *every;
+                let mut next = due.checked_add(*every)?;
                 if next <= now {
-                    let missed = (now - next).num_milliseconds() / every.num_milliseconds() + 1;
-                    next += *every * i32::try_from(missed).ok()?;
+                    let missed = (now - next).as_nanos() / every.as_nanos() + 1;
+                    next = next.checked_add(every.checked_mul(u32::try_from(missed).ok()?)?)?;
                 }
                 Some(next)
             }
-            Self::Cron(cron, timezone) => next_in(cron, *timezone, now.max(due), false),
+            Self::Cron(cron, timezone) => {
+                let at = next_in(cron, *timezone, wall, false)?;
+                Some(now + (at - wall).to_std().unwrap_or_default())
+            }
         }
     }
 }
@@ -82,32 +87,34 @@ fn next_in(
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// Next-due times of every monitor, by the clock.
+/// Next-due times of every monitor, on the monotonic clock: a wall clock stepped back an hour
+/// (NTP) or ahead changes no interval.
 struct DueQueue {
-    heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>>,
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
     next: Vec<Option<Next>>,
 }
 
 impl DueQueue {
-    /// A monitor checked before (`last`) is next due an interval after that check, so a
-    /// restart or a reload keeps its rhythm; the others start in slots spread over their first
-    /// interval, `per_slot` monitors to a slot (the checks allowed at once), so checks run
-    /// together: one wake-up and one write for a slot, not one per check. A handful of
-    /// monitors all start together; thousands spread evenly. Cron lines run at their next time.
+    /// A monitor checked before (`last`, wall time) is next due an interval after that check,
+    /// so a restart or a reload keeps its rhythm; the others start in slots spread over their
+    /// first interval, `per_slot` monitors to a slot (the checks allowed at once), so checks
+    /// run together: one wake-up and one write for a slot, not one per check. A handful of
+    /// monitors all start together; thousands spread evenly. Cron lines run at their next
+    /// time. `start` and `wall` are the same moment on the monotonic and the wall clock.
     fn new(
         schedules: &[&Schedule],
         last: &[Option<DateTime<Utc>>],
-        start: DateTime<Utc>,
+        (start, wall): (Instant, DateTime<Utc>),
         per_slot: usize,
     ) -> Self {
         let next: Vec<Option<Next>> = schedules.iter().map(|s| Next::of(s)).collect();
         let count = schedules.len().max(1);
         let slots = count.div_ceil(per_slot.max(1));
         // Monitor i starts in slot i * slots / count, at that share of its interval.
-        let offset = |every: chrono::Duration, i: usize| {
-            let slot = i64::try_from(i * slots / count).unwrap_or(0);
-            let slots = i64::try_from(slots).unwrap_or(1);
-            chrono::Duration::milliseconds(every.num_milliseconds() / slots * slot)
+        let offset = |every: Duration, i: usize| {
+            let slot = u32::try_from(i * slots / count).unwrap_or(0);
+            let slots = u32::try_from(slots).unwrap_or(1).max(1);
+            every / slots * slot
         };
         let heap = next
             .iter()
@@ -120,10 +127,15 @@ impl DueQueue {
                         .flatten()
                         // A last check dated ahead (a clock set back since) waits one
                         // interval at most.
-                        .map(|at| (at + *every).min(start + *every))
-                        .filter(|at| *at > start)
-                        .unwrap_or_else(|| start + offset(*every, i)),
-                    Next::Cron(cron, timezone) => next_in(cron, *timezone, start, true)?,
+                        .and_then(|at| {
+                            let since = (wall - at).to_std().unwrap_or_default();
+                            every.checked_sub(since).filter(|left| !left.is_zero())
+                        })
+                        .map_or_else(|| start + offset(*every, i), |left| start + left),
+                    Next::Cron(cron, timezone) => {
+                        let at = next_in(cron, *timezone, wall, true)?;
+                        start + (at - wall).to_std().unwrap_or_default()
+                    }
                 };
                 Some(Reverse((first, i)))
             })
@@ -131,12 +143,13 @@ impl DueQueue {
         Self { heap, next }
     }
 
-    fn next_due(&self) -> Option<DateTime<Utc>> {
+    fn next_due(&self) -> Option<Instant> {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Takes every monitor due at `now` (with when it was due) and queues its next time.
-    fn pop_due(&mut self, now: DateTime<Utc>) -> Vec<(usize, DateTime<Utc>)> {
+    /// Takes every monitor due at `now` (with when it was due) and queues its next time;
+    /// `wall` is the wall time at `now`.
+    fn pop_due(&mut self, now: Instant, wall: DateTime<Utc>) -> Vec<(usize, Instant)> {
         let mut due = Vec::new();
         while let Some(Reverse((at, index))) = self.heap.peek().copied() {
             if at > now {
@@ -144,7 +157,10 @@ impl DueQueue {
             }
             self.heap.pop();
             due.push((index, at));
-            match self.next[index].as_ref().and_then(|n| n.after(at, now)) {
+            match self.next[index]
+                .as_ref()
+                .and_then(|n| n.after(at, now, wall))
+            {
                 Some(next) => self.heap.push(Reverse((next, index))),
                 None => tracing::warn!(monitor = index, "no later run time: this monitor stops"),
             }
@@ -177,19 +193,6 @@ struct Inner {
     halt: CancellationToken,
 }
 
-/// The running cron jobs; [`Running::shutdown`] stops them.
-pub struct Running {
-    cron: JobScheduler,
-}
-
-impl Running {
-    pub async fn shutdown(mut self) {
-        if let Err(e) = self.cron.shutdown().await {
-            tracing::warn!(error = %e, "stopping the cron scheduler failed");
-        }
-    }
-}
-
 impl Scheduler {
     pub fn new(
         checker: Checker,
@@ -206,7 +209,8 @@ impl Scheduler {
             .iter()
             .map(|m| last_checks.get(&m.row).copied())
             .collect();
-        let queue = DueQueue::new(&schedules, &last, clock.now(), max_concurrent_checks);
+        let start = (clock.monotonic(), clock.now());
+        let queue = DueQueue::new(&schedules, &last, start, max_concurrent_checks);
         Self {
             inner: Arc::new(Inner {
                 busy: monitors.iter().map(|_| Arc::default()).collect(),
@@ -229,38 +233,23 @@ impl Scheduler {
         &self.inner.housekeeping
     }
 
-    /// Starts the timer and the cron jobs on the wall clock; both stop when `stop` is cancelled.
-    pub async fn start(&self, stop: CancellationToken) -> anyhow::Result<Running> {
-        let cron = JobScheduler::new().await?;
-        // Jobs are added one by one: concurrent adds can hang the scheduler (STACK-NOTES.md).
-        let housekeeping = self.inner.housekeeping.clone();
-        cron.add(Job::new_async(HOUSEKEEPING_CRON, move |_, _| {
-            let housekeeping = housekeeping.clone();
-            Box::pin(async move { housekeeping.run().await })
-        })?)
-        .await?;
-        if self.inner.housekeeping.reminds() {
-            let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
-            cron.add(Job::new_async(REMINDER_CRON, move |_, _| {
-                let (housekeeping, now) = (housekeeping.clone(), clock.now());
-                Box::pin(async move {
-                    if let Err(e) = housekeeping.send_reminders(now).await {
-                        tracing::error!(error = format!("{e:#}"), "sending reminders failed");
-                    }
-                })
-            })?)
-            .await?;
-        }
-        cron.start().await?;
+    /// Starts the check timer, the maintenance timer and the housekeeping cron jobs under
+    /// `supervisor`, in `stage` (each restarted should it fail); they stop with the stage.
+    /// The housekeeping jobs go on `cron` when given (the process's, shared by every reload:
+    /// tokio-cron-scheduler's own tasks never end, so one per application would leak them),
+    /// else on a cron scheduler of this application's own.
+    pub fn start(&self, supervisor: &Supervisor, stage: &Stage, cron: Option<SharedCron>) {
+        let timer = self.clone();
+        supervisor.spawn_restarting("check timer", stage, move |stop| timer.clone().timer(stop));
         // Maintenance windows have their own timer: they open and close on time.
-        tokio::spawn(
-            self.inner
-                .housekeeping
-                .clone()
-                .run_maintenance_timer(stop.clone()),
-        );
-        tokio::spawn(self.clone().timer(stop));
-        Ok(Running { cron })
+        let housekeeping = self.inner.housekeeping.clone();
+        supervisor.spawn_restarting("maintenance timer", stage, move |stop| {
+            housekeeping.clone().run_maintenance_timer(stop)
+        });
+        let (housekeeping, clock) = (self.inner.housekeeping.clone(), self.inner.clock.clone());
+        supervisor.spawn_restarting("housekeeping", stage, move |stop| {
+            run_cron(housekeeping.clone(), clock.clone(), cron.clone(), stop)
+        });
     }
 
     /// Waits until the checks under way have finished and their results are written (the
@@ -282,7 +271,7 @@ impl Scheduler {
     /// clock.
     pub async fn run_due(&self) -> anyhow::Result<usize> {
         let now = self.inner.clock.now();
-        let due = self.take_due(now);
+        let due = self.take_due();
         let count = due.len();
         let checks: Vec<_> = due
             .into_iter()
@@ -296,12 +285,14 @@ impl Scheduler {
         Ok(count)
     }
 
-    fn take_due(&self, now: DateTime<Utc>) -> Vec<(usize, DateTime<Utc>)> {
+    /// The monitors due now by the monotonic clock.
+    fn take_due(&self) -> Vec<(usize, Instant)> {
+        let (now, wall) = (self.inner.clock.monotonic(), self.inner.clock.now());
         self.inner
             .queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .pop_due(now)
+            .pop_due(now, wall)
     }
 
     /// Sleeps until the next check is due, starts every due check, and again, until `stop`.
@@ -318,15 +309,14 @@ impl Scheduler {
                 stop.cancelled().await;
                 return;
             };
-            let wait = (next - self.inner.clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
+            let wait = next
+                .saturating_duration_since(self.inner.clock.monotonic())
                 .min(MAX_SLEEP);
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(wait) => {}
             }
-            for (index, at) in self.take_due(self.inner.clock.now()) {
+            for (index, at) in self.take_due() {
                 self.inner.running.spawn(self.clone().check(index, at));
             }
         }
@@ -334,7 +324,7 @@ impl Scheduler {
 
     /// Runs one check, unless the previous one of this monitor is still running; measures how
     /// late it starts against `due`.
-    async fn check(self, index: usize, due: DateTime<Utc>) {
+    async fn check(self, index: usize, due: Instant) {
         let inner = &self.inner;
         let (Some(monitor), Some(busy)) = (inner.monitors.get(index), inner.busy.get(index)) else {
             return;
@@ -351,7 +341,7 @@ impl Scheduler {
         if inner.closing.is_cancelled() {
             return;
         }
-        let late = (inner.clock.now() - due).to_std().unwrap_or_default();
+        let late = inner.clock.monotonic().saturating_duration_since(due);
         inner.metrics.observe_lateness(late);
         tokio::select! {
             result = inner.checker.run_check(monitor) => {
@@ -360,6 +350,122 @@ impl Scheduler {
                 }
             }
             () = inner.halt.cancelled() => {}
+        }
+    }
+}
+
+/// What a cron job asks the housekeeping task to do.
+#[derive(Debug, Clone, Copy)]
+enum Upkeep {
+    Retention,
+    Reminders,
+}
+
+/// Runs the housekeeping jobs when tokio-cron-scheduler fires them, until `stop`; then removes
+/// them and shuts it down. Its jobs hold only a sender to this task: should the cron
+/// scheduler's own tasks outlive it, they hold nothing of the application.
+async fn run_cron(
+    housekeeping: Housekeeping,
+    clock: Arc<dyn Clock>,
+    shared: Option<SharedCron>,
+    stop: CancellationToken,
+) {
+    let (fire, fired) = tokio::sync::mpsc::channel(4);
+    let mut lines = vec![(HOUSEKEEPING_CRON, Upkeep::Retention)];
+    if housekeeping.reminds() {
+        lines.push((REMINDER_CRON, Upkeep::Reminders));
+    }
+    let own = shared.is_none();
+    let started = async {
+        let cron = match shared {
+            Some(shared) => shared.0,
+            None => SharedCron::start().await?.0,
+        };
+        let mut jobs = Vec::new();
+        // Jobs are added one by one: concurrent adds can hang the scheduler (STACK-NOTES.md).
+        for (line, upkeep) in lines {
+            jobs.push(cron.add(cron_job(line, upkeep, &fire)?).await?);
+        }
+        anyhow::Ok((cron, jobs))
+    };
+    let (mut cron, jobs) = match started.await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "cannot start the housekeeping jobs"
+            );
+            return;
+        }
+    };
+    drop(fire);
+    serve_upkeep(&housekeeping, &clock, fired, &stop).await;
+    for job in jobs {
+        if let Err(e) = cron.remove(&job).await {
+            tracing::warn!(error = %e, "removing a housekeeping job failed");
+        }
+    }
+    if own && let Err(e) = cron.shutdown().await {
+        tracing::warn!(error = %e, "stopping the cron scheduler failed");
+    }
+}
+
+/// A started tokio-cron-scheduler, for the housekeeping jobs of every application the
+/// process runs in turn (a reload removes the old jobs and adds the new ones).
+#[derive(Clone)]
+pub struct SharedCron(JobScheduler);
+
+impl SharedCron {
+    pub async fn start() -> anyhow::Result<Self> {
+        let cron = JobScheduler::new().await?;
+        cron.start().await?;
+        Ok(Self(cron))
+    }
+}
+
+impl std::fmt::Debug for SharedCron {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedCron")
+    }
+}
+
+/// A cron job that sends `upkeep` on `fire` at the times of `line`.
+fn cron_job(
+    line: &str,
+    upkeep: Upkeep,
+    fire: &tokio::sync::mpsc::Sender<Upkeep>,
+) -> anyhow::Result<Job> {
+    let fire = fire.clone();
+    Ok(Job::new_async(line, move |_, _| {
+        let fire = fire.clone();
+        Box::pin(async move {
+            // Full: the same upkeep is already waiting to run.
+            let _ = fire.try_send(upkeep);
+        })
+    })?)
+}
+
+/// Runs each upkeep as the cron jobs ask for it, until `stop`.
+async fn serve_upkeep(
+    housekeeping: &Housekeeping,
+    clock: &Arc<dyn Clock>,
+    mut fired: tokio::sync::mpsc::Receiver<Upkeep>,
+    stop: &CancellationToken,
+) {
+    loop {
+        let upkeep = tokio::select! {
+            () = stop.cancelled() => return,
+            upkeep = fired.recv() => upkeep,
+        };
+        match upkeep {
+            Some(Upkeep::Retention) => housekeeping.run().await,
+            Some(Upkeep::Reminders) => {
+                if let Err(e) = housekeeping.send_reminders(clock.now()).await {
+                    tracing::error!(error = format!("{e:#}"), "sending reminders failed");
+                }
+            }
+            // The cron scheduler dropped its jobs: this life ends (and is restarted).
+            None => return,
         }
     }
 }
@@ -377,22 +483,35 @@ impl Drop for Busy {
 mod tests {
     use super::*;
 
-    fn t(sec: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_700_000_000 + sec, 0).expect("time")
+    fn base() -> Instant {
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *BASE.get_or_init(Instant::now)
+    }
+
+    fn t(sec: u64) -> Instant {
+        base() + Duration::from_secs(sec)
+    }
+
+    fn wall(sec: u64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + i64::try_from(sec).expect("sec"), 0).expect("time")
+    }
+
+    fn pop(queue: &mut DueQueue, sec: u64) -> Vec<(usize, Instant)> {
+        queue.pop_due(t(sec), wall(sec))
     }
 
     #[test]
     fn interval_monitors_start_spread_then_run_every_interval_skipping_missed_slots() {
         let every = Schedule::Every(Duration::from_secs(10));
-        let mut queue = DueQueue::new(&[&every, &every], &[], t(0), 1);
-        assert_eq!(queue.pop_due(t(0)), vec![(0, t(0))]);
-        assert_eq!(queue.pop_due(t(5)), vec![(1, t(5))]);
+        let mut queue = DueQueue::new(&[&every, &every], &[], (t(0), wall(0)), 1);
+        assert_eq!(pop(&mut queue, 0), vec![(0, t(0))]);
+        assert_eq!(pop(&mut queue, 5), vec![(1, t(5))]);
         assert_eq!(queue.next_due(), Some(t(10)));
         // Asleep for 35 s: each runs once, then keeps its own rhythm.
-        assert_eq!(queue.pop_due(t(40)), vec![(0, t(10)), (1, t(15))]);
-        assert_eq!(queue.pop_due(t(44)), vec![]);
-        assert_eq!(queue.pop_due(t(45)), vec![(1, t(45))]);
-        assert_eq!(queue.pop_due(t(50)), vec![(0, t(50))]);
+        assert_eq!(pop(&mut queue, 40), vec![(0, t(10)), (1, t(15))]);
+        assert_eq!(pop(&mut queue, 44), vec![]);
+        assert_eq!(pop(&mut queue, 45), vec![(1, t(45))]);
+        assert_eq!(pop(&mut queue, 50), vec![(0, t(50))]);
     }
 
     #[test]
@@ -400,19 +519,32 @@ mod tests {
         let every = Schedule::Every(Duration::from_secs(60));
         // Fifty monitors, 64 at once: one slot, all together, then together every minute.
         let fifty = vec![&every; 50];
-        let mut queue = DueQueue::new(&fifty, &[], t(0), 64);
-        assert_eq!(queue.pop_due(t(0)).len(), 50);
+        let mut queue = DueQueue::new(&fifty, &[], (t(0), wall(0)), 64);
+        assert_eq!(pop(&mut queue, 0).len(), 50);
         assert_eq!(queue.next_due(), Some(t(60)));
-        assert_eq!(queue.pop_due(t(60)).len(), 50);
+        assert_eq!(pop(&mut queue, 60).len(), 50);
         // Ten at 4 at once: three slots of 4, 3 and 3 monitors, 20 s apart.
         let ten = vec![&every; 10];
-        let mut queue = DueQueue::new(&ten, &[], t(0), 4);
+        let mut queue = DueQueue::new(&ten, &[], (t(0), wall(0)), 4);
         let sizes: Vec<usize> = [0, 20, 40]
             .iter()
-            .map(|&s| queue.pop_due(t(s)).len())
+            .map(|&s| pop(&mut queue, s).len())
             .collect();
         assert_eq!(sizes, vec![4, 3, 3]);
         assert_eq!(queue.next_due(), Some(t(60)));
+    }
+
+    #[test]
+    fn a_monitor_checked_before_keeps_its_rhythm_and_one_dated_ahead_waits_one_interval() {
+        let every = Schedule::Every(Duration::from_secs(60));
+        let last = [
+            Some(wall(100) - chrono::Duration::seconds(20)),
+            Some(wall(3_700)),
+        ];
+        let queue = DueQueue::new(&[&every, &every], &last, (t(0), wall(100)), 1);
+        let mut due: Vec<Instant> = queue.heap.iter().map(|Reverse((at, _))| *at).collect();
+        due.sort();
+        assert_eq!(due, vec![t(40), t(60)]);
     }
 
     #[test]
@@ -424,10 +556,10 @@ mod tests {
         let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
             .expect("time")
             .with_timezone(&Utc);
-        let mut queue = DueQueue::new(&[&cron], &[], start, 1);
-        let at = |m: u32| start + chrono::Duration::seconds(30 + 60 * i64::from(m - 1));
-        assert_eq!(queue.next_due(), Some(at(1)));
-        assert_eq!(queue.pop_due(at(1)), vec![(0, at(1))]);
-        assert_eq!(queue.next_due(), Some(at(2)));
+        let mut queue = DueQueue::new(&[&cron], &[], (t(0), start), 1);
+        assert_eq!(queue.next_due(), Some(t(30)));
+        let wall_at = start + chrono::Duration::seconds(30);
+        assert_eq!(queue.pop_due(t(30), wall_at), vec![(0, t(30))]);
+        assert_eq!(queue.next_due(), Some(t(90)));
     }
 }

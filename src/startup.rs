@@ -30,8 +30,9 @@ use crate::render::Renderer;
 use crate::render::export::Publisher;
 use crate::routes;
 use crate::routes::connections::Connections;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, SharedCron};
 use crate::state::AppState;
+use crate::supervisor::{Stage, Supervisor};
 use crate::writer::Writer;
 
 /// An idle kept-alive connection is closed after this.
@@ -44,8 +45,11 @@ const RESERVED_FILES: u64 = 128;
 const FINISH_WORK: Duration = Duration::from_secs(3);
 /// then the writes they queued this long to commit,
 const FLUSH_WRITES: Duration = Duration::from_millis(1_000);
-/// and the renderer, the export and the notifier this long to stop.
+/// and the renderer, the export and the notifier this long to stop;
 const FINISH_BACKGROUND: Duration = Duration::from_millis(500);
+/// last the writer commits what the notifier recorded meanwhile, and every task still there
+/// (none, unless one hangs) is aborted.
+const FINISH_WRITER: Duration = Duration::from_millis(250);
 
 /// Binds the listening socket with a backlog of [`BACKLOG`] (the standard library's is 128:
 /// under a flood, connections would be dropped before the server could refuse them).
@@ -101,6 +105,9 @@ pub struct Options {
     pub deadlines: Deadlines,
     /// A reload: the running server's socket and the state its clients hold.
     pub reuse: Option<Reuse>,
+    /// The process's cron scheduler for the housekeeping jobs, shared across reloads (`None`:
+    /// the application starts one of its own).
+    pub cron: Option<SharedCron>,
     /// Stop on SIGTERM and Ctrl-C by itself (else only when its stop token is cancelled: the
     /// command line owns the signals when it reloads).
     pub signals: bool,
@@ -162,6 +169,7 @@ impl Default for Options {
             manual_schedule: false,
             deadlines: Deadlines::default(),
             reuse: None,
+            cron: None,
             signals: true,
         }
     }
@@ -175,6 +183,19 @@ pub struct Application {
     options: Options,
     listener: Arc<TcpListener>,
     stop: CancellationToken,
+    /// Every background task of this application, and the stages they stop in.
+    tasks: Supervisor,
+    stages: Stages,
+}
+
+/// The stages of a shutdown, in order: checks and timers stop (requests finish meanwhile),
+/// the pings answered are written, the renderer, the export and the notifier stop, then the
+/// writer.
+struct Stages {
+    checks: Stage,
+    pings: Stage,
+    background: Stage,
+    writes: Stage,
 }
 
 /// Installs the one TLS crypto provider (ring); harmless when already installed.
@@ -183,12 +204,15 @@ pub fn install_crypto_provider() {
 }
 
 /// The database opened and brought up to date, its writer, the change stream the writer
-/// publishes on, and the configured monitors with their rows.
+/// publishes on, and the configured monitors with their rows; the supervisor the writer runs
+/// under (dropping it stops the writer), and the writer's stage.
 pub struct Storage {
     pub db: Db,
     pub bus: Bus,
     pub writer: Writer,
     pub roster: Roster,
+    pub tasks: Supervisor,
+    pub writes: Stage,
 }
 
 /// Opens the database (migrating it), starts the writer (with the outbox, so notifications
@@ -201,13 +225,17 @@ pub async fn open_database(
     let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
     let bus = Bus::new();
     let outbox = Arc::new(Outbox::new(config.clone(), clock.clone()));
-    let writer = Writer::start(db.clone(), bus.clone(), vec![outbox]);
+    let tasks = Supervisor::new();
+    let writes = tasks.stage();
+    let writer = Writer::start_supervised(db.clone(), bus.clone(), vec![outbox], &tasks, &writes);
     let roster = sync_monitors(&writer, config, clock).await?;
     Ok(Storage {
         db,
         bus,
         writer,
         roster,
+        tasks,
+        writes,
     })
 }
 
@@ -255,7 +283,15 @@ impl Application {
             bus,
             writer,
             roster,
+            tasks,
+            writes,
         } = open_database(&config, &clock).await?;
+        let stages = Stages {
+            checks: tasks.stage(),
+            pings: tasks.stage(),
+            background: tasks.stage(),
+            writes,
+        };
         let roster = Arc::new(roster);
         let components = ComponentIndex::new(roster.iter().map(|m| (m.spec.id.as_str(), m.row)));
 
@@ -318,7 +354,7 @@ impl Application {
             &last_checks,
             config.server.max_concurrent_checks,
         );
-        let ping_queue = PingQueue::start(checker.clone());
+        let ping_queue = PingQueue::start(checker.clone(), &tasks, &stages.pings);
         let state = AppState {
             config: config.clone(),
             db,
@@ -417,6 +453,8 @@ impl Application {
             options,
             listener,
             stop: CancellationToken::new(),
+            tasks,
+            stages,
         })
     }
 
@@ -448,40 +486,31 @@ impl Application {
         self.stop.clone()
     }
 
-    /// Serves until SIGTERM, Ctrl-C or the stop token; then stops everything within 5 s.
+    /// Serves until SIGTERM, Ctrl-C or the stop token; then stops everything within 5 s. A
+    /// background task that must not end (the writer) ending stops it too, with an error.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self {
             server,
             state,
             stop,
             options,
+            tasks,
+            stages,
             ..
         } = self;
         let manual_schedule = options.manual_schedule;
-        // The renderer, the export and the notifier stop last: requests under way at shutdown
-        // still get the pages their writes wait for.
-        let background = CancellationToken::new();
-        let scheduler = if manual_schedule {
-            None
-        } else {
-            Some(state.scheduler.start(stop.clone()).await?)
-        };
-        // Tests drive deliveries themselves (`Notifier::deliver_due`), on their clock. After a
-        // restart every pending delivery is due at once; after a reload the previous notifier
-        // may still be finishing its claims, which keep their time.
-        let resume = options.reuse.is_none();
-        let notifier = (!manual_schedule)
-            .then(|| tokio::spawn(state.notifier.clone().run(background.clone(), resume)));
-        let renderer = tokio::spawn(state.renderer.clone().run(background.clone()));
-        let publisher = state
-            .publisher
-            .clone()
-            .map(|p| tokio::spawn(p.run(background.clone())));
+        if !manual_schedule {
+            state
+                .scheduler
+                .start(&tasks, &stages.checks, options.cron.clone());
+        }
+        start_background(&state, &tasks, &stages.background, &options);
         let handle = server.handle();
         let mut server = tokio::spawn(server);
         tracing::info!(address = %state.config.server.listen, monitors = state.roster.len(), "serving");
         let result = tokio::select! {
             result = &mut server => result.context("web server task failed")?.context("web server failed"),
+            why = tasks.failed() => Err(anyhow::anyhow!("a background task failed: {why}")),
             () = shutdown_signal(stop.clone(), options.signals) => {
                 tracing::info!("shutting down");
                 Ok(())
@@ -489,17 +518,16 @@ impl Application {
         };
         // No new check starts; requests under way and checks under way finish together.
         stop.cancel();
-        let (_, drained) = tokio::join!(
+        let (_, drained, _) = tokio::join!(
             tokio::time::timeout(FINISH_WORK, handle.stop(true)),
             tokio::time::timeout(FINISH_WORK, state.scheduler.drain()),
+            stages.checks.stop(FINISH_WORK),
         );
         if drained.is_err() {
             state.scheduler.halt();
             tracing::warn!("checks still running at shutdown were dropped (no result yet)");
         }
-        if let Some(scheduler) = scheduler {
-            scheduler.shutdown().await;
-        }
+        let _ = tokio::time::timeout(FINISH_BACKGROUND, server).await;
         // Every ping answered is handed to the writer.
         if tokio::time::timeout(FINISH_WORK, state.ping_queue.flush())
             .await
@@ -507,6 +535,7 @@ impl Application {
         {
             tracing::error!("pings answered were not all written within the shutdown time");
         }
+        stages.pings.stop(FLUSH_WRITES).await;
         // Every result handed to the writer so far is committed before the process ends.
         if tokio::time::timeout(FLUSH_WRITES, state.writer.run(|_| Ok(())))
             .await
@@ -516,18 +545,31 @@ impl Application {
         }
         // A render under way finishes or is dropped; a send under way is recorded or, if cut
         // short, sent again after the restart with the same delivery id.
-        background.cancel();
-        let finishing = async {
-            let _ = renderer.await;
-            if let Some(publisher) = publisher {
-                let _ = publisher.await;
-            }
-            if let Some(notifier) = notifier {
-                let _ = notifier.await;
-            }
-        };
-        let _ = tokio::time::timeout(FINISH_BACKGROUND, finishing).await;
+        stages.background.stop(FINISH_BACKGROUND).await;
+        stages.writes.stop(FINISH_WRITER).await;
+        // Nothing of this application runs on: a reload starts the next one from scratch.
+        tasks.shutdown(FINISH_WRITER).await;
         result
+    }
+}
+
+/// Starts the renderer, the export's publisher and the notifier under `tasks` in `stage`:
+/// they stop last, so requests under way at shutdown still get the pages their writes wait
+/// for. Tests drive deliveries themselves (`Notifier::deliver_due`), on their clock.
+fn start_background(state: &AppState, tasks: &Supervisor, stage: &Stage, options: &Options) {
+    let renderer = state.renderer.clone();
+    tasks.spawn_restarting("renderer", stage, move |stop| renderer.clone().run(stop));
+    if let Some(publisher) = state.publisher.clone() {
+        tasks.spawn_restarting("publisher", stage, move |stop| publisher.clone().run(stop));
+    }
+    if !options.manual_schedule {
+        // After a restart every pending delivery is due at once; after a reload (or a restart
+        // of this task) the previous notifier may still be finishing its claims, which keep
+        // their time.
+        let (notifier, mut resume) = (state.notifier.clone(), options.reuse.is_none());
+        tasks.spawn_restarting("notifier", stage, move |stop| {
+            notifier.clone().run(stop, std::mem::take(&mut resume))
+        });
     }
 }
 

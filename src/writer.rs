@@ -20,6 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::db::{self, Db};
 use crate::error::StorageUnavailable;
 use crate::events::{Bus, Event};
+use crate::supervisor::{Stage, Supervisor};
+use tokio_util::sync::CancellationToken;
 
 /// Jobs written in one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -186,7 +188,8 @@ where
     }
 }
 
-/// Handle to the writer task; cheap to clone. The task ends when every clone is dropped.
+/// Handle to the writer task; cheap to clone. The task ends when every clone is dropped, or,
+/// started by a supervisor, when its stage stops (it writes what is queued, then refuses more).
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Work>>,
@@ -194,33 +197,39 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer task on the current tokio runtime (tools and tests: it ends when
+    /// every handle is dropped).
     pub fn start(db: Db, bus: Bus, hooks: Vec<Arc<dyn InTransaction>>) -> Self {
-        let (queue, mut jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
-        let hooks: Arc<[Arc<dyn InTransaction>]> = hooks.into();
+        let (queue, jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
         let health = Arc::new(Health::default());
-        let writer_health = health.clone();
-        tokio::spawn(async move {
-            let health = writer_health;
-            while let Some(first) = next_job(&mut jobs, &db, &health).await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match jobs.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (db, bus, hooks) = (db.clone(), bus.clone(), hooks.clone());
-                let health = health.clone();
-                let written = tokio::task::spawn_blocking(move || {
-                    write_batch(&db, &bus, &hooks, &health, batch)
-                })
-                .await;
-                if let Err(e) = written {
-                    tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
-                }
-            }
-        });
+        tokio::spawn(write_queue(
+            db,
+            bus,
+            hooks.into(),
+            health.clone(),
+            jobs,
+            CancellationToken::new(),
+        ));
+        Self { queue, health }
+    }
+
+    /// Starts the writer task under `supervisor`, in `stage`: an application's writer. Should
+    /// it ever end before its stage stops, nothing more could be recorded: the server stops.
+    pub fn start_supervised(
+        db: Db,
+        bus: Bus,
+        hooks: Vec<Arc<dyn InTransaction>>,
+        supervisor: &Supervisor,
+        stage: &Stage,
+    ) -> Self {
+        let (queue, jobs) = mpsc::channel::<Box<dyn Work>>(QUEUE);
+        let health = Arc::new(Health::default());
+        let stop = stage.token().clone();
+        supervisor.spawn_essential(
+            "writer",
+            stage,
+            write_queue(db, bus, hooks.into(), health.clone(), jobs, stop),
+        );
         Self { queue, health }
     }
 
@@ -280,6 +289,46 @@ fn probe(db: &Db, health: &Health) {
             if let Some(cause) = storage_cause(&e) {
                 health.set(Some(cause));
             }
+        }
+    }
+}
+
+/// Writes the queued jobs in batches until the queue closes: when every handle is dropped, or
+/// when `stop` is cancelled (what was queued before is still written).
+async fn write_queue(
+    db: Db,
+    bus: Bus,
+    hooks: Arc<[Arc<dyn InTransaction>]>,
+    health: Arc<Health>,
+    mut jobs: mpsc::Receiver<Box<dyn Work>>,
+    stop: CancellationToken,
+) {
+    let mut closed = false;
+    loop {
+        let next = tokio::select! {
+            job = next_job(&mut jobs, &db, &health) => job,
+            () = stop.cancelled(), if !closed => {
+                jobs.close();
+                closed = true;
+                continue;
+            }
+        };
+        let Some(first) = next else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (db, bus, hooks, health) = (db.clone(), bus.clone(), hooks.clone(), health.clone());
+        let written =
+            tokio::task::spawn_blocking(move || write_batch(&db, &bus, &hooks, &health, batch))
+                .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "the writer task failed; its batch was rolled back");
         }
     }
 }

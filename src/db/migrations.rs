@@ -273,7 +273,8 @@ const MIGRATIONS: &[Migration] = &[
     // (UTC until now), so a change of zone re-keys the days the hourly buckets still cover.
     // Every check asks whether an unfinished maintenance covers its monitor: those few rows
     // get an index of their own.
-    Sql("ALTER TABLE uptime_hourly ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;
+    Sql(
+        "ALTER TABLE uptime_hourly ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE uptime_daily ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE uptime_zone (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -281,7 +282,8 @@ const MIGRATIONS: &[Migration] = &[
     );
     INSERT INTO uptime_zone (id, timezone) VALUES (1, 'UTC');
     CREATE INDEX maintenances_unfinished ON incidents(scheduled_until)
-        WHERE kind = 'maintenance' AND status != 'completed';"),
+        WHERE kind = 'maintenance' AND status != 'completed';",
+    ),
     // 13 (the 11th on its branch, renumbered at merge): ids that end up public — incidents and maintenances (one table), their updates
     // (feed guids, `/incidents/{id}`, mail threads, webhook bodies), subscribers, and
     // notifications — are never handed out twice, also after the newest is deleted (SPEC §11).

@@ -34,6 +34,24 @@ const BUSY_RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Readers in the pool: the page renderer, health checks and admin reads.
 const READERS: u32 = 4;
 
+/// The threads r2d2 opens connections and reaps idle ones on, shared by every reader pool of
+/// the process. A pool of its own each would outlive its pool: a dropped pool's threads wait
+/// for the next reaper run (30 s), so every reload left three threads behind for that long.
+fn pool_threads() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    static THREADS: std::sync::OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> =
+        std::sync::OnceLock::new();
+    THREADS
+        .get_or_init(|| {
+            Arc::new(
+                scheduled_thread_pool::ScheduledThreadPool::builder()
+                    .num_threads(2)
+                    .thread_name_pattern("r2d2-worker-{}")
+                    .build(),
+            )
+        })
+        .clone()
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -89,6 +107,7 @@ impl Db {
             .max_size(READERS)
             .min_idle(Some(1))
             .connection_timeout(BUSY_TIMEOUT)
+            .thread_pool(pool_threads())
             .build(manager)
             .context("cannot open database readers")?;
         Ok(Self {

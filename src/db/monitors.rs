@@ -29,13 +29,17 @@ pub struct MonitorRow {
     pub target: String,
     pub position: i64,
     pub created_at: DateTime<Utc>,
+    /// When what is watched (kind, target: for a job its schedule, period and grace) last
+    /// changed: a job's runs are owed from then. A new name or group is not a change of it.
     pub updated_at: DateTime<Utc>,
     pub state: MonitorState,
     pub last: Option<LastCheck>,
 }
 
 /// Upserts every configured monitor (by id) and hides the ones no longer configured; their
-/// history stays. Returns the row ids in config order.
+/// history stays. A renamed or regrouped monitor keeps its state and `updated_at` (a job's
+/// expectation): renaming a job that is down must not forgive the run it owes. Returns the
+/// row ids in config order.
 pub fn sync(
     conn: &Connection,
     specs: &[MonitorInfo],
@@ -49,8 +53,7 @@ pub fn sync(
          ON CONFLICT (key) DO UPDATE SET
              name = excluded.name, group_name = excluded.group_name, kind = excluded.kind,
              target = excluded.target, position = excluded.position, active = 1,
-             updated_at = CASE WHEN name IS excluded.name AND group_name IS excluded.group_name
-                               AND kind IS excluded.kind AND target IS excluded.target
+             updated_at = CASE WHEN kind IS excluded.kind AND target IS excluded.target
                           THEN updated_at ELSE excluded.updated_at END
          RETURNING id",
     )?;

@@ -14,7 +14,9 @@ use crate::domain::check::{CheckResult, Verdict};
 use crate::domain::heartbeat::{self, HeartbeatSpec, Signal};
 use crate::domain::status::{Change, Health};
 use crate::events::Event;
+use crate::supervisor::{Stage, Supervisor};
 use crate::writer::Tx;
+use tokio_util::sync::CancellationToken;
 
 use super::{Checker, Monitor, log_change, record};
 
@@ -57,26 +59,15 @@ pub struct QueueFull;
 
 impl PingQueue {
     /// Starts the task that writes the queued pings, in order, as many as wait in one write
-    /// job; it ends when every clone is dropped. The checker's deadlines wait for it.
-    pub fn start(checker: Checker) -> Self {
-        let (sender, mut receiver) = mpsc::channel(QUEUE);
-        let _ = checker.pings.set(sender.clone());
+    /// job, under `supervisor` in `stage` (restarted should it fail); it ends when the stage
+    /// stops, after writing what was queued. The checker's deadlines wait for it.
+    pub fn start(checker: Checker, supervisor: &Supervisor, stage: &Stage) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let _ = checker.pings.set(sender.downgrade());
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let writer = checker.clone();
-        tokio::spawn(async move {
-            let mut jobs = Vec::with_capacity(BATCH);
-            while receiver.recv_many(&mut jobs, BATCH).await > 0 {
-                let mut pings = Vec::new();
-                for job in jobs.drain(..) {
-                    match job {
-                        Job::Ping(p) => pings.push(p),
-                        Job::Flush(done) => {
-                            write(&writer, std::mem::take(&mut pings)).await;
-                            let _ = done.send(());
-                        }
-                    }
-                }
-                write(&writer, pings).await;
-            }
+        supervisor.spawn_restarting("ping queue", stage, move |stop| {
+            write_queue(writer.clone(), receiver.clone(), stop)
         });
         Self {
             sender,
@@ -107,6 +98,41 @@ impl PingQueue {
     /// Resolves once every ping queued before the call is written.
     pub async fn flush(&self) {
         flush(&self.sender).await;
+    }
+}
+
+/// Writes the queued pings until `stop`; then what is still queued, and ends.
+async fn write_queue(
+    checker: Checker,
+    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    stop: CancellationToken,
+) {
+    let mut receiver = receiver.lock().await;
+    let mut jobs = Vec::with_capacity(BATCH);
+    let mut closed = false;
+    loop {
+        let got = tokio::select! {
+            got = receiver.recv_many(&mut jobs, BATCH) => got,
+            () = stop.cancelled(), if !closed => {
+                receiver.close();
+                closed = true;
+                continue;
+            }
+        };
+        if got == 0 {
+            return;
+        }
+        let mut pings = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Ping(p) => pings.push(p),
+                Job::Flush(done) => {
+                    write(&checker, std::mem::take(&mut pings)).await;
+                    let _ = done.send(());
+                }
+            }
+        }
+        write(&checker, pings).await;
     }
 }
 
@@ -244,8 +270,8 @@ pub(super) async fn deadline(
     spec: &HeartbeatSpec,
 ) -> anyhow::Result<Option<Change>> {
     // Pings answered before now are judged first: a deadline never overtakes them.
-    if let Some(queue) = checker.pings.get() {
-        flush(queue).await;
+    if let Some(queue) = checker.pings.get().and_then(mpsc::WeakSender::upgrade) {
+        flush(&queue).await;
     }
     let now = checker.clock.now();
     let watching_since = checker.started_at;

@@ -80,8 +80,9 @@ pub struct Checker {
     clock: Arc<dyn Clock>,
     /// When this server started: a heartbeat without a ping yet counts its grace from here.
     started_at: DateTime<Utc>,
-    /// The ping queue, once started: deadlines wait for the pings answered before them.
-    pings: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<heartbeat::Job>>>,
+    /// The ping queue, once started: deadlines wait for the pings answered before them. Weak:
+    /// the queue's own task holds a checker, and must not keep its own queue open.
+    pings: Arc<std::sync::OnceLock<tokio::sync::mpsc::WeakSender<heartbeat::Job>>>,
 }
 
 impl Checker {

@@ -13,7 +13,7 @@ mod send;
 pub mod stage;
 mod worker;
 
-pub use send::{Tried, try_channels};
 pub use send::email::recipient as mail_recipient;
+pub use send::{Tried, try_channels};
 pub use stage::Outbox;
 pub use worker::Notifier;

@@ -227,3 +227,99 @@ async fn cron_monitors_run_in_their_time_zone() {
         assert_eq!((hits(&tokyo), hits(&utc)), expected, "after {at}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lan_host_answering_while_the_guard_is_down_is_one_offline_episode_not_a_flap() {
+    use crate::receivers::{Receiver, Reply};
+    let closed = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let guard_port = closed();
+    let hook = Receiver::start(Reply::Status(204)).await;
+    // A host on the LAN still answers; the sites beyond the outage refuse.
+    let lan = FakeSite::start(Behavior::Ok("printer".into())).await;
+    let fast = "interval = \"1s\"\ntimeout = \"500ms\"\nfailures_before_down = 1\n";
+    let app = spawn_app(&format!(
+        "[connectivity]\ncheck = \"tcp://127.0.0.1:{guard_port}\"\n\n{}{}{}\
+         [[notify]]\nid = \"owner-hook\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+        http_monitor("lan", &lan.url(), fast),
+        http_monitor("web", &format!("http://127.0.0.1:{}/", closed()), fast),
+        http_monitor("api", &format!("http://127.0.0.1:{}/", closed()), fast),
+        hook.url("/hook")
+    ))
+    .await;
+    for _ in 0..20 {
+        app.tick(Duration::from_secs(1)).await;
+    }
+    app.deliver().await;
+    let said = |hook: &Receiver| {
+        let bodies: Vec<String> = hook
+            .requests()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).to_string())
+            .collect();
+        let count = |text: &str| bodies.iter().filter(|b| b.contains(text)).count();
+        (
+            count("\"status\":\"offline\""),
+            count("\"status\":\"online\""),
+        )
+    };
+    assert_eq!(
+        said(&hook),
+        (1, 0),
+        "20 s of outage: one offline, no online"
+    );
+    assert_eq!(incident_count(&app).await, 0, "no incident while offline");
+
+    // The guard answers again: once that holds, one "online", and failures count again.
+    let _guard = tokio::net::TcpListener::bind(("127.0.0.1", guard_port))
+        .await
+        .expect("the guard answers again");
+    for _ in 0..12 {
+        app.tick(Duration::from_secs(1)).await;
+    }
+    app.deliver().await;
+    assert_eq!(said(&hook), (1, 1), "one episode: one offline, one online");
+    assert!(
+        incident_count(&app).await > 0,
+        "online: the refusing sites are down"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backward_clock_step_keeps_checks_on_schedule_and_a_failure_still_opens_an_incident() {
+    let site = FakeSite::start(Behavior::Ok("fine".into())).await;
+    let app = spawn_app(&http_monitor(
+        "blog",
+        &site.url(),
+        "interval = \"10s\"\nfailures_before_down = 1\n",
+    ))
+    .await;
+    let hits = || site.hits.load(std::sync::atomic::Ordering::Relaxed);
+    app.tick(Duration::ZERO).await;
+    assert_eq!(hits(), 1, "the first check runs at once");
+    // NTP sets the clock back an hour: checks keep their 10 s, by the monotonic clock.
+    app.clock.step_wall(chrono::Duration::hours(-1));
+    for n in 2..=4 {
+        assert_eq!(app.tick(Duration::from_secs(10)).await, 1, "check {n} ran");
+        assert_eq!(hits(), n);
+    }
+    site.set(Behavior::Status(503));
+    app.tick(Duration::from_secs(10)).await;
+    assert_eq!(
+        app.component_status("blog").await.as_deref(),
+        Some("major_outage")
+    );
+    assert_eq!(
+        incident_count(&app).await,
+        1,
+        "the failure after the step opened one"
+    );
+
+    // A forward step (the wall clock two hours ahead) fires no burst of missed checks: the
+    // next runs 10 s later, once.
+    app.clock.step_wall(chrono::Duration::hours(2));
+    assert_eq!(app.tick(Duration::from_secs(1)).await, 0);
+    assert_eq!(app.tick(Duration::from_secs(9)).await, 1);
+}

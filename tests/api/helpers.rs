@@ -141,6 +141,7 @@ async fn start(
             write: TEST_WRITE_DEADLINE,
         },
         reuse: None,
+        cron: None,
         signals: false,
     };
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -349,6 +350,16 @@ impl TestApp {
         let env = self.env.clone();
         let (text, dir, clock) = self.stop().await;
         start(in_zone(&text, zone), dir, clock, env).await
+    }
+
+    /// A reload with a new config: stops, then starts on the same data dir, environment and
+    /// clock with `extra` in place of the config's monitors and page settings.
+    #[allow(dead_code)] // used by some test binaries only
+    pub async fn reload_with(self, extra: &str) -> TestApp {
+        let env = self.env.clone();
+        let (_, dir, clock) = self.stop().await;
+        let text = test_config(dir.path(), extra);
+        start(text, dir, clock, env).await
     }
 
     /// Stops and starts again on the same data dir, config, environment and clock.

@@ -528,3 +528,38 @@ async fn a_full_disk_turns_healthz_writes_and_pings_to_503_with_the_cause_until_
         "the ping answered 200 is written"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_and_regrouping_a_job_that_is_down_keeps_it_down_and_its_incident_open() {
+    let keys = "period = \"1h\"\ngrace = \"10m\"\ninterval = \"1m\"\n";
+    let app = spawn_app(&job(keys)).await;
+    assert_eq!(ping(&app, "", None).await, 200);
+    app.settle().await;
+    assert_eq!(status(&app).await, "operational");
+    // The next run is owed an hour later, plus 10 min of grace: then it is down.
+    for _ in 0..72 {
+        app.tick(Duration::from_secs(60)).await;
+    }
+    assert_eq!(status(&app).await, "major_outage");
+    let open = app.get_json("/api/v2/incidents/unresolved.json").await;
+    assert_eq!(open["incidents"].as_array().map(Vec::len), Some(1));
+
+    // Same id, a new name and a group: a reload keeps the job's state and its incident.
+    let renamed =
+        job(keys).replace("Statistics job", "Nightly statistics") + "group = \"Batch jobs\"\n";
+    let app = app.reload_with(&renamed).await;
+    for _ in 0..5 {
+        app.tick(Duration::from_secs(60)).await;
+    }
+    assert_eq!(
+        status(&app).await,
+        "major_outage",
+        "still down, no ping came"
+    );
+    let open = app.get_json("/api/v2/incidents/unresolved.json").await;
+    assert_eq!(
+        open["incidents"].as_array().map(Vec::len),
+        Some(1),
+        "the incident stays open: {open}"
+    );
+}

@@ -18,3 +18,4 @@ mod receivers;
 mod crash;
 mod hardening;
 mod push;
+mod reload;

@@ -25,10 +25,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: &std::path::Path) -> Self {
+        Self::start_with_env(config, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    pub fn start_with_env(config: &std::path::Path, env: &[(&str, &str)]) -> Self {
         signalfire::startup::install_crypto_provider();
         let mut child = Command::new(env!("CARGO_BIN_EXE_signalfire"))
             .args(["serve", "--config"])
             .arg(config)
+            .envs(env.iter().copied())
             .env("SIGNALFIRE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
