@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
+use signalfire::db::subscribers;
 use signalfire::domain::check::CheckResult;
 use signalfire::monitoring::Monitor;
 
@@ -51,8 +52,9 @@ async fn take_down(app: &TestApp, monitor: &Arc<Monitor>) {
     }
 }
 
-/// The writer's steps for the second of `monitors` going down, with a webhook channel: the
-/// first one's change has been written before the count starts.
+/// The writer's steps for the second of `monitors` going down, with a webhook channel and as
+/// many e-mail subscribers, each following one monitor: the first one's change has been written
+/// before the count starts.
 async fn steps_of_one_change(monitors: usize) -> u64 {
     let mut extra: String = (0..monitors)
         .map(|i| http_monitor(&format!("m{i}"), "http://127.0.0.1:9/", NEVER))
@@ -62,8 +64,25 @@ async fn steps_of_one_change(monitors: usize) -> u64 {
         "webhook",
         "url = \"http://127.0.0.1:9/hook\"",
     ));
+    extra.push_str(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\nfrom = \"Status <status@test.example>\"\n\n\
+         [subscribers]\nemail = true\n\n",
+    );
     let app = spawn_app(&extra).await;
     let roster: Vec<Arc<Monitor>> = app.state.roster.iter().cloned().collect();
+    let rows: Vec<i64> = roster.iter().map(|m| m.row).collect();
+    let now = app.clock.now();
+    app.state
+        .db
+        .write_blocking(move |conn| {
+            for (i, row) in rows.iter().enumerate() {
+                let email = format!("client{i}@test.example");
+                let (id, _) = subscribers::sign_up(conn, &email, &[*row], now)?;
+                subscribers::confirm(conn, id, now)?;
+            }
+            Ok(())
+        })
+        .expect("subscribers");
     take_down(&app, &roster[0]).await;
     let steps = count_writer_steps(&app);
     take_down(&app, &roster[1]).await;
@@ -77,7 +96,7 @@ async fn a_monitor_going_down_costs_the_writer_the_same_on_a_site_of_400_monitor
     assert!(small > 0, "the writer's steps are counted");
     assert!(
         big < small * 2,
-        "one change with a channel: {big}00 SQLite steps on 400 monitors, {small}00 on 5"
+        "one change with a channel and subscribers: {big}00 SQLite steps on 400 monitors, {small}00 on 5"
     );
 }
 
