@@ -299,11 +299,13 @@ const MIGRATIONS: &[Migration] = &[
     // notification finds its recipients through indexes — those following its components, and
     // these — instead of looking at every subscriber: a mass outage on a site with 1,000
     // subscribers read 1,000 rows per message.
-    Sql("ALTER TABLE subscribers ADD COLUMN follows_all INTEGER NOT NULL DEFAULT 1;
+    Sql(
+        "ALTER TABLE subscribers ADD COLUMN follows_all INTEGER NOT NULL DEFAULT 1;
     UPDATE subscribers SET follows_all = NOT EXISTS
         (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = subscribers.id);
     CREATE INDEX subscribers_following_all ON subscribers(id)
-        WHERE follows_all = 1 AND confirmed_at IS NOT NULL;"),
+        WHERE follows_all = 1 AND confirmed_at IS NOT NULL;",
+    ),
 ];
 
 /// The schema version this build writes.
