@@ -111,7 +111,7 @@ impl Db {
             });
         let readers = r2d2::Pool::builder()
             .max_size(READERS)
-            .min_idle(Some(1))
+            .min_idle(Some(READERS))
             .connection_timeout(BUSY_TIMEOUT)
             .thread_pool(pool_threads())
             .build(manager)

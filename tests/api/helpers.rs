@@ -514,3 +514,22 @@ fn reason(code: u16) -> &'static str {
 pub fn http_monitor(id: &str, url: &str, extra: &str) -> String {
     format!("[[monitor]]\nid = \"{id}\"\nname = \"{id} site\"\nurl = \"{url}\"\n{extra}\n")
 }
+
+/// A raw connection to the test server from a loopback address of our choosing.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn connect_from(source: [u8; 4], app: &TestApp) -> tokio::net::TcpStream {
+    let port: u16 = app
+        .address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind((std::net::Ipv4Addr::from(source), 0).into())
+        .expect("bind a loopback source");
+    socket
+        .connect(([127, 0, 0, 1], port).into())
+        .await
+        .expect("connect")
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{
-    Behavior, FakeSite, TEST_BODY_DEADLINE, TEST_WRITE_DEADLINE, TestApp, http_monitor, spawn_app,
-    spawn_app_server,
+    Behavior, FakeSite, TEST_BODY_DEADLINE, TEST_WRITE_DEADLINE, TestApp, connect_from,
+    http_monitor, spawn_app, spawn_app_server,
 };
 use crate::process::{Server, config};
 
@@ -70,24 +70,6 @@ async fn a_thousand_wrong_tokens_are_throttled_and_logged_without_flooding_the_l
 }
 
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
-
-/// A raw connection to the test server from a loopback address of our choosing.
-async fn connect_from(source: [u8; 4], app: &TestApp) -> tokio::net::TcpStream {
-    let port: u16 = app
-        .address
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind((std::net::Ipv4Addr::from(source), 0).into())
-        .expect("bind a loopback source");
-    socket
-        .connect(([127, 0, 0, 1], port).into())
-        .await
-        .expect("connect")
-}
 
 /// Reads until the server closes (or `limit` bytes); fails the test after `within`.
 async fn read_until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> String {
@@ -706,59 +688,6 @@ async fn one_server_per_data_dir_and_reload_never_signals_a_stale_pid() {
         String::from_utf8_lossy(&reload.stderr).contains("no signalfire is running"),
         "{reload:?}"
     );
-}
-
-/// Keeps pipelining `GET /` on `stream` and never reads, until the server stops taking the
-/// requests (a write does not become possible within 300 ms) or it drops us; samples the
-/// process's connection buffers on the way and returns the largest sample.
-async fn pipeline_until_stuck(stream: tokio::net::TcpStream) -> (tokio::net::TcpStream, usize) {
-    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
-    let mut peak = 0;
-    let started = std::time::Instant::now();
-    while started.elapsed() < TEST_WRITE_DEADLINE / 2 {
-        peak = peak.max(signalfire::routes::connections::buffered_bytes());
-        match stream.try_write(&request) {
-            Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => break,
-        }
-        match tokio::time::timeout(Duration::from_millis(300), stream.writable()).await {
-            Err(_) | Ok(Err(_)) => break,
-            Ok(Ok(())) => {}
-        }
-    }
-    (stream, peak)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pipelining_clients_that_never_read_hold_little_memory_each() {
-    let app = spawn_app(&http_monitor("blog", "http://127.0.0.1:9/", NEVER)).await;
-    const CLIENTS: usize = 20;
-    let before = signalfire::routes::connections::buffered_bytes();
-    let mut floods = Vec::new();
-    for i in 0..CLIENTS {
-        let stream = connect_from([127, 0, 1, 10 + i as u8], &app).await;
-        floods.push(tokio::spawn(pipeline_until_stuck(stream)));
-    }
-    let mut peak = 0;
-    let mut held = Vec::new();
-    for f in floods {
-        let (stream, p) = f.await.expect("flood");
-        peak = peak.max(p);
-        held.push(stream);
-    }
-    peak = peak.max(signalfire::routes::connections::buffered_bytes());
-    let each = peak.saturating_sub(before) / CLIENTS;
-    eprintln!("connection buffers: {before} B before, peak {peak} B, {each} B per client");
-    // Reading stops at 8 KiB of pipelined requests (plus one read), the write buffer at the
-    // 16 KiB of answers that made reading stop (plus one answer): the unpatched dispatcher held
-    // ~300 KB (a 250 KB read buffer filled to its 128 KiB limit, ~50 KB of answers).
-    assert!(
-        each < 48 * 1024,
-        "{each} B of buffers per pipelining client that never reads"
-    );
-    drop(held);
-    assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
