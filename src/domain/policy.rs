@@ -228,16 +228,58 @@ fn went_down(
 }
 
 /// A check's reason in words for clients: public text never carries the monitor's URL, host
-/// or port (SPEC §5), which stay in the owner's alerts with the evidence.
+/// or port (SPEC §5), which stay in the owner's alerts with the evidence. Word by word: a URL,
+/// the monitor's host (with any port after it) and any IP address (a resolved one need not be
+/// the host) become "the service"; other words are left whole, so a short host never cuts
+/// into one ("on" stays in "connection").
 pub fn public_reason(reason: &str, target: &str) -> String {
     let host = host_of(target);
-    let mut out = reason.to_string();
-    for hidden in [target, target.trim_end_matches('/'), host] {
-        if !hidden.is_empty() {
-            out = out.replace(hidden, "the service");
+    let mut out = String::with_capacity(reason.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        // Punctuation that ends a sentence or a clause is not part of an address.
+        let core = word.trim_end_matches(['.', ':', '!', '?']);
+        let tail = &word[core.len()..];
+        if hides_where(core, host) {
+            out.push_str("the service");
+            out.push_str(tail);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in reason.chars() {
+        if c.is_whitespace() || "()<>,;\"'`".contains(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
         }
     }
+    flush(&mut word, &mut out);
     out
+}
+
+/// True for a word that says where the service is: a URL, the host (`host`, `host:port`,
+/// `[v6]:port`), or an IP address with or without a port.
+fn hides_where(word: &str, host: &str) -> bool {
+    if word.is_empty() {
+        return false;
+    }
+    if word.contains("://") {
+        return true;
+    }
+    let bare = match word.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => match word.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => word,
+        },
+    };
+    (!host.is_empty() && (bare.eq_ignore_ascii_case(host) || word.eq_ignore_ascii_case(host)))
+        || word.parse::<std::net::IpAddr>().is_ok()
+        || bare.parse::<std::net::IpAddr>().is_ok()
+        || word.parse::<std::net::SocketAddr>().is_ok()
 }
 
 /// `https://user@blog.example:8443/x` → `blog.example`; `db.example:5432` → `db.example`.
@@ -741,6 +783,26 @@ mod tests {
         assert_eq!(
             public_reason("no address records for db.internal", "db.internal:5432"),
             "no address records for the service"
+        );
+        assert_eq!(
+            public_reason("connection refused (10.0.0.5:8080)", "http://10.0.0.5:8080/healthz"),
+            "connection refused (the service)"
+        );
+        assert_eq!(
+            public_reason("connection refused", "http://on:80/"),
+            "connection refused",
+            "a short host never cuts into a word"
+        );
+        assert_eq!(
+            public_reason(
+                "connect to 192.168.1.9:443 failed, [::1]:25 too; see https://x.example/a.",
+                "https://blog.example/"
+            ),
+            "connect to the service failed, the service too; see the service."
+        );
+        assert_eq!(
+            public_reason("HTTP 503 after 2 min 55 s at 10:30, TLSv1.2", "https://blog.example/"),
+            "HTTP 503 after 2 min 55 s at 10:30, TLSv1.2"
         );
         assert_eq!(host_of("http://[::1]:8080/x"), "::1");
         assert_eq!(host_of("http://u@10.0.0.5/healthz"), "10.0.0.5");

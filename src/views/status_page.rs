@@ -9,6 +9,7 @@ use super::model::{ComponentView, JobTimes, Snapshot, Waiting};
 use super::timeline::{duration, summary_card};
 use super::{Site, layout};
 use crate::domain::check::Verdict;
+use crate::domain::policy::public_reason;
 use crate::domain::uptime::{day_bars, format_percent, overall_uptime};
 
 /// Narrow screens show this many of the most recent days (see style.css).
@@ -178,7 +179,7 @@ fn check_meta(site: &Site<'_>, c: &ComponentView) -> Markup {
                     " · " (last.response_ms) " ms"
                 }
                 @if let Some(reason) = &last.reason {
-                    span.component__reason { " · " (reason) }
+                    span.component__reason { " · " (public_reason(reason, &m.target)) }
                 }
             }
         }
@@ -202,7 +203,7 @@ fn job_meta(site: &Site<'_>, snapshot: &Snapshot, c: &ComponentView, job: &JobTi
             (job_expected(site, next, now))
         }
         @if let Some(reason) = c.monitor.last.as_ref().and_then(|l| l.reason.as_ref()) {
-            span.component__reason { " · " (reason) }
+            span.component__reason { " · " (public_reason(reason, &c.monitor.target)) }
         }
     }
 }

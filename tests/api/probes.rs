@@ -10,7 +10,7 @@ use signalfire::probe::Prober;
 use signalfire::startup::install_crypto_provider;
 
 use crate::fakes::{dns_server, tls_site};
-use crate::helpers::{Behavior, FakeSite, http_monitor, parse_config, test_config};
+use crate::helpers::{Behavior, FakeSite, http_monitor, parse_config, spawn_app, test_config};
 
 const SHORT: &str = "interval = \"5s\"\ntimeout = \"2s\"\n";
 
@@ -325,6 +325,29 @@ async fn dns_names_must_resolve_to_the_expected_address() {
         (missing.verdict, reason(&missing)),
         (Verdict::Down, "NXDOMAIN: gone.example does not exist")
     );
+}
+
+/// SPEC §5: the page says why a check failed, never where the service is — its host and the
+/// addresses it resolved to stay in the owner's alerts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_says_why_a_check_failed_without_the_host_or_its_addresses() {
+    let server = dns_server(&[("moved.example", Ipv4Addr::new(198, 51, 100, 9))]).await;
+    let app = spawn_app(&dns_monitor(
+        server,
+        "moved.example",
+        "expect_address = [\"203.0.113.7\"]",
+    ))
+    .await;
+    assert!(app.tick(Duration::from_secs(5)).await >= 1, "one check ran");
+    app.render().await;
+    let page = app.get("/").await.text().await.expect("body");
+    assert!(
+        page.contains("the service resolves to the service"),
+        "the reason, in words: {page}"
+    );
+    for hidden in ["moved.example", "198.51.100.9", "203.0.113.7"] {
+        assert!(!page.contains(hidden), "/ carries {hidden}");
+    }
 }
 
 /// A port that answers in plain HTTP whatever it is sent — an https URL on an http port.
