@@ -368,7 +368,11 @@ fn write_batch(
             if kept {
                 events.append(&mut tx.staged);
             } else {
-                hooks.iter().for_each(|h| h.rolled_back());
+                // Only a job that emitted something told the hooks anything to take back (an
+                // owner's form refused for a bad field did not).
+                if !tx.staged.is_empty() {
+                    hooks.iter().for_each(|h| h.rolled_back());
+                }
                 if refused_for_storage.is_none() {
                     refused_for_storage = job.storage_failure();
                 }

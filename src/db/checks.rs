@@ -105,15 +105,7 @@ mod tests {
             .read_blocking(|conn| {
                 let mut plans = Vec::new();
                 for sql in RETENTION_SQL {
-                    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                    let unbound =
-                        std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
-                    let details: Vec<String> = stmt
-                        .query_map(rusqlite::params_from_iter(unbound), |r| {
-                            r.get::<_, String>(3)
-                        })?
-                        .collect::<Result<_, _>>()?;
-                    plans.push((sql.to_string(), details.join("; ")));
+                    plans.push((sql.to_string(), crate::db::query_plan(conn, sql)?));
                 }
                 Ok(plans)
             })

@@ -307,16 +307,22 @@ const OWNER_WROTE: &str = "(i.monitor_id IS NULL OR EXISTS (SELECT 1 FROM incide
                             WHERE w.incident_id = i.id AND w.automatic = 0))";
 
 /// The poller's newest incident for a monitor, when it is resolved (a reopen candidate).
+/// A monitor's newest automatic incident, read on every change of its health: through
+/// `incidents_by_monitor`, never a scan of the incidents.
+pub(crate) fn last_resolved_sql() -> String {
+    format!(
+        "SELECT i.id, i.resolved_at, {OWNER_WROTE} FROM incidents i
+         WHERE i.kind = 'incident' AND i.monitor_id = ?1
+         ORDER BY i.id DESC LIMIT 1"
+    )
+}
+
 pub fn last_resolved_for(
     conn: &Connection,
     monitor_row: i64,
 ) -> rusqlite::Result<Option<Resolved>> {
     let newest = conn
-        .prepare_cached(&format!(
-            "SELECT i.id, i.resolved_at, {OWNER_WROTE} FROM incidents i
-             WHERE i.kind = 'incident' AND i.monitor_id = ?1
-             ORDER BY i.id DESC LIMIT 1"
-        ))?
+        .prepare_cached(&last_resolved_sql())?
         .query_row([monitor_row], |r| {
             Ok((
                 r.get::<_, i64>(0)?,

@@ -306,6 +306,15 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX subscribers_following_all ON subscribers(id)
         WHERE follows_all = 1 AND confirmed_at IS NOT NULL;",
     ),
+    // 16: two reads on paths a stranger or a mass outage drives, through indexes: a sign-up's
+    // "one mail an hour per mailbox" (the mailbox's deliveries; a subscriber's deletion
+    // cascades through the same index) and, on every change of a monitor's health, its last
+    // automatic incident (may an outage back soon reopen it?).
+    Sql(
+        "CREATE INDEX deliveries_by_subscriber ON deliveries(subscriber_id, created_at)
+        WHERE subscriber_id IS NOT NULL;
+    CREATE INDEX incidents_by_monitor ON incidents(monitor_id, id) WHERE kind = 'incident';",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -596,5 +605,31 @@ mod tests {
             .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
             .expect("tables");
         assert_eq!(tables, 0);
+    }
+
+    /// What a stranger's sign-up and every change of a monitor's health read goes through an
+    /// index (a scan of deliveries or incidents grows with the years).
+    #[test]
+    fn hot_reads_go_through_indexes() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        migrate(&mut conn).expect("migrate");
+        // Without their indexes SQLite walks `deliveries_by_state` or every incident of the
+        // kind: searches in name, scans in cost. The plan must name the index made for it.
+        for (sql, index) in [
+            (
+                crate::db::subscribers::LAST_MAIL_TO_MAILBOX.to_string(),
+                "deliveries_by_subscriber",
+            ),
+            (
+                crate::db::incidents::last_resolved_sql(),
+                "incidents_by_monitor",
+            ),
+        ] {
+            let plan = crate::db::query_plan(&conn, &sql).expect("plan");
+            assert!(
+                plan.contains(index) && !plan.contains("SCAN") && !plan.contains("AUTOMATIC"),
+                "{sql}: {plan}"
+            );
+        }
     }
 }

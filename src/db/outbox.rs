@@ -269,19 +269,6 @@ pub fn claim(
     Ok(claimed)
 }
 
-/// When a subscriber was last written a mail, if ever (a repeated sign-up waits an hour).
-pub fn last_to_subscriber(
-    conn: &Connection,
-    subscriber: i64,
-) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    conn.query_row(
-        "SELECT max(created_at) FROM deliveries WHERE subscriber_id = ?1",
-        [subscriber],
-        |r| r.get::<_, Option<i64>>(0),
-    )
-    .map(|v| v.map(from_millis))
-}
-
 /// After a restart, what was pending is tried at once: the server, not the receiver, may have
 /// been the one that was down.
 pub fn due_now(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {

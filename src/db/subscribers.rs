@@ -67,16 +67,19 @@ pub fn sign_up(
 
 /// When a mail to any spelling of `email`'s mailbox (`domain::mailbox::key`) was last
 /// written: the one-mail-an-hour limit of sign-ups.
+/// The newest mail to any spelling of one mailbox: read on every sign-up (a stranger's POST),
+/// so through indexes only (`subscribers.mailbox`, `deliveries_by_subscriber`).
+pub(crate) const LAST_MAIL_TO_MAILBOX: &str =
+    "SELECT max(d.created_at) FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
+     WHERE s.mailbox = ?1";
+
 pub fn last_mail_to_mailbox(
     conn: &Connection,
     email: &str,
 ) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    conn.prepare_cached(
-        "SELECT max(d.created_at) FROM subscribers s JOIN deliveries d ON d.subscriber_id = s.id
-         WHERE s.mailbox = ?1",
-    )?
-    .query_row([mailbox::key(email)], |r| r.get::<_, Option<i64>>(0))
-    .map(|v| v.map(from_millis))
+    conn.prepare_cached(LAST_MAIL_TO_MAILBOX)?
+        .query_row([mailbox::key(email)], |r| r.get::<_, Option<i64>>(0))
+        .map(|v| v.map(from_millis))
 }
 
 /// Replaces the components a subscriber follows (none: every component).

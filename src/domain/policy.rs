@@ -785,7 +785,10 @@ mod tests {
             "no address records for the service"
         );
         assert_eq!(
-            public_reason("connection refused (10.0.0.5:8080)", "http://10.0.0.5:8080/healthz"),
+            public_reason(
+                "connection refused (10.0.0.5:8080)",
+                "http://10.0.0.5:8080/healthz"
+            ),
             "connection refused (the service)"
         );
         assert_eq!(
@@ -801,7 +804,10 @@ mod tests {
             "connect to the service failed, the service too; see the service."
         );
         assert_eq!(
-            public_reason("HTTP 503 after 2 min 55 s at 10:30, TLSv1.2", "https://blog.example/"),
+            public_reason(
+                "HTTP 503 after 2 min 55 s at 10:30, TLSv1.2",
+                "https://blog.example/"
+            ),
             "HTTP 503 after 2 min 55 s at 10:30, TLSv1.2"
         );
         assert_eq!(host_of("http://[::1]:8080/x"), "::1");
