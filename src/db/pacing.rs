@@ -92,6 +92,30 @@ pub fn put(conn: &Connection, key: &str, s: &Stream) -> rusqlite::Result<()> {
 }
 
 /// Forgets the streams quiet since `before` (retention): a held message goes out at or before
+/// The audiences of an incident's streams (`incident:{id}:{audience}`).
+pub const INCIDENT_AUDIENCES: [&str; 2] = ["subscribers", "channels"];
+
+/// An incident deleted: what its streams held back goes to nobody (it would tell of, and link
+/// to, an incident that is gone), and the streams are forgotten. In the deleting transaction.
+pub fn forget_incident(conn: &Connection, incident: i64) -> rusqlite::Result<()> {
+    for audience in INCIDENT_AUDIENCES {
+        let key = format!("incident:{incident}:{audience}");
+        conn.prepare_cached(
+            "DELETE FROM deliveries WHERE state = 'pending' AND attempts = 0
+             AND notification_id = (SELECT held_notification FROM pacing WHERE key = ?1)",
+        )?
+        .execute([&key])?;
+        conn.prepare_cached(
+            "DELETE FROM notifications WHERE id = (SELECT held_notification FROM pacing WHERE key = ?1)
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)",
+        )?
+        .execute([&key])?;
+        conn.prepare_cached("DELETE FROM pacing WHERE key = ?1")?
+            .execute([&key])?;
+    }
+    Ok(())
+}
+
 /// `last_sent_at`, so nothing held is forgotten.
 pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(

@@ -123,6 +123,8 @@ pub fn patch(
 }
 
 pub fn delete(tx: &mut Tx<'_>, id: i64) -> Result<(), IncidentError> {
+    // A mail held back by flap damping tells nobody of an incident that is gone.
+    crate::db::pacing::forget_incident(tx, id)?;
     if !incidents::delete(tx, id)? {
         return Err(not_found(id));
     }

@@ -124,9 +124,10 @@ pub(super) fn paced(
         } if planned.message.event == EventKind::Incident && !interval.is_zero() => {
             let urgent = !automatic;
             let mut n = 0;
+            let [subscribers, channels] = crate::db::pacing::INCIDENT_AUDIENCES;
             for (audience, who) in [
-                ("subscribers", all.only_subscribers()),
-                ("channels", all.only_channels()),
+                (subscribers, all.only_subscribers()),
+                (channels, all.only_channels()),
             ] {
                 if who.is_empty() {
                     continue;

@@ -464,3 +464,45 @@ async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_wo
     app.deliver().await;
     assert_eq!(client_mails(&smtp).len(), 2, "and never twice");
 }
+
+/// A deleted incident tells nobody any more: the mail flap damping held back for it is not
+/// sent later (it would link to a page that is gone; the confirm page says "Nobody is told").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_incident_drops_the_mail_held_back_for_it() {
+    let smtp = SmtpSink::start().await;
+    let site = FakeSite::start(Behavior::Ok("fine".into())).await;
+    let app = spawn_app(&format!(
+        "{}[subscribers]\nemail = true\n\n{}",
+        smtp.config(),
+        http_monitor(
+            "blog",
+            &site.url(),
+            "interval = \"10s\"\nfailures_before_down = 1\nsuccesses_before_up = 1\n"
+        ),
+    ))
+    .await;
+    app.tick(TEN_SECONDS).await;
+    subscribe(&app, &smtp).await;
+    site.set(Behavior::Status(503));
+    app.tick(TEN_SECONDS).await;
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 1, "the outage, at once");
+    site.set(Behavior::Ok("fine".into()));
+    app.tick(TEN_SECONDS).await;
+    app.deliver().await;
+    assert_eq!(client_mails(&smtp).len(), 1, "the resolution is held");
+
+    let all = app.get_json("/api/v2/incidents.json").await;
+    let id = all["incidents"][0]["id"].as_str().expect("id").to_string();
+    let deleted = app
+        .admin("DELETE", &format!("/api/admin/incidents/{id}"), None)
+        .await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    app.clock.advance(Duration::from_secs(15 * 60));
+    app.deliver().await;
+    assert_eq!(
+        client_mails(&smtp).len(),
+        1,
+        "nothing more about an incident that is gone"
+    );
+}
