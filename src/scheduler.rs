@@ -92,6 +92,8 @@ fn next_in(
 struct DueQueue {
     heap: BinaryHeap<Reverse<(Instant, usize)>>,
     next: Vec<Option<Next>>,
+    /// The wall time of each cron monitor's queued occurrence.
+    planned: Vec<Option<DateTime<Utc>>>,
 }
 
 impl DueQueue {
@@ -116,6 +118,7 @@ impl DueQueue {
             let slots = u32::try_from(slots).unwrap_or(1).max(1);
             every / slots * slot
         };
+        let mut planned = vec![None; next.len()];
         let heap = next
             .iter()
             .enumerate()
@@ -134,13 +137,18 @@ impl DueQueue {
                         .map_or_else(|| start + offset(*every, i), |left| start + left),
                     Next::Cron(cron, timezone) => {
                         let at = next_in(cron, *timezone, wall, true)?;
+                        planned[i] = Some(at);
                         start + (at - wall).to_std().unwrap_or_default()
                     }
                 };
                 Some(Reverse((first, i)))
             })
             .collect();
-        Self { heap, next }
+        Self {
+            heap,
+            next,
+            planned,
+        }
     }
 
     fn next_due(&self) -> Option<Instant> {
@@ -157,10 +165,23 @@ impl DueQueue {
             }
             self.heap.pop();
             due.push((index, at));
-            match self.next[index]
-                .as_ref()
-                .and_then(|n| n.after(at, now, wall))
-            {
+            let next = match self.next[index].as_ref() {
+                Some(Next::Cron(cron, timezone)) => {
+                    // From the occurrence just run when the wall clock reads a little before
+                    // it (a slewed clock, a wake-up early by the wall): the same occurrence is
+                    // never queued twice. A clock stepped back further is taken as corrected.
+                    let from = match self.planned[index] {
+                        Some(p) if p > wall && (p - wall) < chrono::Duration::minutes(1) => p,
+                        _ => wall,
+                    };
+                    let at = next_in(cron, *timezone, from, false);
+                    self.planned[index] = at;
+                    at.map(|at| now + (at - wall).to_std().unwrap_or_default())
+                }
+                Some(n) => n.after(at, now, wall),
+                None => None,
+            };
+            match next {
                 Some(next) => self.heap.push(Reverse((next, index))),
                 None => tracing::warn!(monitor = index, "no later run time: this monitor stops"),
             }
@@ -561,5 +582,29 @@ mod tests {
         let wall_at = start + chrono::Duration::seconds(30);
         assert_eq!(queue.pop_due(t(30), wall_at), vec![(0, t(30))]);
         assert_eq!(queue.next_due(), Some(t(90)));
+    }
+
+    /// A wake-up that the wall clock dates a little before its occurrence (a slewed clock)
+    /// runs that occurrence once: the next is the one after it, not the same one again.
+    #[test]
+    fn a_cron_occurrence_runs_once_when_the_wall_clock_reads_a_little_early() {
+        let cron = Schedule::Cron {
+            line: "0 * * * * *".to_string(),
+            timezone: chrono_tz::UTC,
+        };
+        let start = DateTime::parse_from_rfc3339("2026-11-29T10:00:30Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let mut queue = DueQueue::new(&[&cron], &[], (t(0), start), 1);
+        assert_eq!(queue.next_due(), Some(t(30)));
+        // Due at t(30) = 10:01:00 planned; the wall clock reads 10:00:59.800 then.
+        let early = start + chrono::Duration::milliseconds(29_800);
+        assert_eq!(queue.pop_due(t(30), early), vec![(0, t(30))]);
+        let next = queue.next_due().expect("queued");
+        assert!(
+            next > t(89),
+            "queued for 10:02, not 10:01 again: {:?}",
+            next - t(0)
+        );
     }
 }
