@@ -2,37 +2,13 @@
 //! count of connection buffers, so alone in its own test binary: another test's connections in
 //! the same process would count too (in tests/resilience it failed under a parallel load).
 
-use std::time::Duration;
-
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
 mod helpers;
 
-use helpers::{TEST_WRITE_DEADLINE, connect_from, http_monitor, spawn_app};
+use helpers::{connect_from, http_monitor, pipeline_until_stuck, spawn_app};
 
 const NEVER: &str = "cron = \"0 0 0 1 1 *\"\n";
-
-/// Keeps pipelining `GET /` on `stream` and never reads, until the server stops taking the
-/// requests (a write does not become possible within 300 ms) or it drops us; samples the
-/// process's connection buffers on the way and returns the largest sample.
-async fn pipeline_until_stuck(stream: tokio::net::TcpStream) -> (tokio::net::TcpStream, usize) {
-    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
-    let mut peak = 0;
-    let started = std::time::Instant::now();
-    while started.elapsed() < TEST_WRITE_DEADLINE / 2 {
-        peak = peak.max(signalfire::routes::connections::buffered_bytes());
-        match stream.try_write(&request) {
-            Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => break,
-        }
-        match tokio::time::timeout(Duration::from_millis(300), stream.writable()).await {
-            Err(_) | Ok(Err(_)) => break,
-            Ok(Ok(())) => {}
-        }
-    }
-    (stream, peak)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelining_clients_that_never_read_hold_little_memory_each() {

@@ -524,6 +524,12 @@ pub async fn connect_from(source: [u8; 4], app: &TestApp) -> tokio::net::TcpStre
         .next()
         .and_then(|p| p.parse().ok())
         .expect("port");
+    connect_to(port, source).await
+}
+
+/// A raw connection to the server process on `port` from a loopback address of our choosing.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn connect_to(port: u16, source: [u8; 4]) -> tokio::net::TcpStream {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket
         .bind((std::net::Ipv4Addr::from(source), 0).into())
@@ -532,4 +538,27 @@ pub async fn connect_from(source: [u8; 4], app: &TestApp) -> tokio::net::TcpStre
         .connect(([127, 0, 0, 1], port).into())
         .await
         .expect("connect")
+}
+
+/// Keeps pipelining `GET /` on `stream` and never reads, until the server stops taking the
+/// requests (a write does not become possible within 300 ms) or it drops us; samples the
+/// process's connection buffers on the way and returns the largest sample.
+#[allow(dead_code)] // not every test binary uses it
+pub async fn pipeline_until_stuck(stream: tokio::net::TcpStream) -> (tokio::net::TcpStream, usize) {
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+    let mut peak = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < TEST_WRITE_DEADLINE / 2 {
+        peak = peak.max(signalfire::routes::connections::buffered_bytes());
+        match stream.try_write(&request) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        match tokio::time::timeout(Duration::from_millis(300), stream.writable()).await {
+            Err(_) | Ok(Err(_)) => break,
+            Ok(Ok(())) => {}
+        }
+    }
+    (stream, peak)
 }
