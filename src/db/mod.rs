@@ -279,6 +279,20 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// The query plan SQLite chooses for `sql` (every parameter NULL), its steps joined by "; ":
+/// tests assert that a hot path reads through an index.
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let unbound = std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
+    let details: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(unbound), |r| {
+            r.get::<_, String>(3)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(details.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,18 +323,4 @@ mod tests {
         let now = db.read_blocking(|c| Ok(monitors(c)?)).expect("read");
         assert_eq!(now, 1);
     }
-}
-
-/// The query plan SQLite chooses for `sql` (every parameter NULL), its steps joined by "; ":
-/// tests assert that a hot path reads through an index.
-#[cfg(test)]
-pub(crate) fn query_plan(conn: &Connection, sql: &str) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-    let unbound = std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
-    let details: Vec<String> = stmt
-        .query_map(rusqlite::params_from_iter(unbound), |r| {
-            r.get::<_, String>(3)
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(details.join("; "))
 }
