@@ -10,11 +10,6 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// mimalloc, not glibc's malloc: memory freed when connections close goes back to the OS
-/// (CONTRIBUTING.md, "Memory"), so RSS falls after an attack instead of staying at its peak.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Info by default; actix-http logs malformed client requests at ERROR, which is noise.
 fn default_filter() -> Targets {
     Targets::new()

@@ -107,7 +107,10 @@ impl Db {
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| {
                 c.busy_timeout(busy)?;
-                c.execute_batch("PRAGMA foreign_keys = ON;")
+                c.execute_batch("PRAGMA foreign_keys = ON;")?;
+                // A first read opens the write-ahead log now, not at some later read: every
+                // reader holds the same files from its start (a reload's open files stay put).
+                c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             });
         let readers = r2d2::Pool::builder()
             .max_size(READERS)
