@@ -402,8 +402,9 @@ fn flap_damping_settings_are_checked_at_their_positions() {
     assert_eq!(code, 0, "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_words() {
+/// A blog checked every 10 s (down at its first failure, up at its first success) that
+/// `CLIENT` follows: it went down (mailed at once) and came back (that mail held back).
+async fn an_outage_whose_resolution_is_held() -> (SmtpSink, FakeSite, TestApp) {
     let smtp = SmtpSink::start().await;
     let site = FakeSite::start(Behavior::Ok("fine".into())).await;
     let app = spawn_app(&format!(
@@ -427,6 +428,12 @@ async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_wo
     app.tick(TEN_SECONDS).await;
     app.deliver().await;
     assert_eq!(client_mails(&smtp).len(), 1, "the resolution is held");
+    (smtp, site, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_words() {
+    let (smtp, site, app) = an_outage_whose_resolution_is_held().await;
     let app = app.restart().await;
     app.deliver().await;
     assert_eq!(
@@ -469,28 +476,7 @@ async fn a_held_mail_keeps_its_time_across_a_restart_and_goes_with_the_owners_wo
 /// sent later (it would link to a page that is gone; the confirm page says "Nobody is told").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_an_incident_drops_the_mail_held_back_for_it() {
-    let smtp = SmtpSink::start().await;
-    let site = FakeSite::start(Behavior::Ok("fine".into())).await;
-    let app = spawn_app(&format!(
-        "{}[subscribers]\nemail = true\n\n{}",
-        smtp.config(),
-        http_monitor(
-            "blog",
-            &site.url(),
-            "interval = \"10s\"\nfailures_before_down = 1\nsuccesses_before_up = 1\n"
-        ),
-    ))
-    .await;
-    app.tick(TEN_SECONDS).await;
-    subscribe(&app, &smtp).await;
-    site.set(Behavior::Status(503));
-    app.tick(TEN_SECONDS).await;
-    app.deliver().await;
-    assert_eq!(client_mails(&smtp).len(), 1, "the outage, at once");
-    site.set(Behavior::Ok("fine".into()));
-    app.tick(TEN_SECONDS).await;
-    app.deliver().await;
-    assert_eq!(client_mails(&smtp).len(), 1, "the resolution is held");
+    let (smtp, _site, app) = an_outage_whose_resolution_is_held().await;
 
     let all = app.get_json("/api/v2/incidents.json").await;
     let id = all["incidents"][0]["id"].as_str().expect("id").to_string();
