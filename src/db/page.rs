@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::{from_millis, to_millis};
+use super::from_millis;
 use crate::domain::incident::Kind;
 use crate::domain::status::{ComponentStatus, Health, Impact};
 
@@ -113,12 +113,6 @@ pub fn component_inputs(
                 .unwrap_or(ComponentStatus::Operational))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let in_maintenance: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM incident_components c JOIN incidents i ON i.id = c.incident_id
-             WHERE c.monitor_id = ?1 AND i.kind = 'maintenance' AND i.status != 'completed'
-               AND i.scheduled_for <= ?2 AND ?2 < i.scheduled_until)",
-        )?
-        .query_row(rusqlite::params![row, to_millis(now)], |r| r.get(0))?;
+    let in_maintenance = super::incidents::monitor_in_maintenance(conn, row, now)?;
     Ok(Some((health, statuses, in_maintenance)))
 }

@@ -93,6 +93,21 @@ pub async fn sign_up(
     page(&state, StatusCode::OK, view::check_inbox).await
 }
 
+/// The confirmation link's token and where it stands: read only, by the button's page and by
+/// its POST alike.
+async fn confirmation(
+    query: &TokenQuery,
+    state: &AppState,
+) -> Result<(String, Confirmation), AppError> {
+    let token = query.token().ok_or_else(invalid_link)?;
+    let lookup = token.clone();
+    let found = state
+        .db
+        .read(move |c| Ok(subscribers::confirmation(c, &lookup)?))
+        .await?;
+    Ok((token, found))
+}
+
 /// `GET /subscribe/confirm?token=…`: the link in the mail shows a button and writes nothing
 /// (mail scanners follow links; double opt-in needs a person).
 pub async fn confirm_form(
@@ -102,12 +117,7 @@ pub async fn confirm_form(
     if let Some(off) = off(&state) {
         return Ok(off);
     }
-    let token = query.token().ok_or_else(invalid_link)?;
-    let lookup = token.clone();
-    let found = state
-        .db
-        .read(move |c| Ok(subscribers::confirmation(c, &lookup)?))
-        .await?;
+    let (token, found) = confirmation(&query, &state).await?;
     if found == Confirmation::Unknown {
         return Err(invalid_link());
     }
@@ -126,12 +136,7 @@ pub async fn confirm(
     if let Some(off) = off(&state) {
         return Ok(off);
     }
-    let token = query.token().ok_or_else(invalid_link)?;
-    let lookup = token.clone();
-    let found = state
-        .db
-        .read(move |c| Ok(subscribers::confirmation(c, &lookup)?))
-        .await?;
+    let (token, found) = confirmation(&query, &state).await?;
     let manage = match found {
         Confirmation::Unknown => return Err(invalid_link()),
         Confirmation::Done(manage) => manage,
