@@ -105,8 +105,8 @@ pub fn set_page_status(message: &mut Message, indicator: Indicator) {
 }
 
 /// The message an event causes, if any: monitor transitions, the checker going offline or
-/// back, incident updates, maintenance changes, reminders to the owner. Checks themselves and
-/// edits tell nobody.
+/// back, incident updates, maintenance changes (reminders to the owner: `notify::reminder`).
+/// Checks themselves and edits tell nobody.
 pub fn for_event(
     conn: &Connection,
     config: &Config,
@@ -152,12 +152,10 @@ pub fn for_event(
             *notify,
             now,
         ),
-        Event::Reminder {
-            incident,
-            kind,
-            since,
-        } => super::reminder::message(conn, config, *incident, *kind, *since, now),
-        Event::CheckRecorded { .. }
+        // What a reminder says is `notify::reminder`'s (it builds on this module; the outbox
+        // asks it directly).
+        Event::Reminder { .. }
+        | Event::CheckRecorded { .. }
         | Event::JobRan { .. }
         | Event::IncidentEdited { .. }
         | Event::IncidentDeleted { .. } => Ok(None),

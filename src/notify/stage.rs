@@ -62,7 +62,15 @@ impl InTransaction for Outbox {
         if notify.channels.is_empty() && !notify.subscribers && !hubs {
             return Ok(());
         }
-        let Some(mut planned) = message::for_event(conn, &self.config, event, now)? else {
+        let planned = match event {
+            Event::Reminder {
+                incident,
+                kind,
+                since,
+            } => super::reminder::message(conn, &self.config, *incident, *kind, *since, now)?,
+            _ => message::for_event(conn, &self.config, event, now)?,
+        };
+        let Some(mut planned) = planned else {
             return Ok(());
         };
         message::set_page_status(&mut planned.message, indicator);
