@@ -5,8 +5,20 @@
 use std::error::Error as StdError;
 use std::io;
 
-use super::http::{RedirectLoop, TooManyRedirects};
 use super::resolve::DnsFailed;
+
+/// How many redirects an http check follows before calling it a loop.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A redirect that leads back to a page already visited.
+#[derive(Debug, thiserror::Error)]
+#[error("redirect loop: {0} was already visited")]
+pub struct RedirectLoop(pub String);
+
+/// More redirects than [`MAX_REDIRECTS`].
+#[derive(Debug, thiserror::Error)]
+#[error("more than {MAX_REDIRECTS} redirects")]
+pub struct TooManyRedirects;
 
 /// A short reason for a failed request: "connection refused", "TLS: certificate not trusted".
 pub fn describe(error: &reqwest::Error) -> String {

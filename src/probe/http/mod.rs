@@ -3,6 +3,7 @@
 
 mod keys;
 
+use super::errors::{MAX_REDIRECTS, RedirectLoop, TooManyRedirects};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,9 +26,6 @@ pub const KIND: Kind = Kind {
     keys: keys::KEYS,
     parse: keys::parse,
 };
-
-/// How many redirects an http check follows before calling it a loop.
-pub const MAX_REDIRECTS: usize = 10;
 
 /// Which HTTP status codes count as success.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,16 +150,6 @@ fn build_client(key: &ClientKey) -> anyhow::Result<reqwest::Client> {
     }
     builder.build().context("cannot build the HTTP client")
 }
-
-/// A redirect that leads back to a page already visited.
-#[derive(Debug, thiserror::Error)]
-#[error("redirect loop: {0} was already visited")]
-pub struct RedirectLoop(pub String);
-
-/// More redirects than [`MAX_REDIRECTS`].
-#[derive(Debug, thiserror::Error)]
-#[error("more than {MAX_REDIRECTS} redirects")]
-pub struct TooManyRedirects;
 
 pub fn redirect_policy(follow: bool) -> Policy {
     if !follow {
