@@ -248,6 +248,15 @@ pub struct RetentionConfig {
 }
 
 impl Config {
+    /// The page's absolute base URL without a trailing slash, for feeds, mails and the API.
+    pub fn base_url(&self) -> String {
+        self.server
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     /// Reads and checks a config file, taking secrets from the process environment.
     pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {

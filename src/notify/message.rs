@@ -16,7 +16,7 @@ use crate::domain::incident::{Kind, Status};
 use crate::domain::notification::{EventKind, Severity};
 use crate::domain::status::{Health, Impact, Indicator};
 use crate::domain::window::window_words;
-use crate::render::{site, statuspage};
+use crate::render::statuspage;
 
 /// What a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -229,7 +229,7 @@ fn monitor_changed(
         ),
         _ => return Ok(None),
     };
-    let base = site::base_url(config);
+    let base = config.base_url();
     let status = to.component_status().as_str();
     let mut webhook = webhook_frame(config, at);
     webhook["component_update"] = json!({
@@ -298,7 +298,7 @@ fn checker(config: &Config, offline: bool, at: DateTime<Utc>) -> rusqlite::Resul
             html: format!("<p>{}</p>", escape(&text)),
             title,
             text,
-            url: format!("{}/", site::base_url(config)),
+            url: format!("{}/", config.base_url()),
             severity,
             tags: vec![tag.to_string()],
             thread: None,
@@ -377,7 +377,7 @@ fn incident_update(
         html.push_str(&format!("<p>{}</p>", escape(&affected)));
         lines.push(affected);
     }
-    let base = site::base_url(config);
+    let base = config.base_url();
     let anchor = update.map(|u| format!("#update-{u}")).unwrap_or_default();
     let (severity, tag) = severity_of(&record, status);
     let mut webhook = webhook_frame(config, now);
@@ -438,7 +438,7 @@ pub fn test(config: &Config, channel: &str, now: DateTime<Utc>) -> Message {
         "This is a test of the channel \"{channel}\" of {}. Nothing is wrong.",
         config.page.title
     );
-    let base = site::base_url(config);
+    let base = config.base_url();
     Message {
         event: EventKind::Monitor,
         purpose: Purpose::Test,
@@ -471,7 +471,7 @@ pub fn confirmation(config: &Config, now: DateTime<Utc>) -> Message {
         title: format!("Confirm your updates from {}", config.page.title),
         html: format!("<p>{}</p>", escape(&text)),
         text,
-        url: format!("{}/subscribe/confirm", site::base_url(config)),
+        url: format!("{}/subscribe/confirm", config.base_url()),
         severity: Severity::Low,
         tags: Vec::new(),
         thread: None,

@@ -14,7 +14,7 @@ use crate::domain::duration::format_span;
 use crate::domain::incident::Kind;
 use crate::domain::notification::{EventKind, Severity};
 use crate::domain::reminder::ReminderKind;
-use crate::render::{site, statuspage};
+use crate::render::statuspage;
 
 /// The reminder about `id`, unless the incident is gone or closed meanwhile.
 pub fn message(
@@ -59,7 +59,7 @@ pub fn message(
         .iter()
         .map(|l| format!("<p>{}</p>", escape(l)))
         .collect();
-    let base = site::base_url(config);
+    let base = config.base_url();
     let url = format!("{base}/admin/incidents/{id}");
     let mut webhook = webhook_frame(config, now);
     let incident = serde_json::to_value(statuspage::incident_json(

@@ -9,7 +9,6 @@ use rusqlite::Connection;
 
 use super::cache::File;
 use super::ics::Ics;
-use super::site::base_url;
 use crate::config::Config;
 use crate::db::incidents::{self, Filter, IncidentRecord};
 use crate::db::monitors;
@@ -94,7 +93,7 @@ fn file<'a>(
     name: &str,
     maintenances: impl DoubleEndedIterator<Item = &'a IncidentRecord>,
 ) -> File {
-    let base = base_url(config);
+    let base = config.base_url();
     let host = config.server.base_url.host_str().unwrap_or("signalfire");
     let mut ics = Ics::new();
     ics.raw("BEGIN", "VCALENDAR");

@@ -147,7 +147,7 @@ pub fn component_feed(
         FEED_LIMIT,
         Some(monitor.row_id),
     )?;
-    let base = super::site::base_url(config);
+    let base = config.base_url();
     let name = format!("components/{key}/feed.{format}");
     let updated = entries
         .first()

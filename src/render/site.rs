@@ -39,16 +39,6 @@ fn text(path: String, content_type: &'static str, body: String) -> File {
     }
 }
 
-/// The page's absolute base URL without a trailing slash, for feeds and the API.
-pub fn base_url(config: &Config) -> String {
-    config
-        .server
-        .base_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string()
-}
-
 /// Feed settings for the whole page; `name` is the feed's file name (`feed.rss`, …).
 pub fn page_feed_meta<'a>(
     config: &Config,
@@ -94,7 +84,7 @@ pub fn render(config: &Config, snapshot: &Snapshot, links: &Links) -> anyhow::Re
         links,
     };
     let api = statuspage::Api::new(config, snapshot);
-    let base = base_url(config);
+    let base = config.base_url();
     let updated = snapshot
         .feed
         .first()

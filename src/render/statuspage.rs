@@ -240,7 +240,7 @@ impl<'a> Api<'a> {
         PageJson {
             id: self.page_id.clone(),
             name: self.config.page.title.clone(),
-            url: super::site::base_url(self.config),
+            url: self.config.base_url(),
             time_zone: self.config.page.timezone.name().to_string(),
             updated_at: timestamp(self.snapshot.updated_at()),
         }
@@ -256,7 +256,7 @@ impl<'a> Api<'a> {
 
     /// `/widget.json`: what a banner on the owner's own site needs, and no more.
     pub fn widget(&self) -> serde_json::Value {
-        let base = super::site::base_url(self.config);
+        let base = self.config.base_url();
         let link = |i: &IncidentRecord| format!("{base}/incidents/{}", i.id);
         let status = self.status_json();
         serde_json::json!({

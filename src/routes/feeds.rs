@@ -25,7 +25,7 @@ fn with_hubs(state: &AppState, path: &str, mut response: HttpResponse) -> HttpRe
     if state.config.websub_hubs.is_empty() {
         return response;
     }
-    let base = crate::render::site::base_url(&state.config);
+    let base = state.config.base_url();
     let mut links: Vec<String> = state
         .config
         .websub_hubs

@@ -12,7 +12,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     })?;
     let mut response = cached::respond(&req, &page);
     // Feed readers and aggregators find the feeds without parsing the page.
-    let base = crate::render::site::base_url(&state.config);
+    let base = state.config.base_url();
     let link = format!(
         "<{base}/feed.atom>; rel=\"alternate\"; type=\"application/atom+xml\", \
          <{base}/feed.rss>; rel=\"alternate\"; type=\"application/rss+xml\", \

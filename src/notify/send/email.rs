@@ -13,7 +13,6 @@ use crate::config::Config;
 use crate::config::notify::{SmtpConfig, SmtpTls};
 use crate::domain::mailbox;
 use crate::notify::message::{Message, Purpose};
-use crate::render::site;
 use crate::views::mail;
 
 /// A header lettre has no type for: a plain text value under a fixed name.
@@ -110,7 +109,7 @@ impl Mailer {
         message: &Message,
         delivery: &str,
     ) -> Result<String, SendError> {
-        let base = site::base_url(config);
+        let base = config.base_url();
         let mailbox = recipient(address)
             .map_err(|e| SendError::permanent(format!("the subscriber's address: {e}")))?;
         let mut builder = self.builder(config, message, delivery).to(mailbox);

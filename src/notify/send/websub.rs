@@ -12,7 +12,7 @@ use crate::render::site::{self, PAGE_FEEDS};
 /// The absolute URLs of the feeds an update of `message` reached: the page's own, and those
 /// of each component it is about.
 pub fn feeds(config: &Config, message: &Message) -> Vec<String> {
-    let base = site::base_url(config);
+    let base = config.base_url();
     PAGE_FEEDS
         .iter()
         .map(|name| format!("{base}/{name}"))

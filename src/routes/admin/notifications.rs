@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use super::{Owner, OwnerForm, page, redirect};
 use crate::db::{outbox, subscribers};
 use crate::error::AppError;
-use crate::notify::{message, stage};
+use crate::routes::admin_api::notify::{retry_delivery, send_test};
 use crate::state::AppState;
 use crate::views::admin::notifications::{ChannelRow, NotificationsView};
 
@@ -65,40 +65,6 @@ pub async fn get(owner: Owner, state: web::Data<AppState>) -> Result<HttpRespons
         crate::views::admin::notifications::render(site, &view)
     })
     .await
-}
-
-/// Writes a test message for one channel; the id is checked against the config.
-pub async fn send_test(state: &AppState, channel: &str) -> Result<String, AppError> {
-    if !state.config.notify.channels.iter().any(|c| c.id == channel) {
-        return Err(AppError::NotFound(format!("no channel with id {channel}")));
-    }
-    let (config, now, channel) = (state.config.clone(), state.clock.now(), channel.to_string());
-    let id = state
-        .writer
-        .run(move |tx| {
-            let test = message::test(&config, &channel, now);
-            Ok(stage::to_channel(tx, &test, &channel, now)?)
-        })
-        .await?;
-    state.notifier.wake();
-    Ok(id)
-}
-
-/// Makes a failed delivery pending again, due now.
-pub async fn retry_delivery(state: &AppState, id: String) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let shown = id.clone();
-    let found = state
-        .writer
-        .run(move |tx| Ok(outbox::retry(tx, &id, now)?))
-        .await?;
-    if !found {
-        return Err(AppError::NotFound(format!(
-            "no failed delivery with id {shown}"
-        )));
-    }
-    state.notifier.wake();
-    Ok(())
 }
 
 pub async fn test(

@@ -13,7 +13,7 @@ use crate::db;
 use crate::domain::limit::Verdict;
 use crate::error::AppError;
 use crate::incidents::IncidentError;
-use crate::render::{site, statuspage};
+use crate::render::statuspage;
 use crate::routes::{blocking, client, json_body};
 use crate::state::AppState;
 use crate::writer::Tx;
@@ -133,7 +133,7 @@ pub async fn incident_json(
         .read(move |c| Ok(db::incidents::get(c, id)?))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no incident with id {id}")))?;
-    let base = site::base_url(&state.config);
+    let base = state.config.base_url();
     Ok(statuspage::incident_json(
         &record,
         &base,

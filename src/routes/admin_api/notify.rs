@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::Admin;
 use crate::db::{outbox, subscribers};
 use crate::error::AppError;
+use crate::notify::{message, stage};
 use crate::render::statuspage::timestamp;
-use crate::routes::admin::notifications::{retry_delivery, send_test};
 use crate::state::AppState;
 
 /// Deliveries one call lists at most.
@@ -160,4 +160,38 @@ pub async fn retry(
 ) -> Result<HttpResponse, AppError> {
     retry_delivery(&state, id.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "retrying": true })))
+}
+
+/// Writes a test message for one channel; the id is checked against the config.
+pub async fn send_test(state: &AppState, channel: &str) -> Result<String, AppError> {
+    if !state.config.notify.channels.iter().any(|c| c.id == channel) {
+        return Err(AppError::NotFound(format!("no channel with id {channel}")));
+    }
+    let (config, now, channel) = (state.config.clone(), state.clock.now(), channel.to_string());
+    let id = state
+        .writer
+        .run(move |tx| {
+            let test = message::test(&config, &channel, now);
+            Ok(stage::to_channel(tx, &test, &channel, now)?)
+        })
+        .await?;
+    state.notifier.wake();
+    Ok(id)
+}
+
+/// Makes a failed delivery pending again, due now.
+pub async fn retry_delivery(state: &AppState, id: String) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let shown = id.clone();
+    let found = state
+        .writer
+        .run(move |tx| Ok(outbox::retry(tx, &id, now)?))
+        .await?;
+    if !found {
+        return Err(AppError::NotFound(format!(
+            "no failed delivery with id {shown}"
+        )));
+    }
+    state.notifier.wake();
+    Ok(())
 }
